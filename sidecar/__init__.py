@@ -1,0 +1,3 @@
+"""Quorum sidecar application."""
+
+__version__ = "0.1.0"

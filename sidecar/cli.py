@@ -1,0 +1,5 @@
+"""The quorum command line."""
+
+
+def main() -> None:
+    raise SystemExit("not yet")

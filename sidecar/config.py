@@ -1,0 +1,158 @@
+"""Process settings: one declared schema, read from ``QUORUM_*`` variables and an optional TOML file.
+
+Every option is declared once in :data:`OPTIONS` with its type, default and help text (the way
+Radicale declares its configuration), validated at start-up, and reported with a message that says
+which variable to fix. The association's own settings (bodies, roster, collection roles) are not
+here: they live in the database and move as TOML with ``quorum config export/import``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from sidecar.errors import ConfigError
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise ValueError(f"expected a positive number, got {value!r}")
+    return number
+
+
+def _language(value: str) -> str:
+    if value not in {"fr", "en"}:
+        raise ValueError(f"expected fr or en, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    convert: Callable[[str], Any]
+    help: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("data_dir", Path, "Folder for the SQLite database, the key file and demo data."),
+    Option("database_url", str, "SQLAlchemy URL; default sqlite:///<data_dir>/quorum.db."),
+    Option("secret_key", str, "Flask session signing key; default: generated into data_dir."),
+    Option("key_file", Path, "File holding the encryption key(s) for secrets at rest."),
+    Option("host", str, "Address the web UI listens on."),
+    Option("port", int, "Port the web UI listens on."),
+    Option("language", _language, "Default UI language (fr or en)."),
+    Option("timezone", str, "Default time zone of a new association."),
+    Option("allow_private_addresses", _bool, "Allow sources on loopback/private networks."),
+    Option("http_timeout", _positive_float, "Seconds allowed for one HTTP request, overall."),
+    Option("job_timeout", _positive_float, "Seconds allowed for one sync run, overall."),
+    Option("scheduler", _bool, "Run the scheduler inside `quorum serve` (behind a DB lease)."),
+    Option("log_level", str, "Logging level (DEBUG, INFO, WARNING...)."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated process settings."""
+
+    data_dir: Path = Path(".quorum")
+    database_url: str = ""
+    secret_key: str = ""
+    key_file: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 5000
+    language: str = "fr"
+    timezone: str = "Europe/Paris"
+    allow_private_addresses: bool = False
+    http_timeout: float = 60.0
+    job_timeout: float = 900.0
+    scheduler: bool = True
+    log_level: str = "INFO"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'quorum.db').resolve()}"
+
+    @property
+    def effective_key_file(self) -> Path:
+        return self.key_file or self.data_dir / "secret.key"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Read ``QUORUM_CONFIG`` (a TOML file, optional), then ``QUORUM_*`` variables, then overrides."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    config_path = env.get("QUORUM_CONFIG")
+    if config_path:
+        raw.update(_read_toml(Path(config_path)))
+    for option in OPTIONS:
+        key = f"QUORUM_{option.name.upper()}"
+        if key in env:
+            raw[option.name] = env[key]
+    raw.update(overrides or {})
+    return _validate(raw)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError as err:
+        raise ConfigError(f"QUORUM_CONFIG points to {path}, which does not exist.") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(
+            f"{path} is not valid TOML: {err}. Fix the file and start again."
+        ) from err
+    section = data.get("quorum", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: expected a [quorum] table.")
+    return section
+
+
+def _validate(raw: Mapping[str, Any]) -> Settings:
+    known = {option.name: option for option in OPTIONS}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"Unknown setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}."
+        )
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        option = known[name]
+        try:
+            values[name] = (
+                option.convert(value) if isinstance(value, str) else _coerce(option, value)
+            )
+        except (TypeError, ValueError) as err:
+            raise ConfigError(
+                f"QUORUM_{name.upper()} is invalid ({err}). It should be: {option.help}"
+            ) from err
+    declared = {field.name for field in fields(Settings)}
+    assert declared == set(known), "OPTIONS and Settings disagree"
+    return Settings(**values)
+
+
+def _coerce(option: Option, value: Any) -> Any:
+    """Values from TOML arrive typed already; check them with the same converter."""
+    if option.convert in (Path,):
+        return Path(str(value))
+    if isinstance(value, bool) or option.convert is _bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"expected true or false, got {value!r}")
+        return value
+    return option.convert(str(value))

@@ -1,0 +1,304 @@
+"""The database schema: the mirror of remote state, configuration, and sync bookkeeping.
+
+Every row that belongs to an association carries ``association_id`` (directly or through its
+source), so one Quorum can serve many associations without any seeing another's data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (which drops tzinfo) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012
+
+
+class Association(Base):
+    __tablename__ = "associations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    financial_year_end: Mapped[str] = mapped_column(String(5), default="12-31")  # MM-DD
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)  # folder conventions, roles
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Source(Base):
+    """One Nextcloud (or CalDAV/WebDAV) account."""
+
+    __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("association_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    base_url: Mapped[str] = mapped_column(String(500))
+    login: Mapped[str] = mapped_column(String(200))
+    password_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    capabilities: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(32), default="new")
+    status_message: Mapped[str | None] = mapped_column(Text)
+    retry_after: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    association: Mapped[Association] = relationship()
+    collections: Mapped[list[Collection]] = relationship(
+        back_populates="source", cascade="all, delete-orphan"
+    )
+
+
+class Collection(Base):
+    """One calendar or folder of a source, with its role and its sync cursor."""
+
+    __tablename__ = "collections"
+    __table_args__ = (UniqueConstraint("source_id", "kind", "remote_path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # "calendar" | "folder"
+    remote_path: Mapped[str] = mapped_column(String(1000))
+    display_name: Mapped[str] = mapped_column(String(300), default="")
+    role: Mapped[str | None] = mapped_column(String(32))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    components: Mapped[str] = mapped_column(String(64), default="")
+    sync_token: Mapped[str | None] = mapped_column(String(500))
+    ctag: Mapped[str | None] = mapped_column(String(500))
+    etag: Mapped[str | None] = mapped_column(String(200))
+    last_synced_at: Mapped[datetime | None]
+    expanded_from: Mapped[datetime | None]  # start of the recurrence window last expanded
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)  # etag propagation, last full walk
+
+    source: Mapped[Source] = relationship(back_populates="collections")
+
+
+class FileRecord(Base):
+    """A mirrored file or folder (metadata only)."""
+
+    __tablename__ = "files"
+    __table_args__ = (
+        UniqueConstraint("collection_id", "path"),
+        Index("ix_files_collection_fileid", "collection_id", "fileid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(2000))
+    is_folder: Mapped[bool] = mapped_column(Boolean)
+    fileid: Mapped[str | None] = mapped_column(String(64))
+    etag: Mapped[str | None] = mapped_column(String(200))
+    size: Mapped[int | None] = mapped_column(Integer)
+    mtime: Mapped[datetime | None]
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    permissions: Mapped[str | None] = mapped_column(String(32))
+    share_types: Mapped[list[Any]] = mapped_column(default=list)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_changed: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FileChange(Base):
+    """What a sync observed happening to a file: the documents' recent-activity log."""
+
+    __tablename__ = "file_changes"
+    __table_args__ = (Index("ix_file_changes_collection_at", "collection_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"))
+    change: Mapped[str] = mapped_column(String(16))  # added | changed | moved | removed
+    path: Mapped[str] = mapped_column(String(2000))
+    old_path: Mapped[str | None] = mapped_column(String(2000))
+    fileid: Mapped[str | None] = mapped_column(String(64))
+    is_folder: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CalendarObjectRecord(Base):
+    """A mirrored calendar object resource (its ICS text, bounded in size)."""
+
+    __tablename__ = "calendar_objects"
+    __table_args__ = (UniqueConstraint("collection_id", "href"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"))
+    href: Mapped[str] = mapped_column(String(1000))
+    uid: Mapped[str | None] = mapped_column(String(500), index=True)
+    etag: Mapped[str | None] = mapped_column(String(200))
+    component: Mapped[str] = mapped_column(String(16), default="VEVENT")
+    ics: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(Text)  # why Quorum could not read it, if so
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    occurrences: Mapped[list[Occurrence]] = relationship(
+        back_populates="object", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Occurrence(Base):
+    """One expanded instance of an event or todo, keyed by UID + RECURRENCE-ID."""
+
+    __tablename__ = "occurrences"
+    __table_args__ = (
+        UniqueConstraint("object_id", "recurrence_id"),
+        Index("ix_occurrences_collection_start", "collection_id", "start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    object_id: Mapped[int] = mapped_column(ForeignKey("calendar_objects.id", ondelete="CASCADE"))
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(500))
+    recurrence_id: Mapped[str] = mapped_column(String(64), default="")
+    component: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    start: Mapped[datetime | None]
+    end: Mapped[datetime | None]
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str | None] = mapped_column(String(32))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    object: Mapped[CalendarObjectRecord] = relationship(back_populates="occurrences")
+
+
+class SyncJob(Base):
+    __tablename__ = "sync_jobs"
+    __table_args__ = (UniqueConstraint("association_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    cron: Mapped[str | None] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    next_run_at: Mapped[datetime | None]
+    running_since: Mapped[datetime | None]  # a claim: one job never runs twice at once
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    source: Mapped[Source] = relationship()
+
+
+class SyncRun(Base):
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_source_started", "source_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("sync_jobs.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    error: Mapped[str | None] = mapped_column(Text)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Lease(Base):
+    """A named lease in the database: exactly one scheduler holds ``scheduler`` at a time."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]
+
+
+class Body(Base):
+    """A deliberative body (CA, Bureau, AG...) and its statutory rules."""
+
+    __tablename__ = "bodies"
+    __table_args__ = (UniqueConstraint("association_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default="custom")  # ca|bureau|ag|age|custom
+    notice_days: Mapped[int] = mapped_column(Integer, default=15)
+    quorum_first: Mapped[str] = mapped_column(String(16), default="1/2")
+    quorum_second: Mapped[str] = mapped_column(String(16), default="0")
+    proxies_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    proxy_cap: Mapped[int] = mapped_column(Integer, default=1)
+    remote_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    minutes_due_days: Mapped[int] = mapped_column(Integer, default=30)
+    match_patterns: Mapped[list[Any]] = mapped_column(default=list)
+    folder: Mapped[str | None] = mapped_column(String(1000))
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="body", cascade="all, delete-orphan"
+    )
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("association_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    nc_user: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    body_id: Mapped[int] = mapped_column(
+        ForeignKey("bodies.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(32), default="membre")
+
+    body: Mapped[Body] = relationship(back_populates="memberships")
+    member: Mapped[Member] = relationship()

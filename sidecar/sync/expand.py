@@ -1,0 +1,230 @@
+"""Parse one calendar object and expand it into occurrences, within bounds.
+
+Recurrence and time zones are the job of icalendar and recurring-ical-events; this module only
+puts fences around them (see PITFALLS.md): a size cap on the object, a window, a cap on instances,
+a time budget, and a refusal to expand SECONDLY/MINUTELY rules, so one hostile or broken object is
+isolated and recorded while the rest of the calendar syncs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+
+MAX_OBJECT_BYTES = 1_000_000
+MAX_INSTANCES = 1_000
+TIME_BUDGET_SECONDS = 2.0
+MAX_TEXT = 4_000
+COMPONENTS = ("VEVENT", "VTODO")
+
+
+class ExpansionError(ValueError):
+    """The object cannot be read or expanded; the message says why, for the admin."""
+
+
+@dataclass(frozen=True)
+class Attendee:
+    email: str
+    name: str
+    partstat: str
+    role: str
+    delegated_to: tuple[str, ...] = ()
+    delegated_from: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParsedOccurrence:
+    uid: str
+    recurrence_id: str
+    component: str
+    summary: str
+    start: datetime | None
+    end: datetime | None
+    all_day: bool
+    status: str | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParsedObject:
+    uid: str
+    component: str
+    occurrences: tuple[ParsedOccurrence, ...]
+    warnings: tuple[str, ...] = ()
+
+
+def parse_object(
+    ics: str, *, window: tuple[datetime, datetime], default_tz: str = "Europe/Paris"
+) -> ParsedObject:
+    """Parse ``ics`` and return its occurrences inside ``window`` (aware datetimes)."""
+    if len(ics.encode("utf-8", "replace")) > MAX_OBJECT_BYTES:
+        raise ExpansionError(f"calendar object larger than {MAX_OBJECT_BYTES // 1000} kB, skipped")
+    try:
+        calendar = icalendar.Calendar.from_ical(ics)
+    except (ValueError, KeyError, IndexError, TypeError) as err:
+        raise ExpansionError(f"not a valid iCalendar object: {err}") from err
+    masters = [c for c in calendar.walk() if c.name in COMPONENTS]
+    if not masters:
+        raise ExpansionError("no VEVENT or VTODO in this calendar object")
+    component = str(masters[0].name)
+    uid = str(masters[0].get("UID", "")) or ""
+    if not uid:
+        raise ExpansionError("calendar object without UID")
+    _refuse_fine_grained(masters)
+    tz = ZoneInfo(default_tz)
+    occurrences, warnings = _expand(calendar, component, window, tz)
+    return ParsedObject(uid, component, tuple(occurrences), tuple(warnings))
+
+
+def _refuse_fine_grained(components: list[Any]) -> None:
+    for comp in components:
+        rule = comp.get("RRULE")
+        if rule is None:
+            continue
+        freq = [str(f).upper() for f in rule.get("FREQ", [])]
+        if any(f in {"SECONDLY", "MINUTELY"} for f in freq):
+            raise ExpansionError(f"recurrence FREQ={freq[0]} is too fine-grained to expand")
+
+
+def _expand(
+    calendar: icalendar.Calendar, component: str, window: tuple[datetime, datetime], tz: tzinfo
+) -> tuple[list[ParsedOccurrence], list[str]]:
+    start, end = window
+    deadline = time.monotonic() + TIME_BUDGET_SECONDS
+    query = recurring_ical_events.of(calendar, components=(component,), skip_bad_series=True)
+    result: list[ParsedOccurrence] = []
+    try:
+        for instance in itertools.islice(query.between(start, end), MAX_INSTANCES + 1):
+            if time.monotonic() > deadline:
+                raise ExpansionError("recurrence expansion took too long, skipped")
+            result.append(_occurrence(instance, component, tz))
+    except ExpansionError:
+        raise
+    except Exception as err:  # the library raises many kinds on broken input
+        raise ExpansionError(f"cannot expand recurrence: {type(err).__name__}: {err}") from err
+    warnings: list[str] = []
+    if len(result) > MAX_INSTANCES:
+        warnings.append(f"more than {MAX_INSTANCES} instances in the window; kept the first ones")
+        result = result[:MAX_INSTANCES]
+    if not result and component == "VTODO":
+        # A todo without DTSTART/DUE in the window is still a task to show.
+        for todo in calendar.walk("VTODO"):
+            result.append(_occurrence(todo, component, tz))
+    return result, warnings
+
+
+def _occurrence(comp: Any, component: str, tz: tzinfo) -> ParsedOccurrence:
+    raw_start = _value(comp, "DTSTART")
+    raw_due = _value(comp, "DUE") if component == "VTODO" else None
+    raw_end = _value(comp, "DTEND") if component == "VEVENT" else raw_due
+    if component == "VTODO" and raw_due is not None:
+        raw_start = raw_due
+    all_day = isinstance(raw_start, date) and not isinstance(raw_start, datetime)
+    rid = comp.get("RECURRENCE-ID")
+    return ParsedOccurrence(
+        uid=str(comp.get("UID", "")),
+        recurrence_id=_instant(rid.dt, tz).isoformat() if rid is not None else "",
+        component=component,
+        summary=_text(comp.get("SUMMARY")),
+        start=_instant(raw_start, tz) if raw_start is not None else None,
+        end=_instant(raw_end, tz) if raw_end is not None else None,
+        all_day=all_day,
+        status=str(comp.get("STATUS")).upper() if comp.get("STATUS") else None,
+        details=_details(comp, tz),
+    )
+
+
+def _value(comp: Any, name: str) -> date | datetime | None:
+    prop = comp.get(name)
+    return prop.dt if prop is not None else None
+
+
+def _instant(value: date | datetime, tz: tzinfo) -> datetime:
+    """Aware UTC instant; all-day dates become midnight UTC of that date, floating times use tz."""
+    if not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(UTC)
+
+
+def _text(value: Any) -> str:
+    return str(value)[:MAX_TEXT] if value is not None else ""
+
+
+def _details(comp: Any, tz: tzinfo) -> dict[str, Any]:
+    attendees = comp.get("ATTENDEE", [])
+    if not isinstance(attendees, list):
+        attendees = [attendees]
+    details: dict[str, Any] = {
+        "attendees": [asdict(_attendee(a)) for a in attendees],
+        "organizer": _address(comp.get("ORGANIZER")),
+        "location": _text(comp.get("LOCATION")),
+        "description": _text(comp.get("DESCRIPTION")),
+        "url": _text(comp.get("URL")),
+        "conference": [str(c) for c in _as_list(comp.get("CONFERENCE"))],
+        "attach": [str(a) for a in _as_list(comp.get("ATTACH")) if str(a).startswith("http")],
+        "categories": _categories(comp),
+        "sequence": int(comp.get("SEQUENCE", 0) or 0),
+    }
+    for name in ("CREATED", "DTSTAMP", "LAST-MODIFIED", "COMPLETED"):
+        value = _value(comp, name)
+        if value is not None:
+            details[name.lower().replace("-", "_")] = _instant(value, tz).isoformat()
+    due = _value(comp, "DUE")
+    if due is not None:
+        details["due"] = due.isoformat()
+    return details
+
+
+def _attendee(prop: Any) -> Attendee:
+    params = getattr(prop, "params", {})
+    return Attendee(
+        email=_address(prop),
+        name=str(params.get("CN", "")),
+        partstat=str(params.get("PARTSTAT", "NEEDS-ACTION")).upper(),
+        role=str(params.get("ROLE", "REQ-PARTICIPANT")).upper(),
+        delegated_to=tuple(_address(v) for v in _param_list(params.get("DELEGATED-TO"))),
+        delegated_from=tuple(_address(v) for v in _param_list(params.get("DELEGATED-FROM"))),
+    )
+
+
+def _address(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(value).strip()
+    return text[7:].lower() if text.lower().startswith("mailto:") else text.lower()
+
+
+def _param_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [v.strip().strip('"') for v in str(value).split(",") if v.strip()]
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _categories(comp: Any) -> list[str]:
+    found: list[str] = []
+    for prop in _as_list(comp.get("CATEGORIES")):
+        cats = getattr(prop, "cats", None)
+        found.extend(str(c) for c in (cats if cats is not None else [prop]))
+    return found
+
+
+def default_window(now: datetime) -> tuple[datetime, datetime]:
+    """Past year (for minutes and history) and the next two years (for planning)."""
+    return now - timedelta(days=400), now + timedelta(days=730)

@@ -1,0 +1,160 @@
+"""Mirror one folder collection into the database, from a :class:`FilesClient`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from integrations.types import FileEntry
+from integrations.webdav import FilesClient
+from sidecar.errors import SyncRefused
+from sidecar.storage.models import Collection, FileChange, FileRecord
+from sidecar.sync import filetree
+from sidecar.sync.counts import Counts
+
+FULL_WALK_EVERY = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class FolderOptions:
+    allow_mass_delete: bool = False
+
+
+def sync_folder(
+    session: Session,
+    client: FilesClient,
+    collection: Collection,
+    now: datetime,
+    options: FolderOptions = FolderOptions(),
+) -> Counts:
+    """Bring the mirror of ``collection`` up to date; raises before writing anything on refusal."""
+    rows = {
+        r.path: r
+        for r in session.scalars(
+            select(FileRecord).where(FileRecord.collection_id == collection.id)
+        )
+    }
+    stored = {p: filetree.StoredFile(p, r.is_folder, r.etag, r.fileid) for p, r in rows.items()}
+    full = _needs_full_walk(collection, now)
+    tree = filetree.walk(client.propfind, collection.remote_path, stored, full=full)
+    change_plan = filetree.plan(stored, tree)
+    if not options.allow_mass_delete and filetree.mass_disappearance(change_plan, len(stored)):
+        raise SyncRefused(
+            f"{len(change_plan.removed)} of {len(stored)} files and folders of "
+            f"{collection.remote_path} disappeared at once; nothing was deleted. If this is "
+            "intended, run `quorum sync --allow-mass-delete`."
+        )
+    log = collection.last_synced_at is not None  # an initial sync is not "recent activity"
+    _apply(session, collection, rows, change_plan, now, log=log)
+    _update_state(collection, tree, full, now)
+    return Counts(
+        added=len(change_plan.added),
+        changed=len(change_plan.changed) + len(change_plan.moved),
+        removed=len(change_plan.removed),
+    )
+
+
+def _needs_full_walk(collection: Collection, now: datetime) -> bool:
+    state = collection.state or {}
+    if state.get("etag_propagation") is False:
+        return True
+    last = state.get("last_full_walk")
+    return last is not None and datetime.fromisoformat(last) + FULL_WALK_EVERY < now
+
+
+def _update_state(
+    collection: Collection, tree: filetree.TreeWalk, full: bool, now: datetime
+) -> None:
+    state = dict(collection.state or {})
+    if tree.propagation_broken:
+        state["etag_propagation"] = False
+    elif "etag_propagation" not in state and tree.listed_folders:
+        state["etag_propagation"] = True
+    if full or "last_full_walk" not in state:
+        state["last_full_walk"] = now.isoformat()
+    collection.state = state
+    root = tree.listed.get(collection.remote_path)
+    collection.etag = root.etag if root else collection.etag
+    collection.last_synced_at = now
+
+
+def _apply(
+    session: Session,
+    collection: Collection,
+    rows: dict[str, FileRecord],
+    change_plan: filetree.FilePlan,
+    now: datetime,
+    *,
+    log: bool,
+) -> None:
+    cid = collection.id
+    removed_rows = [rows[p] for p in change_plan.removed]
+    if removed_rows:
+        session.execute(delete(FileRecord).where(FileRecord.id.in_([r.id for r in removed_rows])))
+    moving = [(rows[m.old_path], m) for m in change_plan.moved]
+    for index, (row, _move) in enumerate(moving):  # two phases: paths may swap
+        row.path = f"\x00moving\x00{index}"
+    session.flush()
+    for row, move in moving:
+        row.path = move.new_path
+        if move.entry is not None:
+            _fill(row, move.entry, now)
+    for entry in change_plan.changed:
+        _fill(rows[entry.path], entry, now)
+    for entry in change_plan.added:
+        row = FileRecord(collection_id=cid, path=entry.path, first_seen=now)
+        _fill(row, entry, now)
+        session.add(row)
+    if log:
+        _log_changes(session, cid, change_plan, removed_rows, now)
+
+
+def _fill(row: FileRecord, entry: FileEntry, now: datetime) -> None:
+    if row.etag != entry.etag:
+        row.last_changed = now
+    row.is_folder = entry.is_folder
+    row.etag = entry.etag
+    row.fileid = entry.fileid
+    row.size = entry.size
+    row.mtime = entry.mtime
+    row.content_type = entry.content_type
+    row.owner = entry.owner
+    row.permissions = entry.permissions
+    row.share_types = list(entry.share_types)
+
+
+def _log_changes(
+    session: Session,
+    cid: int,
+    change_plan: filetree.FilePlan,
+    removed_rows: list[FileRecord],
+    now: datetime,
+) -> None:
+    def add(
+        change: str, path: str, fileid: str | None, folder: bool, old: str | None = None
+    ) -> None:
+        session.add(
+            FileChange(
+                collection_id=cid,
+                change=change,
+                path=path,
+                old_path=old,
+                fileid=fileid,
+                is_folder=folder,
+                at=now,
+            )
+        )
+
+    for entry in change_plan.added:
+        add("added", entry.path, entry.fileid, entry.is_folder)
+    for entry in change_plan.changed:
+        if not entry.is_folder:  # folder ETags change with every file below: not news
+            add("changed", entry.path, entry.fileid, False)
+    for move in change_plan.moved:
+        if move.entry is not None:
+            add("moved", move.new_path, move.entry.fileid, move.entry.is_folder, move.old_path)
+    for row in removed_rows:
+        add("removed", row.path, row.fileid, row.is_folder)

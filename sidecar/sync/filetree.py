@@ -1,0 +1,180 @@
+"""Pure planning of a file-tree sync: remote listing + stored state → what changed.
+
+No I/O here. :class:`TreeWalk` decides which folders to list (only those whose ETag changed,
+since Nextcloud propagates folder ETags to the root) given a ``lister`` callback, and
+:func:`plan` turns the walk and the stored rows into added / changed / moved / removed.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from integrations.types import FileEntry
+
+Lister = Callable[[str, str], list[FileEntry]]  # (path, depth) -> entries
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    path: str
+    is_folder: bool
+    etag: str | None
+    fileid: str | None
+
+
+@dataclass
+class TreeWalk:
+    """The remote tree as far as it had to be read.
+
+    ``listed`` holds entries read from the server; ``carried`` maps a path to the stored path it
+    was carried over from, for subtrees whose folder ETag did not change (and were not listed).
+    """
+
+    listed: dict[str, FileEntry] = field(default_factory=dict)
+    carried: dict[str, str] = field(default_factory=dict)
+    listed_folders: list[str] = field(default_factory=list)
+    propagation_broken: bool = False
+
+
+@dataclass(frozen=True)
+class Move:
+    old_path: str
+    entry: FileEntry | None  # None when carried over unchanged
+    new_path: str
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    added: tuple[FileEntry, ...] = ()
+    changed: tuple[FileEntry, ...] = ()
+    moved: tuple[Move, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.added or self.changed or self.moved or self.removed)
+
+
+def walk(
+    lister: Lister, root: str, stored: Mapping[str, StoredFile], *, full: bool = False
+) -> TreeWalk:
+    """List ``root`` (Depth 0), then descend (Depth 1) only where a folder's ETag changed.
+
+    ``full`` lists every folder (servers whose folder ETags do not propagate, periodic check).
+    """
+    result = TreeWalk()
+    order = sorted(stored)
+    top = _single(lister(root, "0"), root)
+    result.listed[top.path] = top
+    old_root = stored.get(top.path)
+    if not full and old_root is not None and _same_etag(old_root, top):
+        _carry(result, order, old_root.path, top.path)
+        return result
+    by_fileid = {s.fileid: s for s in stored.values() if s.fileid and s.is_folder}
+    queue = [top.path]
+    while queue:
+        folder = queue.pop()
+        entries = lister(folder, "1")
+        result.listed_folders.append(folder)
+        for entry in entries:
+            if entry.path == folder:
+                result.listed[folder] = entry
+                continue
+            result.listed[entry.path] = entry
+            if not entry.is_folder:
+                continue
+            old = stored.get(entry.path) or (by_fileid.get(entry.fileid) if entry.fileid else None)
+            if not full and old is not None and _same_etag(old, entry):
+                _carry(result, order, old.path, entry.path)
+            else:
+                queue.append(entry.path)
+    result.propagation_broken = _propagation_broken(result, stored)
+    return result
+
+
+def _single(entries: list[FileEntry], path: str) -> FileEntry:
+    for entry in entries:
+        if entry.path == path or entry.path.rstrip("/") == path.rstrip("/"):
+            return entry
+    from integrations.errors import ProtocolError
+
+    raise ProtocolError(f"the server's answer for {path} does not describe {path}")
+
+
+def _same_etag(old: StoredFile, new: FileEntry) -> bool:
+    return old.etag is not None and new.etag is not None and old.etag == new.etag
+
+
+def _carry(result: TreeWalk, order: list[str], old: str, new: str) -> None:
+    """Keep a whole unchanged stored subtree, rebased from ``old`` to ``new`` (a moved folder).
+
+    ``order`` is the sorted list of stored paths: a subtree is one contiguous run of it.
+    """
+    index = bisect.bisect_right(order, old)
+    while index < len(order) and order[index].startswith(old):
+        path = order[index]
+        result.carried[new + path[len(old) :]] = path
+        index += 1
+
+
+def _propagation_broken(result: TreeWalk, stored: Mapping[str, StoredFile]) -> bool:
+    """True when a folder's content changed but its own ETag did not (ETags do not propagate)."""
+    for folder in result.listed_folders:
+        own = result.listed.get(folder)
+        old = stored.get(folder)
+        if own is None or old is None:
+            continue
+        if own.etag is None:
+            return True
+        if not _same_etag(old, own):
+            continue
+        children = {p for p in result.listed if _parent(p) == folder}
+        old_children = {p for p in stored if _parent(p) == folder}
+        if children != old_children or any(
+            stored[p].etag != result.listed[p].etag for p in children & old_children
+        ):
+            return True
+    return False
+
+
+def _parent(path: str) -> str:
+    stripped = path.rstrip("/")
+    if not stripped:
+        return ""
+    return stripped.rsplit("/", 1)[0] + "/"
+
+
+def plan(stored: Mapping[str, StoredFile], tree: TreeWalk) -> FilePlan:
+    """Compare the walk with the stored rows. A known fileid at a new path is a move."""
+    final = set(tree.listed) | set(tree.carried)
+    gone = {path: s for path, s in stored.items() if path not in final}
+    gone_by_fileid = {s.fileid: s for s in gone.values() if s.fileid}
+    added: list[FileEntry] = []
+    changed: list[FileEntry] = []
+    moved: list[Move] = []
+    for new_path, old_path in tree.carried.items():
+        if new_path != old_path:
+            moved.append(Move(old_path, None, new_path))
+            gone.pop(old_path, None)
+    for entry in tree.listed.values():
+        old = stored.get(entry.path)
+        if old is not None and (not old.fileid or not entry.fileid or old.fileid == entry.fileid):
+            if old.etag != entry.etag or old.is_folder != entry.is_folder:
+                changed.append(entry)
+            continue
+        if old is not None:  # same path, another file: the old one went away
+            gone[entry.path] = old
+        source = gone_by_fileid.get(entry.fileid) if entry.fileid else None
+        if source is not None and source.path in gone and source.path != entry.path:
+            moved.append(Move(source.path, entry, entry.path))
+            del gone[source.path]
+        else:
+            added.append(entry)
+    return FilePlan(tuple(added), tuple(changed), tuple(moved), tuple(sorted(gone)))
+
+
+def mass_disappearance(plan_: FilePlan, stored_count: int, *, minimum: int = 20) -> bool:
+    """A sudden loss of more than half of a tree (of a fair size) is refused, not applied."""
+    return len(plan_.removed) >= minimum and len(plan_.removed) * 2 > stored_count
