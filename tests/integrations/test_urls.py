@@ -42,7 +42,9 @@ def test_private_address_needs_allow_private() -> None:
     assert check_url(" http://10.0.0.1/ ", allow_private=True) == "http://10.0.0.1/"
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "::1", "fd12:3456::1", "100.64.0.7", "::ffff:10.1.2.3"])
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1", "::1", "fd12:3456::1", "100.64.0.7", "::ffff:10.1.2.3"]
+)
 def test_loopback_ula_cgnat_are_private(monkeypatch: pytest.MonkeyPatch, address: str) -> None:
     _resolving_to(monkeypatch, address)
     with pytest.raises(BlockedAddress):
@@ -58,7 +60,8 @@ def test_public_address_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["ftp://nc.example/", "file:///etc/passwd", "https://alice:secret@nc.example/", "https:///x"]
+    "url",
+    ["ftp://nc.example/", "file:///etc/passwd", "https://alice:secret@nc.example/", "https:///x"],
 )
 def test_refuses_malformed_urls(url: str) -> None:
     with pytest.raises(ValueError) as caught:
