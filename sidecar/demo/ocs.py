@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
-
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 UNKNOWN_ROUTE = (
@@ -70,9 +69,7 @@ def _read_form(environ: WSGIEnvironment) -> dict[str, str]:
     return _single(parse_qs(body, keep_blank_values=True))
 
 
-def _json_response(
-    start_response: StartResponse, status: str, payload: Any
-) -> Iterable[bytes]:
+def _json_response(start_response: StartResponse, status: str, payload: Any) -> Iterable[bytes]:
     body = json.dumps(payload).encode()
     start_response(status, [("Content-Type", JSON_TYPE), ("Content-Length", str(len(body)))])
     return [body]
@@ -98,7 +95,11 @@ class OcsApp:
                 re.compile(r"/apps/notifications/api/v2/admin_notifications/([^/]+)"),
                 self._notify,
             ),
-            ("GET", re.compile(r"/apps/notifications/api/v2/notifications"), self._notifications_of),
+            (
+                "GET",
+                re.compile(r"/apps/notifications/api/v2/notifications"),
+                self._notifications_of,
+            ),
         ]
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

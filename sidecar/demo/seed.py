@@ -288,7 +288,7 @@ def _event(
 
 
 def _ca_monthly(info: SeedInfo) -> bytes:
-    created = add_months(info.today, -5)
+    created = add_months(info.today, -5).replace(day=min(info.today.day, 28))
     first = info.ca_dates[0]
     common = [f"LOCATION:{_text(CA_LOCATION)}", "CATEGORIES:Conseil d'administration"]
     master = _event(
@@ -773,5 +773,5 @@ def seed(data_dir: Path, today: date) -> SeedInfo:
     _write(data_dir / "ocs.json", ocs.encode(), today - timedelta(days=1))
     for root in (data_dir / "files", data_dir / "radicale"):
         _stamp_folders(root)
-    marker.write_text(today.isoformat() + "\n")
+    _write(marker, (today.isoformat() + "\n").encode(), today - timedelta(days=1))
     return info

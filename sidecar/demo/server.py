@@ -18,16 +18,16 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 from xml.etree import ElementTree
 
 import defusedxml.ElementTree as SafeET
-import radicale
 import radicale.config
 from cheroot import wsgi
+from radicale.app import Application as RadicaleApplication
 from wsgidav.error_printer import ErrorPrinter
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
-from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from sidecar.demo.ncfiles import NextcloudFilesProvider, share_types_from
 from sidecar.demo.ocs import OcsApp
@@ -213,7 +213,7 @@ def radicale_app(data_dir: Path) -> WSGIApplication:
     # fsync on every write makes the test suite slow and buys nothing for a demo.
     configuration.update({"storage": {"_filesystem_fsync": "False"}}, "quorum demo", True)
     logging.getLogger("radicale").setLevel(logging.WARNING)
-    app: WSGIApplication = radicale.Application(configuration)
+    app: WSGIApplication = RadicaleApplication(configuration)
     return app
 
 
@@ -233,7 +233,7 @@ def files_app(data_dir: Path, users: Iterable[str], ocs: OcsApp) -> WSGIApplicat
         "provider_mapping": mapping,
         # The dispatcher authenticates; WsgiDAV's own authenticator and HTML browser are off.
         "middleware_stack": [ErrorPrinter, RequestResolver],
-        "http_authenticator": {"domain_controller": None},
+        "http_authenticator": {"domain_controller": None, "accept_basic": False},
         "simple_dc": {"user_mapping": {"*": True}},
         "dir_browser": {"enable": False},
         # Nextcloud advertises DAV classes 1 and 3 only: no LOCK noise in the answers.
@@ -263,7 +263,9 @@ class DemoDispatcher:
         path = request_path(environ)
         if path == "/status.php":
             body = json.dumps(STATUS).encode()
-            return _respond(start_response, ("200 OK", [("Content-Type", "application/json")], body))
+            return _respond(
+                start_response, ("200 OK", [("Content-Type", "application/json")], body)
+            )
         if path.rstrip("/") in ("/.well-known/caldav", "/.well-known/carddav"):
             moved = _text("301 Moved Permanently", extra=[("Location", f"{DAV_ROOT}/")])
             return _respond(start_response, moved)
@@ -455,5 +457,3 @@ class DemoServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
-
-
