@@ -275,10 +275,10 @@ class CalendarClient:
         if not missing:
             return delta
         fetched = {obj.href: obj for obj in self.multiget(cal_href, missing)}
-        # An object deleted between the two requests is absent from the multiget: drop it, the
-        # next sync reports it as removed.
+        # An object deleted between the two requests is absent from the multiget: leave it out,
+        # the next sync reports it as removed.
         changed = tuple(
-            fetched.get(obj.href, obj) if obj.data is None else obj
+            obj if obj.data is not None else fetched[obj.href]
             for obj in delta.changed
             if obj.data is not None or obj.href in fetched
         )

@@ -182,13 +182,15 @@ class HttpClient:
         started: float,
     ) -> HttpResponse:
         status = 0
+        read_timeout = self._read_timeout(started)
         try:
             raw = self._session.request(
                 method,
                 url,
                 headers=dict(headers or {}),
                 data=data,
-                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                # No single socket read may outlive the overall deadline either (slow headers).
+                timeout=(CONNECT_TIMEOUT, read_timeout),
                 allow_redirects=False,
                 stream=True,
             )
@@ -202,6 +204,14 @@ class HttpClient:
             self.requests_made += 1
             if self.on_request is not None:
                 self.on_request(method, redact(url), status)
+
+    def _read_timeout(self, started: float) -> float:
+        remaining = self.deadline - (time.monotonic() - started)
+        if remaining <= 0:
+            raise ConnectError(
+                f"The server took more than {self.deadline:.0f} s overall; try again later."
+            )
+        return min(READ_TIMEOUT, remaining)
 
     def _read_body(self, raw: requests.Response, started: float) -> bytes:
         """Read the decompressed body under the size cap and the overall deadline."""

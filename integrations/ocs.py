@@ -34,6 +34,36 @@ def _json(resp: HttpResponse) -> Any:
         ) from None
 
 
+def _unwrap(resp: HttpResponse, path: str, login: str) -> Any:
+    """``ocs.data`` of an answer, or the error its ``meta`` (or its HTTP status) describes."""
+    payload = _json(resp)
+    envelope = payload.get("ocs") if isinstance(payload, dict) else None
+    if not isinstance(envelope, dict):
+        if resp.status == 412:  # Nextcloud's CSRF guard answers outside any envelope
+            raise OcsError(
+                f"Nextcloud refused the call ({payload}): the OCS-APIRequest header was missing "
+                "or stripped by a proxy.",
+                412,
+                412,
+            )
+        raise_for_status(resp, login=login)
+        raise ProtocolError(f"Nextcloud answered {path} without an OCS envelope.")
+    meta = envelope.get("meta")
+    meta = meta if isinstance(meta, dict) else {}
+    code = _int(meta.get("statuscode"), default=resp.status)
+    if code not in _OCS_OK:
+        message = str(meta.get("message") or "no message").strip()
+        raise OcsError(f"Nextcloud refused {path}: {message} (OCS {code})", code, resp.status)
+    return envelope.get("data")
+
+
+def _int(value: Any, *, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
 def _parse_share(item: Mapping[str, Any]) -> Share:
     share_type = int(item["share_type"])
     expiration = item.get("expiration")
@@ -90,23 +120,7 @@ class OcsClient:
         resp = self.http.request(
             method, f"ocs/v2.php/{path}?{query}", headers=headers, body=body, expect=_OCS_HTTP
         )
-        payload = _json(resp)
-        if not isinstance(payload, dict) or not isinstance(payload.get("ocs"), dict):
-            if resp.status == 412:
-                raise OcsError(
-                    f"Nextcloud refused the call ({payload}): the OCS-APIRequest "
-                    "header was missing or stripped by a proxy.",
-                    412,
-                    412,
-                )
-            raise_for_status(resp, login=self.http.login)
-            raise ProtocolError(f"Nextcloud answered {path} without an OCS envelope.")
-        meta = payload["ocs"].get("meta") or {}
-        code = int(meta.get("statuscode") or resp.status)
-        if code not in _OCS_OK:
-            message = str(meta.get("message") or "no message").strip()
-            raise OcsError(f"Nextcloud refused {path}: {message} (OCS {code})", code, resp.status)
-        return payload["ocs"].get("data")
+        return _unwrap(resp, path, self.http.login)
 
     def capabilities(self) -> Capabilities:
         """Server version and which optional apps (Talk, notifications, activity) exist."""
@@ -140,6 +154,16 @@ class OcsClient:
         """Shares of the account, or of ``path`` (with others' reshares when ``reshares``)."""
         params = {"path": path, "reshares": "true" if reshares else "false"} if path else {}
         params |= {"subfiles": "true"} if subfiles else {}
+        data = self._ocs("GET", "apps/files_sharing/api/v1/shares", params=params)
+        return [_parse_share(item) for item in data]
+
+    def user(self, uid: str) -> NcUser:
+        """Another account's profile (admin rights, or a group the caller administers)."""
+        return _parse_user(self._ocs("GET", f"cloud/users/{quote(uid, safe='')}"))
+
+    def shared_with_me(self) -> list[Share]:
+        """Shares others made with this account (directly or through a group)."""
+        params = {"shared_with_me": "true"}
         data = self._ocs("GET", "apps/files_sharing/api/v1/shares", params=params)
         return [_parse_share(item) for item in data]
 

@@ -152,7 +152,15 @@ class FilesClient:
                 f"The server answered PROPFIND {path!r} with {resp.status} instead of a WebDAV "
                 "multistatus (207): is this really the Nextcloud WebDAV address?"
             )
-        return parse_file_entries(resp.body, self.root_path, self.root_url)
+        entries = parse_file_entries(resp.body, self.root_path, self.root_url)
+        wanted = "/" + path.strip("/")
+        if not any(entry.path.rstrip("/") == wanted.rstrip("/") for entry in entries):
+            # A PROPFIND always lists its target: without it, the listing cannot be trusted.
+            raise ProtocolError(
+                f"The server's listing of {path!r} does not include {path!r} itself; refusing "
+                "to trust it."
+            )
+        return entries
 
     def get(self, path: str) -> bytes:
         """The content of the file at ``path``."""

@@ -186,3 +186,15 @@ def test_delete_and_list_etags(rsps: responses.RequestsMock, cal: CalendarClient
     )
     rsps.add("PROPFIND", BASE_URL + CONSEIL, status=207, body=response_body("48"))
     assert len(cal.list_etags(CONSEIL)) == 4
+
+
+@pytest.mark.parametrize(("name", "count"), [("56", 3), ("57", 2), ("58", 3), ("59", 3), ("60", 1)])
+def test_report_fixtures_parse(name: str, count: int) -> None:
+    collection = "/remote.php/dav/calendars/alice/echeances/" if name == "60" else CONSEIL
+    objects = parse_calendar_objects(response_body(name), BASE_URL, collection)
+    assert len(objects) >= count
+    for obj in objects:
+        assert obj.etag and obj.etag.startswith('"') and obj.data
+        assert obj.data.startswith("BEGIN:VCALENDAR")
+    if name == "60":
+        assert "BEGIN:VTODO" in (objects[0].data or "")

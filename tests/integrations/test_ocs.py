@@ -12,10 +12,10 @@ from urllib.parse import parse_qs
 import pytest
 import responses
 
-from integrations.errors import AuthError, OcsError
+from integrations.errors import AuthError, OcsError, ProtocolError
 from integrations.http import HttpClient
 from integrations.ocs import OcsClient
-from tests.fixtures_nc import BASE_URL, add_fixture
+from tests.fixtures_nc import BASE_URL, add_fixture, load_fixture
 
 OCS = BASE_URL + "/ocs/v2.php/"
 
@@ -141,3 +141,29 @@ def test_login_flow(rsps: responses.RequestsMock) -> None:
         json={"server": BASE_URL, "loginName": "alice", "appPassword": "xyz"},
     )
     assert flow.login_flow_poll(endpoint, token) == (BASE_URL, "alice", "xyz")
+
+
+def test_xml_envelope_is_not_mistaken_for_json(
+    rsps: responses.RequestsMock, ocs: OcsClient
+) -> None:
+    # As if a proxy dropped format=json: Nextcloud then answers its XML envelope (16).
+    rsps.add("GET", OCS + "cloud/user?format=json", body=load_fixture("16")["response"]["body"])
+    with pytest.raises(ProtocolError, match="not JSON"):
+        ocs.current_user()
+
+
+def test_user_as_admin(rsps: responses.RequestsMock, ocs: OcsClient) -> None:
+    add_fixture(rsps, "18")
+    user = ocs.user("alice")
+    assert user.display_name == "Alice Example" and user.groups == ("CA",)
+
+
+def test_group_member_ids_fixture_is_the_short_form() -> None:
+    # 20 is the id-only variant; group_members() uses /details (21) to get names and emails.
+    assert load_fixture("20")["response"]["body"].count('"users":["admin","alice"]') == 1
+
+
+def test_shared_with_me(rsps: responses.RequestsMock, ocs: OcsClient) -> None:
+    add_fixture(rsps, "68")
+    (share,) = ocs.shared_with_me()
+    assert (share.share_type, share.owner, share.share_with) == (1, "alice", "CA")

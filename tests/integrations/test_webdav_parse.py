@@ -199,3 +199,54 @@ def test_get_mkcol_delete(rsps: responses.RequestsMock, files: FilesClient) -> N
         "/Conseil d'administration/2026-12-05/Ordre du jour (brouillon).odt", if_match='"x"'
     )
     assert rsps.calls[2].request.headers["If-Match"] == '"x"'
+
+
+@pytest.mark.parametrize(
+    ("name", "root", "count"),
+    [
+        ("22", ROOT, 1),
+        ("23", ROOT, 5),
+        ("24", ROOT, 2),
+        ("25", ROOT, 5),
+        ("27", ROOT, 1),
+        ("28", ROOT, 5),
+        ("29", ROOT, 2),
+        ("30", ROOT, 5),
+        ("31", ROOT, 15),
+        ("44", "/remote.php/dav/files/admin/", 3),
+    ],
+)
+def test_every_listing_fixture_parses(name: str, root: str, count: int) -> None:
+    found = parse_file_entries(response_body(name), root, BASE_URL)
+    assert len(found) == count
+    for entry in found:
+        assert entry.fileid and entry.etag and entry.etag.startswith('"') and entry.mtime
+        assert entry.path.endswith("/") == entry.is_folder
+        assert entry.size is not None and entry.permissions
+
+
+def test_multistatus_without_the_target_is_refused(
+    rsps: responses.RequestsMock, files: FilesClient
+) -> None:
+    rsps.add("PROPFIND", BASE_URL + ROOT, status=207, body=b'<d:multistatus xmlns:d="DAV:"/>')
+    with pytest.raises(ProtocolError, match="does not include"):
+        files.propfind("/", "1")
+
+
+def test_hostile_xml_bodies() -> None:
+    external = (
+        b'<?xml version="1.0"?><!DOCTYPE d:multistatus [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<d:multistatus xmlns:d="DAV:">&x;</d:multistatus>'
+    )
+    deep = b"<a>" * 100_000 + b"</a>" * 100_000
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "lollollollol">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">'
+        b'<!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]><d:multistatus xmlns:d="DAV:">&d;'
+        b"</d:multistatus>"
+    )
+    for body in (external, deep, laughs):
+        with pytest.raises(ProtocolError, match="not well-formed XML"):
+            parse_multistatus(body)
+    with pytest.raises(ProtocolError, match="multistatus"):
+        parse_multistatus(b'<d:error xmlns:d="DAV:"/>')
