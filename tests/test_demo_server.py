@@ -5,13 +5,14 @@ from __future__ import annotations
 import filecmp
 import os
 import re
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
 import requests
+from caldav.davclient import DAVClient
 
 from sidecar.demo.ncfiles import sabre_quote
 from sidecar.demo.seed import seed
@@ -145,6 +146,19 @@ def test_put_changes_etags_up_to_the_root_only(fresh_demo_server: DemoServer) ->
     after = {path: etag(server, path) for path in watched}
     changed = {path for path in watched if before[path] != after[path]}
     assert changed == {FILES, f"{FILES}Subventions/", lyon}
+
+
+def test_put_answers_the_final_etag_and_file_id(fresh_demo_server: DemoServer) -> None:
+    server = fresh_demo_server
+    href = f"{FILES}Association/Bilan.pdf"
+    put = dav(server, "PUT", href, b"%PDF-1.4\n", X_OC_Mtime="1700000000")
+    assert put.status_code == 201 and put.headers["X-OC-MTime"] == "accepted"
+    found = propfind(server, href, "0")[href][0]
+    assert put.headers["ETag"] == put.headers["OC-ETag"] == found[f"{D}getetag"].text
+    assert put.headers["OC-FileId"].startswith(f"{int(found[f'{OC}fileid'].text or 0):08d}")
+    assert found[f"{D}getlastmodified"].text == "Tue, 14 Nov 2023 22:13:20 GMT"
+    stale = dav(server, "PUT", href, b"other", If_Match='"0123"')
+    assert stale.status_code == 412 and stale.headers["ETag"] == put.headers["ETag"]
 
 
 def test_change_written_straight_to_disk_propagates(fresh_demo_server: DemoServer) -> None:
@@ -310,6 +324,33 @@ def test_principal_discovery_chain(demo_server: DemoServer) -> None:
     assert f"{CAL}schedule-inbox-URL" in missing
     calendars = multistatus(dav(demo_server, "PROPFIND", home, HOME_PROPS, Depth="1"))
     assert CALS + "conseil/" in calendars
+
+
+def test_caldav_client_discovers_and_expands(demo_server: DemoServer) -> None:
+    info = demo_server.seed_info
+    assert info is not None
+    url = demo_server.url + "/remote.php/dav/"
+    with DAVClient(url=url, username=ALICE[0], password=ALICE[1], timeout=TIMEOUT) as client:
+        calendars = {
+            str(c.url).removeprefix(demo_server.url): c for c in client.principal().calendars()
+        }
+        assert set(calendars) == {CALS + name + "/" for name in info.calendars}
+        window = (
+            info.ca_next - timedelta(days=1),
+            info.ca_override_start.date() + timedelta(days=1),
+        )
+        events = calendars[CALS + "conseil/"].search(
+            start=datetime.combine(window[0], time()), end=datetime.combine(window[1], time()),
+            event=True, expand=True,
+        )  # fmt: skip
+    monthly = sorted(
+        e.icalendar_component.decoded("dtstart")
+        for e in events
+        if e.icalendar_component["uid"] == "ca-mensuel@jardins-partages.example"
+    )
+    # The EXDATE occurrence is gone and the override moved to the Tuesday evening.
+    assert [m.date() for m in monthly] == [info.ca_next, info.ca_override_start.date()]
+    assert monthly[1].hour == 18 and monthly[1].minute == 30
 
 
 # --- OCS --------------------------------------------------------------------------------

@@ -87,6 +87,12 @@ def tree_stats(path: str, memo: dict[str, TreeStats]) -> TreeStats:
     return stats
 
 
+def file_etag(st: os.stat_result) -> str:
+    """A file's 32-hex ETag: the same after a MOVE (same inode, mtime and size)."""
+    key = f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}".encode()
+    return hashlib.md5(key, usedforsecurity=False).hexdigest()
+
+
 def sabre_quote(path: str) -> str:
     """Percent-encode a path like Sabre/Nextcloud: lowercase hex, `(` and `)` literal."""
     encoded = quote(path, safe="/()!*,$-_.~")
@@ -143,10 +149,8 @@ class NextcloudFile(_NextcloudProps, FileResource):  # type: ignore[misc]
     """A file with Nextcloud's ETag and properties."""
 
     def get_etag(self) -> str:
-        """32-hex ETag that survives a MOVE (same inode, mtime and size)."""
-        st = self.file_stat
-        key = f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}".encode()
-        return hashlib.md5(key, usedforsecurity=False).hexdigest()
+        """32-hex ETag that survives a MOVE (see file_etag)."""
+        return file_etag(self.file_stat)
 
     def get_property_names(self, *, is_allprop: bool) -> list[str]:
         """WsgiDAV's names plus Nextcloud's live properties."""

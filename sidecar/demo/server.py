@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import unquote
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 from xml.etree import ElementTree
 
@@ -29,7 +30,7 @@ from wsgidav.error_printer import ErrorPrinter
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
-from sidecar.demo.ncfiles import NextcloudFilesProvider, share_types_from
+from sidecar.demo.ncfiles import NextcloudFilesProvider, file_etag, share_types_from
 from sidecar.demo.ocs import OcsApp
 from sidecar.demo.seed import SeedInfo
 
@@ -212,7 +213,8 @@ def radicale_app(data_dir: Path) -> WSGIApplication:
     )
     # fsync on every write makes the test suite slow and buys nothing for a demo.
     configuration.update({"storage": {"_filesystem_fsync": "False"}}, "quorum demo", True)
-    logging.getLogger("radicale").setLevel(logging.WARNING)
+    # Radicale logs a traceback for every rejected sync token; clients are expected to send some.
+    logging.getLogger("radicale").setLevel(logging.ERROR)
     app: WSGIApplication = RadicaleApplication(configuration)
     return app
 
@@ -254,6 +256,7 @@ class DemoDispatcher:
 
     def __init__(self, data_dir: Path, users: Mapping[str, str]) -> None:
         self.users = dict(users)
+        self.data_dir = data_dir
         self.ocs = OcsApp(data_dir)
         self.files = files_app(data_dir, self.users, self.ocs)
         self.calendars = radicale_app(data_dir)
@@ -289,10 +292,17 @@ class DemoDispatcher:
             environ["wsgidav.auth.user_name"] = user
             environ["wsgidav.auth.realm"] = "Nextcloud"
             environ["wsgidav.auth.roles"] = []
-            return self.files(environ, start_response)
+            target = self._file_on_disk(path, user)
+            return self.files(environ, _with_oc_headers(environ, start_response, target))
         if path.startswith(CALENDARS + "/") or path == CALENDARS:
             return self.calendars(_radicale_environ(environ, path), start_response)
         return _respond(start_response, self._principal(path, user, environ))
+
+    def _file_on_disk(self, path: str, user: str) -> Path | None:
+        """The file a files path points to, or None if it would leave the user's tree."""
+        root = (self.data_dir / "files" / user).resolve()
+        target = (root / unquote(path[len(FILES) + len(user) :]).lstrip("/")).resolve()
+        return target if target.is_relative_to(root) else None
 
     @staticmethod
     def _unauthorized() -> Response:
@@ -326,6 +336,42 @@ class DemoDispatcher:
         body = _multistatus(href, props, wanted)
         headers = [("Content-Type", "application/xml; charset=utf-8"), ("DAV", DAV_HEADER)]
         return "207 Multi-Status", headers, body
+
+
+def _with_oc_headers(
+    environ: WSGIEnvironment, start_response: StartResponse, target: Path | None
+) -> StartResponse:
+    """Add Nextcloud's OC-ETag, OC-FileId and X-OC-MTime headers to WsgiDAV's answers."""
+
+    def wrapped(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        if status.startswith("2"):
+            headers = _oc_headers(environ["REQUEST_METHOD"], environ, headers, target)
+        elif status.startswith("412") and target is not None and target.is_file():
+            # Nextcloud tells a client with a stale If-Match what the current ETag is.
+            headers.append(("ETag", f'"{file_etag(target.stat())}"'))
+        return start_response(status, headers, exc_info)
+
+    return wrapped
+
+
+def _oc_headers(
+    method: str, environ: WSGIEnvironment, headers: list[tuple[str, str]], target: Path | None
+) -> list[tuple[str, str]]:
+    names = {name.lower(): value for name, value in headers}
+    st = target.stat() if target is not None and target.exists() else None
+    if method == "PUT" and st is not None:
+        # WsgiDAV computes the ETag before applying X-OC-Mtime: answer the final one.
+        names["etag"] = f'"{file_etag(st)}"'
+        headers = [(k, v) for k, v in headers if k.lower() != "etag"]
+        headers.append(("ETag", names["etag"]))
+    if "etag" in names:
+        headers.append(("OC-ETag", names["etag"]))
+    if st is not None:
+        # Nextcloud's OC-FileId: zero-padded file id followed by the instance id.
+        headers.append(("OC-FileId", f"{st.st_ino:08d}ocdemo"))
+    if method == "PUT" and "HTTP_X_OC_MTIME" in environ:
+        headers.append(("X-OC-MTime", "accepted"))
+    return headers
 
 
 def _owner(path: str) -> str | None:
