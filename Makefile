@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit clean
+.PHONY: demo test clean i18n
 
 $(BIN)/.quorum-installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Quorum needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
@@ -24,3 +24,9 @@ test: $(BIN)/.quorum-installed
 
 clean:
 	rm -rf $(VENV) .quorum-demo .pytest_cache .mypy_cache .ruff_cache
+
+# Re-extract UI strings, merge them into the French catalogue and compile it.
+i18n: $(BIN)/.quorum-installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header -o sidecar/translations/messages.pot .
+	$(BIN)/pybabel update -i sidecar/translations/messages.pot -d sidecar/translations -l fr --no-location
+	$(BIN)/pybabel compile -d sidecar/translations -l fr

@@ -32,7 +32,7 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
-    def upgrade(self, revision: str = "head") -> None:
+    def upgrade(self, revision: str = "heads") -> None:
         """Apply Alembic migrations (creates the schema on an empty database)."""
         with self.engine.begin() as connection:
             config = alembic_config(self.url)

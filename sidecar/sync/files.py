@@ -23,37 +23,63 @@ class FolderOptions:
     allow_mass_delete: bool = False
 
 
-def sync_folder(
+@dataclass(frozen=True)
+class FolderPlan:
+    """What one run will do to one folder collection (computed without writing anything)."""
+
+    collection_id: int
+    changes: filetree.FilePlan
+    tree: filetree.TreeWalk
+    full: bool
+
+
+def plan_folder(
     session: Session,
     client: FilesClient,
     collection: Collection,
     now: datetime,
     options: FolderOptions = FolderOptions(),
-) -> Counts:
-    """Bring the mirror of ``collection`` up to date; raises before writing anything on refusal."""
-    rows = {
-        r.path: r
-        for r in session.scalars(
-            select(FileRecord).where(FileRecord.collection_id == collection.id)
+) -> FolderPlan:
+    """Read the remote tree as far as needed and plan the changes; raises on refusal."""
+    stored = {
+        r.path: filetree.StoredFile(r.path, r.is_folder, r.etag, r.fileid)
+        for r in session.execute(
+            select(FileRecord.path, FileRecord.is_folder, FileRecord.etag, FileRecord.fileid).where(
+                FileRecord.collection_id == collection.id
+            )
         )
     }
-    stored = {p: filetree.StoredFile(p, r.is_folder, r.etag, r.fileid) for p, r in rows.items()}
     full = _needs_full_walk(collection, now)
     tree = filetree.walk(client.propfind, collection.remote_path, stored, full=full)
-    change_plan = filetree.plan(stored, tree)
-    if not options.allow_mass_delete and filetree.mass_disappearance(change_plan, len(stored)):
+    changes = filetree.plan(stored, tree)
+    if not options.allow_mass_delete and filetree.mass_disappearance(changes, len(stored)):
         raise SyncRefused(
-            f"{len(change_plan.removed)} of {len(stored)} files and folders of "
+            f"{len(changes.removed)} of {len(stored)} files and folders of "
             f"{collection.remote_path} disappeared at once; nothing was deleted. If this is "
             "intended, run `quorum sync --allow-mass-delete`."
         )
-    log = collection.last_synced_at is not None  # an initial sync is not "recent activity"
-    _apply(session, collection, rows, change_plan, now, log=log)
-    _update_state(collection, tree, full, now)
+    return FolderPlan(collection.id, changes, tree, full)
+
+
+def apply_folder(
+    session: Session, collection: Collection, plan: FolderPlan, now: datetime
+) -> Counts:
+    """Write a folder plan and the collection's new cursor (inside the run's transaction)."""
+    changes = plan.changes
+    if not changes.is_empty:
+        rows = {
+            r.path: r
+            for r in session.scalars(
+                select(FileRecord).where(FileRecord.collection_id == collection.id)
+            )
+        }
+        log = collection.last_synced_at is not None  # an initial sync is not "recent activity"
+        _apply(session, collection, rows, changes, now, log=log)
+    _update_state(collection, plan.tree, plan.full, now)
     return Counts(
-        added=len(change_plan.added),
-        changed=len(change_plan.changed) + len(change_plan.moved),
-        removed=len(change_plan.removed),
+        added=len(changes.added),
+        changed=len(changes.changed) + len(changes.moved),
+        removed=len(changes.removed),
     )
 
 

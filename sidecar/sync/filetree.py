@@ -10,10 +10,12 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from integrations.types import FileEntry
 
-Lister = Callable[[str, str], list[FileEntry]]  # (path, depth) -> entries
+Depth = Literal["0", "1", "infinity"]
+Lister = Callable[[str, Depth], list[FileEntry]]  # (path, depth) -> entries
 
 
 @dataclass(frozen=True)

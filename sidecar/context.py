@@ -1,0 +1,54 @@
+"""The services a command or a web request works with, built once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sidecar.config import Settings
+from sidecar.errors import NotFound
+from sidecar.storage import Database
+from sidecar.storage.models import Association
+from sidecar.vault import Vault
+
+DEFAULT_SLUG = "default"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    vault: Vault
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, upgrade: bool = True) -> Services:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.effective_database_url)
+        if upgrade:
+            db.upgrade()
+        return cls(settings, db, Vault.from_file(settings.effective_key_file))
+
+
+def resolve_association(session: Session, slug: str | None, *, create: bool = False) -> Association:
+    """The association named by ``slug``; without one, the only association of this install.
+
+    A single-association install never has to name it: the first command creates ``default``.
+    """
+    if slug:
+        found = session.scalar(select(Association).where(Association.slug == slug))
+        if found is None:
+            raise NotFound(f"No association {slug!r}. `quorum association list` shows them.")
+        return found
+    all_ = list(session.scalars(select(Association).order_by(Association.id).limit(2)))
+    if len(all_) == 1:
+        return all_[0]
+    if len(all_) > 1:
+        raise NotFound("This Quorum serves several associations: add --association SLUG.")
+    if not create:
+        raise NotFound("No association yet: add a source first (`quorum source add`).")
+    association = Association(slug=DEFAULT_SLUG, name="Mon association", settings={})
+    session.add(association)
+    session.flush()
+    return association

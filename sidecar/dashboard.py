@@ -1,0 +1,100 @@
+"""Read models for the overview page: next meetings, next deadlines, state of each source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sidecar.storage.models import Collection, Occurrence, Source, SyncRun
+
+
+@dataclass(frozen=True)
+class EventView:
+    summary: str
+    start: datetime
+    end: datetime | None
+    all_day: bool
+    calendar: str
+    component: str
+    location: str
+
+
+@dataclass(frozen=True)
+class SourceView:
+    name: str
+    status: str
+    message: str | None
+    last_run_at: datetime | None
+    last_outcome: str | None
+    last_error: str | None
+
+
+def upcoming(
+    session: Session, association_id: int, role: str, now: datetime, *, limit: int = 8
+) -> list[EventView]:
+    """Occurrences still to come in the calendars with ``role``, cancelled ones left out.
+
+    All-day items are kept for the whole of their day (they are stored at midnight UTC).
+    """
+    rows = session.execute(
+        select(Occurrence, Collection.display_name)
+        .join(Collection, Occurrence.collection_id == Collection.id)
+        .join(Source, Collection.source_id == Source.id)
+        .where(
+            Source.association_id == association_id,
+            Collection.role == role,
+            Collection.enabled.is_(True),
+            Occurrence.start >= now - timedelta(days=1),
+        )
+        .order_by(Occurrence.start)
+        .limit(limit * 4)
+    )
+    views: list[EventView] = []
+    for occ, calendar in rows.tuples():
+        if occ.status == "CANCELLED" or occ.start is None:
+            continue
+        if occ.component == "VTODO" and occ.status in {"COMPLETED", "CANCELLED"}:
+            continue
+        if not occ.all_day and occ.start < now:
+            continue
+        if occ.all_day and occ.start.date() < now.date():
+            continue
+        views.append(
+            EventView(
+                occ.summary,
+                occ.start,
+                occ.end,
+                occ.all_day,
+                calendar,
+                occ.component,
+                str(occ.details.get("location", "")),
+            )
+        )
+    return views[:limit]
+
+
+def source_states(session: Session, association_id: int) -> list[SourceView]:
+    views = []
+    for src in session.scalars(
+        select(Source).where(Source.association_id == association_id).order_by(Source.name)
+    ):
+        last = session.scalar(
+            select(SyncRun)
+            .where(SyncRun.source_id == src.id)
+            .order_by(SyncRun.started_at.desc())
+            .limit(1)
+        )
+        views.append(
+            SourceView(
+                src.name,
+                src.status,
+                src.status_message,
+                last.started_at if last else None,
+                last.outcome if last else None,
+                last.error if last else None,
+            )
+        )
+    return views

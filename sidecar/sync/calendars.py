@@ -1,0 +1,256 @@
+"""Mirror the calendars of a source: one PROPFIND on the home, then sync-collection where needed.
+
+Calendars whose sync-token (or ctag) did not move are not touched. Changed objects arrive with
+their data in the sync-collection answer (or by calendar-multiget, in batches). An invalid token
+means one full resync of that calendar, never an authentication error. Every object is parsed and
+expanded alone, before anything is written: a broken one is recorded with its reason and the rest
+of the calendar syncs. :func:`plan_calendar` reads; :func:`apply_calendar` writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from integrations.caldav import CalendarClient, token_number
+from integrations.errors import InvalidSyncToken
+from integrations.types import CalendarInfo, CalendarObject, SyncDelta
+from sidecar.storage.models import CalendarObjectRecord, Collection, Occurrence
+from sidecar.sync.counts import Counts
+from sidecar.sync.expand import ExpansionError, ParsedObject, default_window, parse_object
+
+MAX_TRUNCATED_ROUNDS = 20
+REEXPAND_EVERY_DAYS = 7
+
+
+@dataclass(frozen=True)
+class ObjectChange:
+    href: str
+    etag: str | None
+    ics: str
+    parsed: ParsedObject | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class CalendarPlan:
+    collection_id: int
+    info: CalendarInfo
+    token: str | None
+    changes: tuple[ObjectChange, ...]
+    removed: frozenset[str]
+    full: bool
+
+
+def calendar_changed(collection: Collection, info: CalendarInfo) -> bool:
+    """Compare the cursor stored at the last sync with what the home listing says now."""
+    if info.sync_token is not None:
+        return info.sync_token != collection.sync_token
+    if info.ctag is not None:
+        return info.ctag != collection.ctag
+    return True  # nothing to compare: list ETags
+
+
+def plan_calendar(
+    session: Session,
+    client: CalendarClient,
+    collection: Collection,
+    info: CalendarInfo,
+    now: datetime,
+    tz: str,
+) -> CalendarPlan:
+    """Fetch what changed in one calendar and parse it; writes nothing."""
+    rows = session.execute(
+        select(CalendarObjectRecord.href, CalendarObjectRecord.etag).where(
+            CalendarObjectRecord.collection_id == collection.id
+        )
+    )
+    stored: dict[str, str | None] = {href: etag for href, etag in rows.tuples()}
+    if info.sync_token is not None:
+        token, changed, removed, full = _delta_by_token(client, collection, info, stored)
+    else:
+        token, full = None, False
+        changed, removed = _delta_by_etags(client, collection, stored)
+    window = default_window(now)
+    changes = tuple(_parse(obj, window, tz) for obj in changed if obj.data is not None)
+    return CalendarPlan(collection.id, info, token, changes, frozenset(removed), full)
+
+
+def _parse(obj: CalendarObject, window: tuple[datetime, datetime], tz: str) -> ObjectChange:
+    assert obj.data is not None
+    try:
+        parsed = parse_object(obj.data, window=window, default_tz=tz)
+    except ExpansionError as err:
+        return ObjectChange(obj.href, obj.etag, obj.data, None, str(err))
+    return ObjectChange(obj.href, obj.etag, obj.data, parsed, "; ".join(parsed.warnings) or None)
+
+
+def _delta_by_token(
+    client: CalendarClient,
+    collection: Collection,
+    info: CalendarInfo,
+    stored: dict[str, str | None],
+) -> tuple[str | None, list[CalendarObject], set[str], bool]:
+    token = collection.sync_token
+    try:
+        delta = _sync_rounds(client, collection.remote_path, token)
+        if token is not None and _went_backwards(token, delta.token):
+            raise InvalidSyncToken("the server's sync token went backwards")
+    except InvalidSyncToken:
+        token = None
+        delta = _sync_rounds(client, collection.remote_path, None)
+    changed = [
+        obj for obj in delta.changed if obj.href not in stored or stored[obj.href] != obj.etag
+    ]
+    changed = _with_data(client, collection.remote_path, changed)
+    if token is None:  # a full listing: whatever it does not name is gone
+        removed = set(stored) - {obj.href for obj in delta.changed}
+    else:
+        removed = set(delta.removed) & set(stored)
+    return delta.token or info.sync_token, changed, removed, token is None
+
+
+def _sync_rounds(client: CalendarClient, href: str, token: str | None) -> SyncDelta:
+    """Ask again while the server says the answer was truncated (507)."""
+    changed: dict[str, CalendarObject] = {}
+    removed: set[str] = set()
+    for _ in range(MAX_TRUNCATED_ROUNDS):
+        delta = client.sync_collection(href, token)
+        for obj in delta.changed:
+            changed[obj.href] = obj
+            removed.discard(obj.href)
+        for gone in delta.removed:
+            changed.pop(gone, None)
+            removed.add(gone)
+        token = delta.token
+        if not delta.truncated:
+            break
+    return SyncDelta(token, tuple(changed.values()), tuple(sorted(removed)))
+
+
+def _went_backwards(old: str, new: str | None) -> bool:
+    """Nextcloud answers a garbage or future token with 207 and its current, lower token."""
+    before, after = token_number(old), token_number(new) if new else None
+    return before is not None and after is not None and after < before
+
+
+def _delta_by_etags(
+    client: CalendarClient, collection: Collection, stored: dict[str, str | None]
+) -> tuple[list[CalendarObject], set[str]]:
+    listing = client.list_etags(collection.remote_path)
+    remote = {obj.href: obj.etag for obj in listing}
+    need = [href for href, etag in remote.items() if href not in stored or stored[href] != etag]
+    changed = client.multiget(collection.remote_path, need) if need else []
+    return changed, set(stored) - set(remote)
+
+
+def _with_data(
+    client: CalendarClient, href: str, objects: Iterable[CalendarObject]
+) -> list[CalendarObject]:
+    objects = list(objects)
+    missing = [obj.href for obj in objects if obj.data is None]
+    if not missing:
+        return objects
+    fetched = {obj.href: obj for obj in client.multiget(href, missing)}
+    return [fetched.get(obj.href, obj) if obj.data is None else obj for obj in objects]
+
+
+def apply_calendar(
+    session: Session, collection: Collection, plan: CalendarPlan, now: datetime, tz: str
+) -> Counts:
+    """Write a calendar plan and the calendar's new cursor (inside the run's transaction)."""
+    records = {
+        r.href: r
+        for r in session.scalars(
+            select(CalendarObjectRecord).where(CalendarObjectRecord.collection_id == collection.id)
+        )
+    }
+    if plan.removed:
+        ids = [records.pop(href).id for href in plan.removed if href in records]
+        session.execute(delete(Occurrence).where(Occurrence.object_id.in_(ids)))
+        session.execute(delete(CalendarObjectRecord).where(CalendarObjectRecord.id.in_(ids)))
+    added = 0
+    for change in plan.changes:
+        record = records.get(change.href)
+        if record is None:
+            record = CalendarObjectRecord(collection_id=collection.id, href=change.href)
+            record.first_seen = now
+            session.add(record)
+            records[change.href] = record
+            added += 1
+        record.etag, record.ics, record.updated_at = change.etag, change.ics, now
+    session.flush()  # one flush for all new ids, not one per object
+    _delete_occurrences(session, [records[c.href].id for c in plan.changes])
+    for change in plan.changes:
+        _store_occurrences(session, collection, records[change.href], change.parsed, change.error)
+    collection.sync_token = plan.token
+    collection.ctag = plan.info.ctag
+    collection.display_name = plan.info.display_name or collection.display_name
+    collection.last_synced_at = now
+    _reexpand_if_window_moved(session, collection, records, plan, now, tz)
+    return Counts(added=added, changed=len(plan.changes) - added, removed=len(plan.removed))
+
+
+def _store_occurrences(
+    session: Session,
+    collection: Collection,
+    record: CalendarObjectRecord,
+    parsed: ParsedObject | None,
+    error: str | None,
+) -> None:
+    record.error = error
+    if parsed is None:
+        return
+    record.uid, record.component = parsed.uid, parsed.component
+    seen: set[str] = set()
+    for occ in parsed.occurrences:
+        if occ.recurrence_id in seen:
+            continue
+        seen.add(occ.recurrence_id)
+        session.add(
+            Occurrence(
+                object_id=record.id,
+                collection_id=collection.id,
+                uid=occ.uid or parsed.uid,
+                recurrence_id=occ.recurrence_id,
+                component=occ.component,
+                summary=occ.summary,
+                start=occ.start,
+                end=occ.end,
+                all_day=occ.all_day,
+                status=occ.status,
+                details=occ.details,
+            )
+        )
+
+
+def _reexpand_if_window_moved(
+    session: Session,
+    collection: Collection,
+    records: dict[str, CalendarObjectRecord],
+    plan: CalendarPlan,
+    now: datetime,
+    tz: str,
+) -> None:
+    """Recurring series need new occurrences as time passes: re-expand the rest once a week."""
+    window = default_window(now)
+    last = collection.expanded_from
+    if last is not None and (window[0] - last).days < REEXPAND_EVERY_DAYS:
+        return
+    fresh = {change.href for change in plan.changes}
+    stale = [record for href, record in records.items() if href not in fresh and record.ics]
+    _delete_occurrences(session, [record.id for record in stale])
+    for record in stale:
+        change = _parse(CalendarObject(record.href, record.etag, record.ics), window, tz)
+        _store_occurrences(session, collection, record, change.parsed, change.error)
+    collection.expanded_from = window[0]
+
+
+def _delete_occurrences(session: Session, object_ids: list[int]) -> None:
+    for start in range(0, len(object_ids), 500):  # stay under bind-parameter limits
+        chunk = object_ids[start : start + 500]
+        session.execute(delete(Occurrence).where(Occurrence.object_id.in_(chunk)))

@@ -1,0 +1,247 @@
+"""One sync run of one source: read everything first, then write it all in one transaction.
+
+Phase 1 reads the remote side (only what changed) and plans, committing nothing but progress.
+Phase 2 applies every plan and every cursor in a single transaction together with the run's
+record: a run killed at any point leaves the previous state, and the next run converges.
+A collection that fails (an unreadable answer, a refused mass deletion) is reported and skipped;
+a wrong password or a rate limit stops the whole run, once, without retrying.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import update
+
+from integrations.errors import AuthError, ConnectError, IntegrationError, RateLimited
+from sidecar.errors import QuorumError
+from sidecar.sources import Connection, connect
+from sidecar.storage import Database
+from sidecar.storage.models import Collection, Source, SyncJob, SyncRun
+from sidecar.sync.calendars import CalendarPlan, apply_calendar, calendar_changed, plan_calendar
+from sidecar.sync.counts import Counts
+from sidecar.sync.files import FolderOptions, FolderPlan, apply_folder, plan_folder
+from sidecar.vault import Vault
+
+Progress = Callable[[int, int, str], None]  # (done, total, what)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    allow_mass_delete: bool = False
+    deadline: float = 60.0  # per HTTP request
+    progress: Progress | None = None
+
+
+@dataclass
+class RunReport:
+    run_id: int
+    source: str
+    outcome: str  # ok | partial | failed | deferred
+    counts: Counts = field(default_factory=Counts)
+    requests: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    collection_errors: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "source": self.source,
+            "outcome": self.outcome,
+            "added": self.counts.added,
+            "changed": self.counts.changed,
+            "removed": self.counts.removed,
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+            "collection_errors": self.collection_errors,
+        }
+
+
+Plan = CalendarPlan | FolderPlan
+PlanT = TypeVar("PlanT", CalendarPlan, FolderPlan)
+
+
+def run_source(
+    db: Database,
+    vault: Vault,
+    source_id: int,
+    *,
+    job_id: int | None = None,
+    now: datetime | None = None,
+    options: RunOptions = RunOptions(),
+) -> RunReport:
+    """Sync every enabled collection of one source and record the run."""
+    now = now or datetime.now(UTC)
+    started = datetime.now(UTC)
+    with db.session() as session:
+        source = session.get(Source, source_id)
+        if source is None:
+            raise QuorumError(f"source {source_id} does not exist")
+        run = SyncRun(source_id=source_id, job_id=job_id, started_at=started)
+        session.add(run)
+        session.flush()
+        report = RunReport(run.id, source.name, "running")
+        if source.retry_after is not None and source.retry_after > now:
+            report.outcome = "deferred"
+            report.error = f"the server asked to wait until {source.retry_after:%H:%M:%S} UTC"
+            _finish(run, report, started)
+            return report
+    conn: Connection | None = None
+    try:
+        with db.session() as session:  # phase 1: read only
+            source = session.get(Source, source_id)
+            assert source is not None
+            conn = connect(source, vault, deadline=options.deadline)
+            tz = source.association.timezone
+            plans = _plan_all(db, session, conn, source, now, options, report)
+        with db.session() as session:  # phase 2: everything in one transaction
+            report.counts = _apply_all(session, plans, now, tz)
+            report.requests = conn.http.requests_made
+            report.outcome = "partial" if report.collection_errors else "ok"
+            _source_ok(session, source_id)
+            _finish_in(session, report, started)
+    except IntegrationError as err:
+        report.requests = conn.http.requests_made if conn else 0
+        _record_failure(db, source_id, report, err, started)
+    finally:
+        if conn is not None:
+            conn.close()
+    return report
+
+
+def _plan_all(
+    db: Database,
+    session: Any,
+    conn: Connection,
+    source: Source,
+    now: datetime,
+    options: RunOptions,
+    report: RunReport,
+) -> list[tuple[Collection, Plan]]:
+    collections = [c for c in source.collections if c.enabled]
+    calendars = [c for c in collections if c.kind == "calendar"]
+    folders = [c for c in collections if c.kind == "folder"]
+    plans: list[tuple[Collection, Plan]] = []
+    total = len(collections) + (1 if calendars else 0)
+    done = 0
+    tz = source.association.timezone
+    _progress(db, report.run_id, done, total, "calendars", options)
+    if calendars:
+        home = str(source.capabilities.get("calendar_home") or conn.calendars.discover_home())
+        infos = {info.href: info for info in conn.calendars.list_calendars(home)}
+        done += 1
+        for coll in calendars:
+            info = infos.get(coll.remote_path)
+            if info is None:
+                report.collection_errors[coll.display_name] = "this calendar no longer exists"
+            elif calendar_changed(coll, info):
+                plan = _guarded(
+                    report, coll, plan_calendar, session, conn.calendars, coll, info, now, tz
+                )
+                plans.extend([(coll, plan)] if plan else [])
+            done += 1
+            _progress(db, report.run_id, done, total, coll.display_name, options)
+    folder_options = FolderOptions(allow_mass_delete=options.allow_mass_delete)
+    for coll in folders:
+        folder_plan = _guarded(
+            report, coll, plan_folder, session, conn.files, coll, now, folder_options
+        )
+        plans.extend([(coll, folder_plan)] if folder_plan else [])
+        done += 1
+        _progress(db, report.run_id, done, total, coll.display_name, options)
+    return plans
+
+
+def _guarded(
+    report: RunReport, coll: Collection, step: Callable[..., PlanT], *args: Any
+) -> PlanT | None:
+    """Plan one collection; its failure is reported and does not stop the others."""
+    try:
+        return step(*args)
+    except (AuthError, RateLimited, ConnectError):
+        raise
+    except (IntegrationError, QuorumError) as err:
+        report.collection_errors[coll.display_name or coll.remote_path] = err.message
+        return None
+
+
+def _apply_all(
+    session: Any, plans: list[tuple[Collection, Plan]], now: datetime, tz: str
+) -> Counts:
+    counts = Counts()
+    for stale, plan in plans:
+        coll = session.get(Collection, stale.id)
+        if isinstance(plan, CalendarPlan):
+            counts += apply_calendar(session, coll, plan, now, tz)
+        else:
+            counts += apply_folder(session, coll, plan, now)
+    return counts
+
+
+def _progress(
+    db: Database, run_id: int, done: int, total: int, what: str, options: RunOptions
+) -> None:
+    """Progress is committed on its own, so the admin page sees a running job move."""
+    with db.session() as session:
+        session.execute(
+            update(SyncRun)
+            .where(SyncRun.id == run_id)
+            .values(progress_done=done, progress_total=total, details={"current": what})
+        )
+    if options.progress is not None:
+        options.progress(done, total, what)
+
+
+def _source_ok(session: Any, source_id: int) -> None:
+    source = session.get(Source, source_id)
+    source.status, source.status_message, source.retry_after = "ok", None, None
+
+
+def _finish(run: SyncRun, report: RunReport, started: datetime) -> None:
+    finished = datetime.now(UTC)
+    report.seconds = (finished - started).total_seconds()
+    run.finished_at = finished
+    run.outcome = report.outcome
+    run.error = report.error
+    run.added, run.changed, run.removed = (
+        report.counts.added,
+        report.counts.changed,
+        report.counts.removed,
+    )
+    run.requests = report.requests
+    run.details = {"collection_errors": report.collection_errors}
+
+
+def _finish_in(session: Any, report: RunReport, started: datetime) -> None:
+    run = session.get(SyncRun, report.run_id)
+    _finish(run, report, started)
+    run.progress_done = run.progress_total
+
+
+def _record_failure(
+    db: Database, source_id: int, report: RunReport, err: IntegrationError, started: datetime
+) -> None:
+    report.outcome = "failed"
+    report.error = err.message
+    with db.session() as session:
+        source = session.get(Source, source_id)
+        assert source is not None
+        source.status_message = err.message
+        if isinstance(err, AuthError):
+            source.status = "auth_failed"
+            session.execute(
+                update(SyncJob)
+                .where(SyncJob.source_id == source_id)
+                .values(paused_reason=err.message)
+            )
+        elif isinstance(err, RateLimited):
+            source.status = "rate_limited"
+            source.retry_after = err.retry_after
+        else:
+            source.status = "unreachable" if isinstance(err, ConnectError) else "error"
+        _finish_in(session, report, started)
