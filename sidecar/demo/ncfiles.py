@@ -72,16 +72,25 @@ def tree_stats(path: str, memo: dict[str, TreeStats]) -> TreeStats:
     newest_mtime, count, size = own.st_mtime, 0, 0
     with os.scandir(path) as entries:
         for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                sub = tree_stats(entry.path, memo)
-                newest_ns = max(newest_ns, sub.newest_ns)
-                newest_mtime = max(newest_mtime, sub.newest_mtime)
-                count, size = count + sub.count + 1, size + sub.size
-            elif entry.is_file(follow_symlinks=False):
-                st = entry.stat(follow_symlinks=False)
-                newest_ns = max(newest_ns, st.st_mtime_ns, st.st_ctime_ns)
-                newest_mtime = max(newest_mtime, st.st_mtime)
-                count, size = count + 1, size + st.st_size
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    sub = tree_stats(entry.path, memo)
+                    sub_ns, sub_mtime, sub_count = sub.newest_ns, sub.newest_mtime, sub.count + 1
+                    sub_size = sub.size
+                elif entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    sub_ns, sub_mtime, sub_count = (
+                        max(st.st_mtime_ns, st.st_ctime_ns),
+                        st.st_mtime,
+                        1,
+                    )
+                    sub_size = st.st_size
+                else:
+                    continue
+            except FileNotFoundError:  # removed while we walk (e.g. by a benchmark writer)
+                continue
+            newest_ns, newest_mtime = max(newest_ns, sub_ns), max(newest_mtime, sub_mtime)
+            count, size = count + sub_count, size + sub_size
     stats = TreeStats(newest_ns, count, size, newest_mtime)
     memo[path] = stats
     return stats
@@ -124,6 +133,7 @@ class _NextcloudProps:
         def get_preferred_path(self) -> str: ...
 
     def nextcloud_names(self) -> list[str]:
+        """The Nextcloud live properties every file and folder has."""
         return list(NEXTCLOUD_PROPS)
 
     def nextcloud_value(self, name: str, size: int) -> Any:

@@ -96,7 +96,7 @@ def request_kind(path: str) -> str:
     """Classify a path for the request counters: files, calendars, principals, ocs, other."""
     if path.startswith(FILES):
         return "files"
-    if path.startswith(CALENDARS + "/"):
+    if path.startswith(CALENDARS):
         return "calendars"
     if path.startswith(f"{DAV_ROOT}/principals/") or path.rstrip("/") == DAV_ROOT:
         return "principals"
