@@ -1,0 +1,163 @@
+"""Build the projection's plain inputs from the database (one association at a time)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from sidecar.projection.inputs import (
+    Attendee,
+    BodyInfo,
+    EventInstance,
+    FileInfo,
+    MemberInfo,
+    Seat,
+)
+from sidecar.storage.models import (
+    Body,
+    CalendarObjectRecord,
+    Collection,
+    FileRecord,
+    Member,
+    Occurrence,
+    Source,
+)
+
+
+def load_events(
+    session: Session,
+    association_id: int,
+    *,
+    roles: tuple[str, ...] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[EventInstance]:
+    """Occurrences of the association's enabled calendars, ordered by start."""
+    query: Select[Any] = (
+        select(Occurrence, Collection, CalendarObjectRecord.first_seen)
+        .join(Collection, Occurrence.collection_id == Collection.id)
+        .join(Source, Collection.source_id == Source.id)
+        .join(CalendarObjectRecord, Occurrence.object_id == CalendarObjectRecord.id)
+        .where(Source.association_id == association_id, Collection.enabled.is_(True))
+        .order_by(Occurrence.start)
+    )
+    if roles is not None:
+        query = query.where(Collection.role.in_(roles))
+    if start is not None:
+        query = query.where(Occurrence.start >= start)
+    if end is not None:
+        query = query.where(Occurrence.start < end)
+    return [_event(occ, coll, seen) for occ, coll, seen in session.execute(query).tuples()]
+
+
+def _event(occ: Occurrence, coll: Collection, first_seen: datetime) -> EventInstance:
+    d = occ.details or {}
+    return EventInstance(
+        occurrence_id=occ.id,
+        calendar_id=coll.id,
+        calendar_role=coll.role,
+        calendar_name=coll.display_name,
+        uid=occ.uid,
+        recurrence_id=occ.recurrence_id,
+        component=occ.component,
+        summary=occ.summary,
+        start=occ.start,
+        end=occ.end,
+        all_day=occ.all_day,
+        status=occ.status,
+        categories=tuple(d.get("categories", ())),
+        location=d.get("location", ""),
+        description=d.get("description", ""),
+        url=d.get("url", ""),
+        conference=tuple(d.get("conference", ())),
+        attach=tuple(d.get("attach", ())),
+        organizer=d.get("organizer", ""),
+        attendees=tuple(
+            Attendee(
+                email=a.get("email", ""),
+                name=a.get("name", ""),
+                partstat=a.get("partstat", "NEEDS-ACTION"),
+                role=a.get("role", "REQ-PARTICIPANT"),
+                delegated_to=tuple(a.get("delegated_to", ())),
+                delegated_from=tuple(a.get("delegated_from", ())),
+            )
+            for a in d.get("attendees", ())
+        ),
+        created=_dt(d.get("created")),
+        dtstamp=_dt(d.get("dtstamp")),
+        first_seen=first_seen,
+        due=d.get("due"),
+        completed=_dt(d.get("completed")),
+    )
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def load_files(session: Session, association_id: int) -> list[FileInfo]:
+    rows = session.scalars(
+        select(FileRecord)
+        .join(Collection, FileRecord.collection_id == Collection.id)
+        .join(Source, Collection.source_id == Source.id)
+        .where(Source.association_id == association_id, Collection.enabled.is_(True))
+        .order_by(FileRecord.path)
+    )
+    return [
+        FileInfo(
+            id=r.id,
+            path=r.path,
+            is_folder=r.is_folder,
+            fileid=r.fileid,
+            etag=r.etag,
+            size=r.size,
+            mtime=r.mtime,
+            content_type=r.content_type,
+            owner=r.owner,
+            share_types=tuple(r.share_types or ()),
+            first_seen=r.first_seen,
+            last_changed=r.last_changed,
+        )
+        for r in rows
+    ]
+
+
+def _member(m: Member) -> MemberInfo:
+    return MemberInfo(m.id, m.name, m.email, m.nc_user, m.language)
+
+
+def load_members(session: Session, association_id: int) -> list[MemberInfo]:
+    rows = session.scalars(
+        select(Member)
+        .where(Member.association_id == association_id, Member.active.is_(True))
+        .order_by(Member.name)
+    )
+    return [_member(m) for m in rows]
+
+
+def load_bodies(session: Session, association_id: int) -> list[BodyInfo]:
+    rows = session.scalars(
+        select(Body).where(Body.association_id == association_id).order_by(Body.id)
+    )
+    return [
+        BodyInfo(
+            id=b.id,
+            code=b.code,
+            name=b.name,
+            kind=b.kind,
+            notice_days=b.notice_days,
+            quorum_first=b.quorum_first,
+            quorum_second=b.quorum_second,
+            proxies_allowed=b.proxies_allowed,
+            proxy_cap=b.proxy_cap,
+            remote_allowed=b.remote_allowed,
+            minutes_due_days=b.minutes_due_days,
+            match_patterns=tuple(b.match_patterns or ()),
+            folder=b.folder,
+            seats=tuple(Seat(_member(m.member), m.role) for m in b.memberships),
+        )
+        for b in rows
+    ]
