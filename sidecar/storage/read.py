@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sidecar.projection.inputs import (
@@ -36,7 +35,7 @@ def load_events(
     end: datetime | None = None,
 ) -> list[EventInstance]:
     """Occurrences of the association's enabled calendars, ordered by start."""
-    query: Select[Any] = (
+    query = (
         select(Occurrence, Collection, CalendarObjectRecord.first_seen)
         .join(Collection, Occurrence.collection_id == Collection.id)
         .join(Source, Collection.source_id == Source.id)
