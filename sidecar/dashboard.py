@@ -53,7 +53,7 @@ def upcoming(
         .limit(limit * 4)
     )
     views: list[EventView] = []
-    for occ, calendar in rows.tuples():
+    for occ, calendar in rows:
         if occ.status == "CANCELLED" or occ.start is None:
             continue
         if occ.component == "VTODO" and occ.status in {"COMPLETED", "CANCELLED"}:

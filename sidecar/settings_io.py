@@ -62,7 +62,7 @@ def export_settings(session: Session, association: Association) -> str:
                 "role": c.role or "",
                 "enabled": c.enabled,
             }
-            for name, c in collections.tuples()
+            for name, c in collections
         ],
     }
     return tomli_w.dumps(doc)

@@ -302,3 +302,33 @@ class Membership(Base):
 
     body: Mapped[Body] = relationship(back_populates="memberships")
     member: Mapped[Member] = relationship()
+
+
+class MeetingOverrideRecord(Base):
+    """An admin's classification of one occurrence or, with ``recurrence_id`` "", a series."""
+
+    __tablename__ = "meeting_overrides"
+    __table_args__ = (UniqueConstraint("association_id", "uid", "recurrence_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(500))
+    recurrence_id: Mapped[str] = mapped_column(String(64), default="")
+    body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id", ondelete="SET NULL"))
+    not_a_meeting: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MeetingProxyRecord(Base):
+    """A proxy (pouvoir) entered by hand for one occurrence of a meeting."""
+
+    __tablename__ = "meeting_proxies"
+    __table_args__ = (UniqueConstraint("association_id", "uid", "recurrence_id", "giver"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(500))
+    recurrence_id: Mapped[str] = mapped_column(String(64), default="")
+    giver: Mapped[str] = mapped_column(String(320))  # e-mail
+    holder: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

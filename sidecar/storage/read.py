@@ -49,7 +49,7 @@ def load_events(
         query = query.where(Occurrence.start >= start)
     if end is not None:
         query = query.where(Occurrence.start < end)
-    return [_event(occ, coll, seen) for occ, coll, seen in session.execute(query).tuples()]
+    return [_event(occ, coll, seen) for occ, coll, seen in session.execute(query)]
 
 
 def _event(occ: Occurrence, coll: Collection, first_seen: datetime) -> EventInstance:

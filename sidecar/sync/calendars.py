@@ -69,7 +69,7 @@ def plan_calendar(
             CalendarObjectRecord.collection_id == collection.id
         )
     )
-    stored: dict[str, str | None] = {href: etag for href, etag in rows.tuples()}
+    stored: dict[str, str | None] = {href: etag for href, etag in rows}
     if info.sync_token is not None:
         token, changed, removed, full = _delta_by_token(client, collection, info, stored)
     else:

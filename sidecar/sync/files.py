@@ -122,7 +122,7 @@ def _apply(
         session.execute(delete(FileRecord).where(FileRecord.id.in_([r.id for r in removed_rows])))
     moving = [(rows[m.old_path], m) for m in change_plan.moved]
     for index, (row, _move) in enumerate(moving):  # two phases: paths may swap
-        row.path = f"\x00moving\x00{index}"
+        row.path = f"/.quorum-moving/{index}"  # no NUL: PostgreSQL text refuses it
     session.flush()
     for row, move in moving:
         row.path = move.new_path

@@ -1,0 +1,85 @@
+"""Shared fixtures: the demo server, a database on SQLite and on PostgreSQL, services, app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from sidecar.config import load_settings
+from sidecar.context import Services
+from sidecar.storage import normalise_url
+from tests.demo_fixtures import demo_seed_template, demo_server, fresh_demo_server
+
+__all__ = ["demo_seed_template", "demo_server", "fresh_demo_server"]
+
+POSTGRES_URL = os.environ.get("QUORUM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1/test")
+
+
+def _postgres_or_skip() -> str:
+    url = normalise_url(POSTGRES_URL)
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as err:
+        pytest.skip(
+            f"PostgreSQL not reachable at {POSTGRES_URL} ({type(err.orig).__name__}); set "
+            "QUORUM_TEST_POSTGRES_URL to run the PostgreSQL half of the suite."
+        )
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every storage test runs twice: on a SQLite file and in a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'quorum.db'}"
+        return
+    base = _postgres_or_skip()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(base)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture
+def services(tmp_path: Path, database_url: str) -> Iterator[Services]:
+    settings = load_settings(
+        environ={},
+        overrides={
+            "data_dir": str(tmp_path / "data"),
+            "database_url": database_url,
+            "allow_private_addresses": "true",
+        },
+    )
+    built = Services.from_settings(settings)
+    yield built
+    built.db.dispose()
+
+
+@pytest.fixture
+def app(services: Services) -> Flask:
+    from sidecar.web import create_app
+
+    return create_app({"TESTING": True}, services=services)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

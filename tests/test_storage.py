@@ -1,0 +1,79 @@
+"""Storage: migrations create exactly the models' schema, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+
+from sidecar.context import Services, resolve_association
+from sidecar.storage import Database, normalise_url
+from sidecar.storage.models import Association, Base, Source
+
+
+def test_migrations_match_the_models(services: Services) -> None:
+    with services.db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_upgrade_twice_is_harmless(services: Services) -> None:
+    services.db.upgrade()
+    services.db.upgrade()
+    with services.db.session() as session:
+        assert resolve_association(session, None, create=True).slug == "default"
+
+
+def test_datetimes_come_back_aware_utc(services: Services) -> None:
+    paris_noon = datetime(2026, 7, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    with services.db.session() as session:
+        association = resolve_association(session, None, create=True)
+        association.created_at = paris_noon
+    with services.db.session() as session:
+        stored = session.scalar(select(Association.created_at))
+    assert stored == paris_noon
+    assert stored is not None and stored.utcoffset() == timedelta(0)
+
+
+def test_naive_datetimes_are_refused(services: Services) -> None:
+    with pytest.raises(Exception, match="naive datetime"), services.db.session() as session:
+        association = resolve_association(session, None, create=True)
+        association.created_at = datetime(2026, 1, 1)
+        session.flush()
+
+
+def test_a_failed_transaction_leaves_nothing(services: Services) -> None:
+    with pytest.raises(RuntimeError), services.db.session() as session:
+        association = resolve_association(session, None, create=True)
+        session.add(
+            Source(
+                association_id=association.id,
+                name="x",
+                base_url="http://x/",
+                login="a",
+                password_enc=b"",
+            )
+        )
+        session.flush()
+        raise RuntimeError("boom")
+    with services.db.session() as session:
+        assert session.scalar(select(Source)) is None
+
+
+def test_postgres_urls_use_psycopg3() -> None:
+    assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_utc_now_default(tmp_path: object) -> None:
+    db = Database("sqlite://")
+    db.upgrade()
+    with db.session() as session:
+        session.add(Association(slug="a", name="A", settings={}))
+    with db.session() as session:
+        created = session.scalar(select(Association.created_at))
+    assert created is not None and abs(created - datetime.now(UTC)) < timedelta(minutes=1)
