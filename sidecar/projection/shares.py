@@ -64,8 +64,15 @@ class Finding:
 
 def is_sensitive(path: str, sensitive_folders: Sequence[str]) -> bool:
     """Whether ``path`` is one of the sensitive folders or inside one (accent-insensitive)."""
-    target = normalise(path.strip("/")) + " "
-    return any(target.startswith(normalise(f.strip("/")) + " ") for f in sensitive_folders)
+    target = _segments(path)
+    return any(
+        (folder := _segments(f)) and target[: len(folder)] == folder for f in sensitive_folders
+    )
+
+
+def _segments(path: str) -> list[str]:
+    # Compare whole path segments, so "Comptabilité-bis" is not inside "Comptabilité".
+    return [normalise(part) for part in path.strip("/").split("/") if part]
 
 
 def audit(

@@ -332,3 +332,74 @@ class MeetingProxyRecord(Base):
     giver: Mapped[str] = mapped_column(String(320))  # e-mail
     holder: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- grants, obligations and feeds (issue 5) -------------------------------------------
+# Imported here rather than at the top so this block is appended without touching the rest.
+from datetime import date  # noqa: E402
+
+from sqlalchemy import Date  # noqa: E402
+
+
+class Grant(Base):
+    """A grant dossier recorded or confirmed by an admin (amounts in euro cents)."""
+
+    __tablename__ = "grants"
+    __table_args__ = (Index("ix_grants_association", "association_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    funder: Mapped[str] = mapped_column(String(200))
+    programme: Mapped[str] = mapped_column(String(200), default="")
+    year: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="preparing")
+    amount_requested_cents: Mapped[int | None] = mapped_column(Integer)
+    amount_awarded_cents: Mapped[int | None] = mapped_column(Integer)
+    submission_deadline: Mapped[date | None] = mapped_column(Date)
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    action_start: Mapped[date | None] = mapped_column(Date)
+    action_end: Mapped[date | None] = mapped_column(Date)
+    report_due: Mapped[date | None] = mapped_column(Date)  # overrides the computed deadline
+    folder: Mapped[str | None] = mapped_column(String(1000))
+    owner_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GrantPieceTick(Base):
+    """A required piece an admin ticked by hand, with a link to where it is."""
+
+    __tablename__ = "grant_piece_ticks"
+
+    grant_id: Mapped[int] = mapped_column(
+        ForeignKey("grants.id", ondelete="CASCADE"), primary_key=True
+    )
+    piece_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    link: Mapped[str] = mapped_column(String(2000), default="")
+    ticked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OfficerChange(Base):
+    """A change of officers, to be declared to the préfecture within 3 months."""
+
+    __tablename__ = "officer_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    changed_on: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(Text, default="")
+    declared_on: Mapped[date | None] = mapped_column(Date)
+
+
+class FeedToken(Base):
+    """A member's secret ICS feed token; only its SHA-256 is stored."""
+
+    __tablename__ = "feed_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]

@@ -1,0 +1,267 @@
+"""Grants service: loads the mirror and the admin's records, runs the projections, reads shares.
+
+The projections stay pure; this module is where rows become their plain inputs and where OCS
+shares become :class:`ShareInfo`, so neither the database nor the protocol leaks into them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from integrations.errors import IntegrationError
+from integrations.ocs import OcsClient
+from integrations.types import Share
+from sidecar import sources as sources_service
+from sidecar.projection import grants as projection
+from sidecar.projection.grants import Dossier, GrantConventions, GrantRecord, PieceTick
+from sidecar.projection.obligations import Obligation, OfficerChange, all_obligations
+from sidecar.projection.shares import DEFAULT_SENSITIVE, Finding, Insiders, ShareInfo, audit
+from sidecar.storage import models
+from sidecar.storage.read import load_bodies, load_events, load_files, load_members
+from sidecar.vault import Vault
+
+EDITABLE = (
+    "funder", "programme", "year", "status", "amount_requested_cents", "amount_awarded_cents",
+    "submission_deadline", "decision_date", "action_start", "action_end", "report_due",
+    "folder", "owner_member_id", "confirmed",
+)  # fmt: skip
+
+
+def conventions(association: models.Association) -> GrantConventions:
+    return GrantConventions.from_settings(
+        association.settings or {}, association.financial_year_end
+    )
+
+
+def _record(row: models.Grant) -> GrantRecord:
+    return GrantRecord(**{name: getattr(row, name) for name in ("id", *EDITABLE)})
+
+
+def load_records(session: Session, association_id: int) -> list[GrantRecord]:
+    rows = session.scalars(
+        select(models.Grant)
+        .where(models.Grant.association_id == association_id)
+        .order_by(models.Grant.id)
+    )
+    return [_record(r) for r in rows]
+
+
+def load_ticks(session: Session, association_id: int) -> list[PieceTick]:
+    rows = session.scalars(
+        select(models.GrantPieceTick)
+        .join(models.Grant, models.GrantPieceTick.grant_id == models.Grant.id)
+        .where(models.Grant.association_id == association_id)
+    )
+    return [PieceTick(r.grant_id, r.piece_key, r.link) for r in rows]
+
+
+def load_officer_changes(session: Session, association_id: int) -> list[OfficerChange]:
+    rows = session.scalars(
+        select(models.OfficerChange)
+        .where(models.OfficerChange.association_id == association_id)
+        .order_by(models.OfficerChange.changed_on)
+    )
+    return [OfficerChange(r.id, r.changed_on, r.description, r.declared_on) for r in rows]
+
+
+def dossiers(session: Session, association: models.Association, today: date) -> list[Dossier]:
+    """Every dossier of the association, found and recorded, with its pieces."""
+    return projection.find_dossiers(
+        load_files(session, association.id),
+        load_events(session, association.id, roles=("deadlines", "grants")),
+        load_records(session, association.id),
+        load_ticks(session, association.id),
+        conventions(association),
+        today,
+    )
+
+
+def obligations(
+    session: Session,
+    association: models.Association,
+    today: date,
+    found: Sequence[Dossier] | None = None,
+) -> list[Obligation]:
+    """Every obligation of the association, soonest first."""
+    found = dossiers(session, association, today) if found is None else found
+    changes = load_officer_changes(session, association.id)
+    return all_obligations(found, changes, association.financial_year_end, today)
+
+
+def save_grant(
+    session: Session, association_id: int, values: dict[str, Any], grant_id: int | None = None
+) -> models.Grant:
+    """Create or update a recorded grant; only the editable fields are taken from ``values``."""
+    if values.get("status", "preparing") not in projection.STATUSES:
+        raise ValueError(f"Unknown status {values['status']!r}: use one of {projection.STATUSES}.")
+    row = session.get(models.Grant, grant_id) if grant_id is not None else None
+    if row is None or row.association_id != association_id:
+        row = models.Grant(association_id=association_id, funder="", programme="")
+        session.add(row)
+    for name in EDITABLE:
+        if name in values:
+            setattr(row, name, values[name])
+    session.flush()
+    return row
+
+
+def tick_piece(session: Session, grant_id: int, piece_key: str, link: str) -> None:
+    """Record that a piece exists elsewhere (a link, or on paper)."""
+    tick = session.get(models.GrantPieceTick, (grant_id, piece_key))
+    if tick is None:
+        session.add(models.GrantPieceTick(grant_id=grant_id, piece_key=piece_key, link=link))
+    else:
+        tick.link = link
+
+
+# --- documents ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentChange:
+    """One entry of the recent-activity log, with a link that opens the file in Nextcloud."""
+
+    change: str
+    path: str
+    old_path: str | None
+    is_folder: bool
+    at: datetime
+    open_url: str | None
+
+
+def document_changes(
+    session: Session, association_id: int, since: datetime, *, limit: int = 500
+) -> list[DocumentChange]:
+    """Files added, changed, moved or removed since ``since``, newest first."""
+    rows = session.execute(
+        select(models.FileChange, models.Source.base_url)
+        .join(models.Collection, models.FileChange.collection_id == models.Collection.id)
+        .join(models.Source, models.Collection.source_id == models.Source.id)
+        .where(models.Source.association_id == association_id, models.FileChange.at >= since)
+        .order_by(models.FileChange.at.desc(), models.FileChange.id.desc())
+        .limit(limit)
+    )
+    return [
+        DocumentChange(
+            c.change,
+            c.path,
+            c.old_path,
+            c.is_folder,
+            c.at,
+            open_url(base, c.fileid) if c.change != "removed" else None,
+        )
+        for c, base in rows.tuples()
+    ]
+
+
+def open_url(base_url: str, fileid: str | None) -> str | None:
+    """Nextcloud's permanent link to a file (survives renames and moves)."""
+    if not fileid:
+        return None
+    # OC-FileId headers carry the instance id after the zero-padded number: keep the number.
+    number = fileid.split("oc", 1)[0].lstrip("0") or "0"
+    return f"{base_url.rstrip('/')}/index.php/f/{number}"
+
+
+# --- sharing audit --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    findings: list[Finding]
+    share_count: int
+    errors: list[str] = field(default_factory=list)
+
+
+def share_info(share: Share) -> ShareInfo:
+    """An OCS share as the pure audit sees it."""
+    return ShareInfo(
+        id=share.id,
+        share_type=share.share_type,
+        path=share.path,
+        item_type=share.item_type,
+        owner=share.owner,
+        share_with=share.share_with,
+        share_with_displayname=share.share_with_displayname,
+        permissions=share.permissions,
+        has_password=share.has_password,
+        expiration=share.expiration,
+        url=share.url,
+        label=share.label,
+    )
+
+
+def insiders(
+    session: Session, association_id: int, group_members: dict[str, tuple[str, ...]]
+) -> Insiders:
+    """Members of the bodies (Nextcloud ids and e-mails), the bodies' names, known groups."""
+    members = load_members(session, association_id)
+    bodies = load_bodies(session, association_id)
+    return Insiders(
+        users=frozenset(m.nc_user for m in members if m.nc_user),
+        emails=frozenset(m.email.casefold() for m in members),
+        body_names=frozenset(projection.normalise(n) for b in bodies for n in (b.code, b.name)),
+        group_members=group_members,
+    )
+
+
+def read_shares(ocs: OcsClient) -> tuple[list[ShareInfo], dict[str, tuple[str, ...]], list[str]]:
+    """Shares of one account and, where readable, the members of the groups they target."""
+    shares = [share_info(s) for s in ocs.shares()]
+    groups: dict[str, tuple[str, ...]] = {}
+    errors: list[str] = []
+    for gid in sorted({s.share_with for s in shares if s.share_type == 1 and s.share_with}):
+        try:
+            groups[gid] = tuple(u.id for u in ocs.group_members(gid))
+        except IntegrationError as err:
+            # Listing a group needs admin rights: fall back to matching the body's name.
+            errors.append(f"Members of group {gid} not readable: {err}")
+    return shares, groups, errors
+
+
+def audit_shares(
+    shares: Sequence[ShareInfo],
+    groups: dict[str, tuple[str, ...]],
+    session: Session,
+    association: models.Association,
+    today: date,
+) -> list[Finding]:
+    sensitive = (association.settings or {}).get("sensitive_folders") or list(DEFAULT_SENSITIVE)
+    return audit(shares, insiders(session, association.id, groups), sensitive, today)
+
+
+def share_audit(
+    session: Session,
+    association: models.Association,
+    vault: Vault,
+    today: date,
+    connect: Callable[..., sources_service.Connection] = sources_service.connect,
+) -> AuditResult:
+    """Read every source's shares through OCS and audit them; Quorum changes no share."""
+    shares: list[ShareInfo] = []
+    groups: dict[str, tuple[str, ...]] = {}
+    errors: list[str] = []
+    rows = session.scalars(
+        select(models.Source).where(models.Source.association_id == association.id)
+    )
+    for source in rows:
+        conn = connect(source, vault)
+        try:
+            found, source_groups, problems = read_shares(conn.ocs)
+        except IntegrationError as err:
+            errors.append(f"{source.name}: {err}")
+            continue
+        finally:
+            conn.close()
+        shares += found
+        groups |= source_groups
+        errors += problems
+    return AuditResult(
+        audit_shares(shares, groups, session, association, today), len(shares), errors
+    )

@@ -1,0 +1,134 @@
+"""Sharing audit on recorded Nextcloud 29 answers (fixtures 66-68, 21) and on OCS failures.
+
+These OCS answers exist only in Nextcloud (no local server speaks the sharing API the same
+way), so ``responses`` replays the recorded exchanges from ../shared/fixtures/nextcloud/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+import responses
+
+from integrations.errors import OcsError
+from integrations.http import HttpClient
+from integrations.ocs import OcsClient
+from sidecar.grants import read_shares, share_info
+from sidecar.projection.shares import Insiders, ShareInfo, audit, is_sensitive
+from tests.fixtures_nc import BASE_URL, add_fixture, load_fixture
+
+SHARES_URL = BASE_URL + "/ocs/v2.php/apps/files_sharing/api/v1/shares"
+TODAY = date(2026, 11, 26)
+BOARD = Insiders(
+    users=frozenset({"alice", "admin"}),
+    emails=frozenset({"alice@example.invalid"}),
+    body_names=frozenset({"ca", "conseil d administration"}),
+)
+
+
+@pytest.fixture
+def rsps() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock() as mock:
+        yield mock
+
+
+@pytest.fixture
+def ocs() -> OcsClient:
+    return OcsClient(HttpClient(BASE_URL, "alice", "app-password"))
+
+
+def _all_shares(rsps: responses.RequestsMock, ocs: OcsClient) -> list[ShareInfo]:
+    """All of alice's shares (67), with the members of group CA (21) read alongside."""
+    add_fixture(rsps, "67")
+    add_fixture(rsps, "21")
+    shares, groups, errors = read_shares(ocs)
+    assert errors == []
+    assert groups == {"CA": ("admin", "alice")}
+    return shares
+
+
+def test_public_link_without_password_on_accounts_is_flagged(
+    rsps: responses.RequestsMock, ocs: OcsClient
+) -> None:
+    shares = _all_shares(rsps, ocs)
+    assert len(shares) == 3
+    findings = audit(shares, BOARD, ["Comptabilité/"], TODAY)
+    by_kind = {(f.kind, f.path) for f in findings}
+    assert ("public_link_no_password", "/Comptabilité") in by_kind
+    assert ("public_link_no_expiry", "/Comptabilité") in by_kind
+    first = findings[0]
+    assert first.severity == "high" and "Password protect" in first.fix
+    assert first.why
+
+
+def test_group_share_inside_the_board_and_protected_link_not_flagged(
+    rsps: responses.RequestsMock, ocs: OcsClient
+) -> None:
+    shares = _all_shares(rsps, ocs)
+    findings = audit(shares, BOARD, ["Comptabilité/", "Subventions/"], TODAY)
+    flagged = {f.path for f in findings}
+    assert "/Subventions" not in flagged  # group CA: alice and admin, both insiders
+    lyon = next(s for s in shares if s.share_type == 3 and s.has_password)
+    assert lyon.path not in flagged  # password and expiry set, not expiring within 14 days
+
+
+def test_group_with_an_outsider_is_flagged(rsps: responses.RequestsMock, ocs: OcsClient) -> None:
+    shares = _all_shares(rsps, ocs)
+    board_without_admin = Insiders(
+        users=frozenset({"alice"}),
+        body_names=BOARD.body_names,
+        group_members={"CA": ("admin", "alice")},  # as read from fixture 21
+    )
+    findings = audit(shares, board_without_admin, [], TODAY)
+    [outside] = [f for f in findings if f.kind == "outside_members"]
+    assert outside.path == "/Subventions" and "admin" in outside.shared_with
+
+
+def test_link_expiring_soon(rsps: responses.RequestsMock, ocs: OcsClient) -> None:
+    shares = _all_shares(rsps, ocs)
+    findings = audit(shares, BOARD, [], date(2027, 1, 20))
+    [expiring] = [f for f in findings if f.kind == "expiring_soon"]
+    assert expiring.title == "Share expiring in 11 days"
+
+
+def test_shares_of_a_path_and_shared_with_me(rsps: responses.RequestsMock, ocs: OcsClient) -> None:
+    add_fixture(rsps, "66")
+    add_fixture(rsps, "68")
+    [subventions] = ocs.shares("/Subventions")
+    [received] = ocs.shared_with_me()
+    assert subventions.id == received.id == "27"
+    assert audit([share_info(received)], BOARD, ["Comptabilité/"], TODAY) == []
+
+
+def test_ocs_failure_answer_raises(rsps: responses.RequestsMock, ocs: OcsClient) -> None:
+    failure = load_fixture("73")["response"]  # an OCS envelope with statuscode 404
+    rsps.add("GET", SHARES_URL, status=404, body=failure["body"], content_type="application/json")
+    with pytest.raises(OcsError, match="OCS 404"):
+        read_shares(ocs)
+
+
+def test_group_members_not_readable_falls_back_to_body_names(
+    rsps: responses.RequestsMock, ocs: OcsClient
+) -> None:
+    add_fixture(rsps, "67")
+    forbidden = (
+        '{"ocs":{"meta":{"status":"failure","statuscode":997,"message":"Unauthorised"},"data":[]}}'
+    )
+    rsps.add(
+        "GET",
+        BASE_URL + "/ocs/v2.php/cloud/groups/CA/users/details",
+        status=401,
+        body=forbidden,
+        content_type="application/json",
+    )
+    shares, groups, errors = read_shares(ocs)
+    assert groups == {} and len(errors) == 1 and "CA" in errors[0]
+    findings = audit(shares, BOARD, [], TODAY)
+    assert not [f for f in findings if f.kind == "outside_members"]
+
+
+def test_sensitive_paths_are_accent_insensitive() -> None:
+    assert is_sensitive("/Comptabilite/Relevés", ["Comptabilité/"])
+    assert not is_sensitive("/Comptabilité-bis", ["Comptabilité/"])
