@@ -63,11 +63,12 @@ def _register_filters(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from sidecar.web import api, health, overview
+    from sidecar.web import api, health, meetings, overview
 
     app.register_blueprint(health.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(api.bp)
+    meetings.register(app, csrf)
     csrf.exempt(api.bp)  # the JSON API is token-authenticated, never cookie-authenticated
 
 

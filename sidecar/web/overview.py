@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
-from sidecar import dashboard
+from sidecar import dashboard, meetings
 from sidecar.context import resolve_association
 from sidecar.errors import NotFound
 from sidecar.web import services
@@ -25,7 +25,7 @@ def index() -> ResponseReturnValue:
             return render_template("pages/welcome.html")
         context = {
             "association": association,
-            "meetings": dashboard.upcoming(session, association.id, "meetings", now),
+            "meetings": meetings.upcoming(session, association.id, now, limit=6),
             "deadlines": dashboard.upcoming(session, association.id, "deadlines", now),
             "sources": dashboard.source_states(session, association.id),
             "tz": association.timezone,

@@ -1,0 +1,297 @@
+"""Readiness of one meeting: notice, agenda, remote link, answers, proxies, quorum, minutes.
+
+Pure functions over the projection's inputs and a clock. Days are counted between *local*
+calendar dates in the association's time zone, so a 15-day notice means the same thing
+whatever the hour of the meeting or a daylight-saving change in between.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from sidecar.projection.inputs import Attendee, BodyInfo, EventInstance, FileInfo, Seat
+
+AGENDA_WORDS = ("ordre du jour", "odj", "agenda", "convocation")
+MINUTES_WORDS = ("proces-verbal", "proces verbal", "pv", "compte rendu", "compte-rendu", "minutes")
+#: Hosts and paths of visio services; a Nextcloud Talk room is ``/call/<token>``.
+VISIO_HINTS = (
+    "/call/",
+    "visio",
+    "meet",
+    "jitsi",
+    "zoom.us",
+    "teams.microsoft",
+    "teams.live",
+    "bigbluebutton",
+    "bbb",
+    "whereby",
+    "webex",
+    "framatalk",
+)
+URL_RE = re.compile(r"https?://[^\s<>\"',;]+", re.IGNORECASE)
+
+ACCEPTED, DECLINED, TENTATIVE, DELEGATED, NO_ANSWER = (
+    "accepted",
+    "declined",
+    "tentative",
+    "delegated",
+    "no_answer",
+)
+_ANSWERS = {"ACCEPTED": ACCEPTED, "DECLINED": DECLINED, "TENTATIVE": TENTATIVE}
+
+
+@dataclass(frozen=True)
+class SeatAnswer:
+    """One member of the body and what they answered (``invited`` False: not an attendee)."""
+
+    seat: Seat
+    answer: str  # accepted | declined | tentative | delegated | no_answer
+    invited: bool
+
+
+@dataclass(frozen=True)
+class Rsvp:
+    accepted: int = 0
+    declined: int = 0
+    tentative: int = 0
+    no_answer: int = 0
+    delegated: int = 0
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """A member represented by another; ``valid`` False says why in ``problem``."""
+
+    giver: str  # e-mail
+    holder: str
+    source: str  # calendar | manual
+    valid: bool
+    problem: str | None = None  # not_allowed | over_cap | holder_not_member
+
+
+@dataclass(frozen=True)
+class Quorum:
+    required: int
+    expected: int  # accepted + valid proxies held by accepted members
+    possible: int  # expected + whoever may still come (tentative, no answer)
+    state: str  # reached | at_risk | not_reached
+
+
+@dataclass(frozen=True)
+class ManualProxy:
+    """A proxy entered in the UI (a paper "pouvoir"), for one occurrence."""
+
+    uid: str
+    recurrence_id: str
+    giver: str
+    holder: str
+
+
+@dataclass(frozen=True)
+class Readiness:
+    notice_ok: bool | None  # None: nobody knows when the convocation was sent
+    notice_days: int | None  # whole days between the convocation and the meeting
+    notice_sent: datetime | None
+    agenda: bool
+    remote_link: str | None
+    rsvp: Rsvp
+    proxies: tuple[Proxy, ...]
+    quorum: Quorum
+    minutes: str  # present | pending | overdue | not_due
+
+
+# --- text ------------------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """Lower-case, accents and typographic apostrophes removed, spaces collapsed."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("_", " "))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.lower().split())
+
+
+def has_word(text: str, words: Iterable[str]) -> bool:
+    """Whether one of ``words`` appears in ``text`` as whole words (so "ca" ≠ "cancel")."""
+    plain = normalise(text)
+    return any(
+        re.search(rf"(?<![a-z0-9]){re.escape(normalise(w))}(?![a-z0-9])", plain) for w in words
+    )
+
+
+# --- dates -----------------------------------------------------------------------------
+
+
+def local_date(moment: datetime, all_day: bool, tz: tzinfo) -> date:
+    """The calendar date people see; all-day values are stored at midnight UTC of the date."""
+    return moment.date() if all_day else moment.astimezone(tz).date()
+
+
+def notice_sent(event: EventInstance) -> datetime | None:
+    """When the convocation went out: the earliest of CREATED, DTSTAMP and first sync."""
+    known = [t for t in (event.created, event.dtstamp, event.first_seen) if t is not None]
+    return min(known) if known else None
+
+
+def notice(
+    event: EventInstance, body: BodyInfo, tz: tzinfo
+) -> tuple[bool | None, int | None, datetime | None]:
+    """(in time?, whole days given, sent at) for the body's notice period."""
+    sent = notice_sent(event)
+    if sent is None or event.start is None:
+        return None, None, sent
+    days = (local_date(event.start, event.all_day, tz) - sent.astimezone(tz).date()).days
+    return days >= body.notice_days, days, sent
+
+
+# --- documents and links ---------------------------------------------------------------
+
+
+def is_agenda(file: FileInfo) -> bool:
+    return not file.is_folder and has_word(_stem(file.name), AGENDA_WORDS)
+
+
+def is_minutes(file: FileInfo) -> bool:
+    return not file.is_folder and has_word(_stem(file.name), MINUTES_WORDS)
+
+
+def _stem(name: str) -> str:
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def remote_link(event: EventInstance) -> str | None:
+    """A visio or Talk URL: CONFERENCE always counts, other fields only visio-looking URLs."""
+    if event.conference:
+        return event.conference[0]
+    for text in (event.location, event.description, event.url):
+        for url in URL_RE.findall(text or ""):
+            if any(hint in url.lower() for hint in VISIO_HINTS):
+                return str(url)
+    return None
+
+
+def minutes_state(end: datetime, cancelled: bool, found: bool, due_days: int, now: datetime) -> str:
+    """Minutes are due only once a meeting that took place is over."""
+    if found:
+        return "present"
+    if cancelled or end > now:
+        return "not_due"
+    return "overdue" if now > end + timedelta(days=due_days) else "pending"
+
+
+# --- answers, proxies, quorum ----------------------------------------------------------
+
+
+def _attendee_of(seat: Seat, attendees: Iterable[Attendee]) -> Attendee | None:
+    """Match by e-mail, or by Nextcloud user id (principal URIs end with ``/users/<id>``)."""
+    email = seat.member.email.lower()
+    user = (seat.member.nc_user or "").lower()
+    for attendee in attendees:
+        address = attendee.email.lower()
+        if address == email:
+            return attendee
+        if user and (address == user or address.rstrip("/").endswith(f"/users/{user}")):
+            return attendee
+    return None
+
+
+def answers(body: BodyInfo, event: EventInstance) -> tuple[SeatAnswer, ...]:
+    """Each seat's answer; someone not invited has, by definition, not answered."""
+    result = []
+    for seat in body.seats:
+        found = _attendee_of(seat, event.attendees)
+        if found is None:
+            result.append(SeatAnswer(seat, NO_ANSWER, invited=False))
+        elif found.partstat == "DELEGATED":
+            result.append(SeatAnswer(seat, DELEGATED, invited=True))
+        else:
+            result.append(SeatAnswer(seat, _ANSWERS.get(found.partstat, NO_ANSWER), True))
+    return tuple(result)
+
+
+def rsvp(seat_answers: Iterable[SeatAnswer]) -> Rsvp:
+    counts = {ACCEPTED: 0, DECLINED: 0, TENTATIVE: 0, NO_ANSWER: 0, DELEGATED: 0}
+    for item in seat_answers:
+        counts[item.answer] += 1
+    return Rsvp(**counts)
+
+
+def _delegations(event: EventInstance) -> list[tuple[str, str]]:
+    """(giver, holder) pairs from DELEGATED-TO, and DELEGATED-FROM when only the holder says it."""
+    pairs: list[tuple[str, str]] = []
+    for a in event.attendees:
+        pairs += [(a.email, to) for to in a.delegated_to]
+        pairs += [(frm, a.email) for frm in a.delegated_from]
+    return list(dict.fromkeys(pairs))
+
+
+def proxies(
+    body: BodyInfo, event: EventInstance, manual: Iterable[ManualProxy] = ()
+) -> tuple[Proxy, ...]:
+    """Every proxy given for this meeting, each marked valid or not under the body's rules."""
+    members = {s.member.email.lower() for s in body.seats}
+    given = [(g, h, "calendar") for g, h in _delegations(event)]
+    given += [(m.giver.lower(), m.holder.lower(), "manual") for m in manual]
+    held: dict[str, int] = {}
+    result: list[Proxy] = []
+    seen: set[str] = set()
+    for giver, holder, source in given:
+        if giver in seen or giver not in members:
+            continue  # one proxy per giver; non-members' delegations mean nothing here
+        seen.add(giver)
+        problem = _proxy_problem(body, holder, members, held)
+        result.append(Proxy(giver, holder, source, problem is None, problem))
+    return tuple(result)
+
+
+def _proxy_problem(
+    body: BodyInfo, holder: str, members: set[str], held: dict[str, int]
+) -> str | None:
+    if not body.proxies_allowed:
+        return "not_allowed"
+    if holder not in members:
+        return "holder_not_member"
+    held[holder] = held.get(holder, 0) + 1
+    return "over_cap" if held[holder] > body.proxy_cap else None
+
+
+def required(rule: str, seats: int) -> int:
+    """Members needed present or represented: a fraction ("1/2"), a percentage, or a count."""
+    text = rule.strip().replace(" ", "")
+    try:
+        if "/" in text:
+            num, den = (int(x) for x in text.split("/", 1))
+            return math.ceil(seats * num / den) if den else 0
+        if text.endswith("%"):
+            return math.ceil(seats * float(text[:-1]) / 100)
+        return int(text or 0)
+    except ValueError:
+        return math.ceil(seats / 2)  # an unreadable rule falls back to the legal default
+
+
+def quorum(
+    rule: str, seat_answers: tuple[SeatAnswer, ...], valid_proxies: Iterable[Proxy]
+) -> Quorum:
+    """Expected = accepted + proxies held by accepted members; at risk while still reachable."""
+    accepted = {a.seat.member.email.lower() for a in seat_answers if a.answer == ACCEPTED}
+    maybe = {
+        a.seat.member.email.lower() for a in seat_answers if a.answer in (TENTATIVE, NO_ANSWER)
+    }
+    # a member is counted once: in person if they come, else through their proxy
+    carried = [p for p in valid_proxies if p.valid and p.giver not in accepted]
+    maybe -= {p.giver for p in carried}
+    expected = len(accepted) + sum(1 for p in carried if p.holder in accepted)
+    # a proxy held by someone who may still come may still count
+    possible = expected + len(maybe) + sum(1 for p in carried if p.holder in maybe)
+    need = required(rule, len(seat_answers))
+    if expected >= need:
+        state = "reached"
+    elif possible >= need:
+        state = "at_risk"
+    else:
+        state = "not_reached"
+    return Quorum(need, expected, possible, state)

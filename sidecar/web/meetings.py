@@ -1,0 +1,154 @@
+"""Meetings pages: the list (upcoming or past, by body) and one meeting's checklist."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_wtf import CSRFProtect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sidecar import meetings as service
+from sidecar.context import resolve_association
+from sidecar.errors import NotFound
+from sidecar.storage.models import Source
+from sidecar.storage.read import load_bodies
+from sidecar.web import services
+
+bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+
+
+def register(app: Flask, csrf: CSRFProtect) -> None:
+    """Wire the meetings pages and their JSON API (token-authenticated, so no CSRF)."""
+    from sidecar.web import api_meetings
+
+    app.register_blueprint(bp)
+    app.register_blueprint(api_meetings.bp)
+    csrf.exempt(api_meetings.bp)
+
+
+def _nextcloud_url(session: Session, association_id: int) -> str | None:
+    """Base URL of the association's first source, for ``/index.php/f/<fileid>`` links."""
+    found = session.scalar(
+        select(Source.base_url).where(Source.association_id == association_id).order_by(Source.id)
+    )
+    return found.rstrip("/") if found else None
+
+
+@bp.get("")
+def index() -> ResponseReturnValue:
+    now = datetime.now(UTC)
+    period = "past" if request.args.get("when") == "past" else "upcoming"
+    body = request.args.get("body") or None
+    with services().db.session() as session:
+        try:
+            association = resolve_association(session, None)
+        except NotFound:
+            return redirect(url_for("overview.index"))
+        found = service.list_meetings(session, association.id, now, body=body)
+        bodies = load_bodies(session, association.id)
+        tz = association.timezone
+    if period == "past":
+        found = [m for m in found if m.end < now][::-1]
+    else:
+        found = [m for m in found if m.end >= now]
+    return render_template(
+        "pages/meetings.html", meetings=found, bodies=bodies, body=body, period=period, tz=tz
+    )
+
+
+@bp.get("/<int:meeting_id>")
+def show(meeting_id: int) -> ResponseReturnValue:
+    now = datetime.now(UTC)
+    with services().db.session() as session:
+        try:
+            association = resolve_association(session, None)
+            meeting = service.get_meeting(session, association.id, meeting_id, now)
+        except NotFound:
+            abort(404)
+        context = {
+            "meeting": meeting,
+            "tz": association.timezone,
+            "nextcloud": _nextcloud_url(session, association.id),
+            "bodies": load_bodies(session, association.id),
+        }
+    return render_template("pages/meeting.html", **context)
+
+
+@bp.post("/<int:meeting_id>/classify")
+def classify(meeting_id: int) -> ResponseReturnValue:
+    """An admin says: this occurrence (or series) is not a meeting, or belongs to another body."""
+    now = datetime.now(UTC)
+    choice = request.form.get("body", "")
+    whole_series = request.form.get("scope") == "series"
+    with services().db.session() as session:
+        try:
+            association = resolve_association(session, None)
+            meeting = service.get_meeting(session, association.id, meeting_id, now)
+        except NotFound:
+            abort(404)
+        service.set_override(
+            session,
+            association.id,
+            meeting.uid,
+            "" if whole_series else meeting.recurrence_id,
+            body_id=int(choice) if choice.isdigit() else None,
+            not_a_meeting=choice == "none",
+        )
+    flash(gettext("Classification saved."), "ok")
+    if choice == "none":
+        return redirect(url_for("meetings.index"))
+    return redirect(url_for("meetings.show", meeting_id=meeting_id))
+
+
+def quorum_label(state: str) -> str:
+    labels: dict[str, str] = {
+        "reached": gettext("reached"),
+        "at_risk": gettext("at risk"),
+        "not_reached": gettext("not reached"),
+    }
+    return labels.get(state, state)
+
+
+def minutes_label(state: str) -> str:
+    labels: dict[str, str] = {
+        "present": gettext("minutes filed"),
+        "pending": gettext("minutes pending"),
+        "overdue": gettext("minutes overdue"),
+        "not_due": gettext("not due yet"),
+    }
+    return labels.get(state, state)
+
+
+def answer_label(answer: str) -> str:
+    labels: dict[str, str] = {
+        "accepted": gettext("accepted"),
+        "declined": gettext("declined"),
+        "tentative": gettext("tentative"),
+        "delegated": gettext("gave a proxy"),
+        "no_answer": gettext("no answer"),
+    }
+    return labels.get(answer, answer)
+
+
+def proxy_problem_label(problem: str | None) -> str:
+    labels: dict[str, str] = {
+        "not_allowed": gettext("proxies not allowed for this body"),
+        "over_cap": gettext("holder already has the maximum number of proxies"),
+        "holder_not_member": gettext("holder is not a member of this body"),
+    }
+    return labels.get(problem or "", problem or "")
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, object]:
+    """Label helpers for every template, since the overview shows meetings too."""
+    return {
+        "quorum_label": quorum_label,
+        "minutes_label": minutes_label,
+        "answer_label": answer_label,
+        "proxy_problem_label": proxy_problem_label,
+    }
