@@ -32,24 +32,35 @@ class Ctx:
             self._services = Services.from_settings(load_settings())
         return self._services
 
+    def close(self) -> None:
+        if self._services is not None:
+            self._services.db.dispose()
+
 
 pass_ctx = click.make_pass_decorator(Ctx)
 
 
-@click.group()
+class QuorumGroup(click.Group):
+    """Turns Quorum's errors into one line on stderr and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (QuorumError, IntegrationError) as err:
+            raise click.ClickException(err.message) from err
+
+
+@click.group(cls=QuorumGroup)
 @click.option("--association", "-a", help="Slug of the association (when there are several).")
 @click.pass_context
 def cli(ctx: click.Context, association: str | None) -> None:
     """Quorum: board meetings, grant dossiers and alerts from your Nextcloud."""
     ctx.obj = Ctx(association)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def main() -> None:
-    try:
-        cli(standalone_mode=True)
-    except (QuorumError, IntegrationError) as err:
-        click.echo(f"Error: {err.message}", err=True)
-        sys.exit(1)
+    cli()
 
 
 @cli.group()
@@ -292,3 +303,6 @@ def demo(port: int, data_dir: Path) -> None:
     from sidecar.demo_run import run_demo
 
     run_demo(data_dir, port)
+
+
+import sidecar.cli_jobs  # noqa: E402, F401  (adds `quorum job` and `quorum scheduler`)

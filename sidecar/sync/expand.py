@@ -164,7 +164,7 @@ def _details(comp: Any, tz: tzinfo) -> dict[str, Any]:
     if not isinstance(attendees, list):
         attendees = [attendees]
     details: dict[str, Any] = {
-        "attendees": [asdict(_attendee(a)) for a in attendees],
+        "attendees": [_json_ready(asdict(_attendee(a))) for a in attendees],
         "organizer": _address(comp.get("ORGANIZER")),
         "location": _text(comp.get("LOCATION")),
         "description": _text(comp.get("DESCRIPTION")),
@@ -182,6 +182,11 @@ def _details(comp: Any, tz: tzinfo) -> dict[str, Any]:
     if due is not None:
         details["due"] = due.isoformat()
     return details
+
+
+def _json_ready(data: dict[str, Any]) -> dict[str, Any]:
+    """Tuples become lists, as they will come back from the JSON column anyway."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
 
 def _attendee(prop: Any) -> Attendee:

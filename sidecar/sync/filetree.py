@@ -152,29 +152,34 @@ def plan(stored: Mapping[str, StoredFile], tree: TreeWalk) -> FilePlan:
     """Compare the walk with the stored rows. A known fileid at a new path is a move."""
     final = set(tree.listed) | set(tree.carried)
     gone = {path: s for path, s in stored.items() if path not in final}
-    gone_by_fileid = {s.fileid: s for s in gone.values() if s.fileid}
-    added: list[FileEntry] = []
     changed: list[FileEntry] = []
-    moved: list[Move] = []
-    for new_path, old_path in tree.carried.items():
-        if new_path != old_path:
-            moved.append(Move(old_path, None, new_path))
-            gone.pop(old_path, None)
+    fresh: list[FileEntry] = []  # listed entries that are not the stored item at their path
     for entry in tree.listed.values():
         old = stored.get(entry.path)
-        if old is not None and (not old.fileid or not entry.fileid or old.fileid == entry.fileid):
+        if old is not None and _same_item(old, entry):
             if old.etag != entry.etag or old.is_folder != entry.is_folder:
                 changed.append(entry)
             continue
-        if old is not None:  # same path, another file: the old one went away
+        if old is not None:  # same path, another file: the old one went away (or moved)
             gone[entry.path] = old
-        source = gone_by_fileid.get(entry.fileid) if entry.fileid else None
-        if source is not None and source.path in gone and source.path != entry.path:
+        fresh.append(entry)
+    moved = [Move(old, None, new) for new, old in tree.carried.items() if new != old]
+    for move in moved:
+        gone.pop(move.old_path, None)
+    gone_by_fileid = {s.fileid: s for s in gone.values() if s.fileid}
+    added: list[FileEntry] = []
+    for entry in fresh:
+        source = gone_by_fileid.pop(entry.fileid, None) if entry.fileid else None
+        if source is not None:
             moved.append(Move(source.path, entry, entry.path))
             del gone[source.path]
         else:
             added.append(entry)
     return FilePlan(tuple(added), tuple(changed), tuple(moved), tuple(sorted(gone)))
+
+
+def _same_item(old: StoredFile, new: FileEntry) -> bool:
+    return not old.fileid or not new.fileid or old.fileid == new.fileid
 
 
 def mass_disappearance(plan_: FilePlan, stored_count: int, *, minimum: int = 20) -> bool:

@@ -18,8 +18,9 @@ def connect(services: Services, url: str) -> int:
     return connect_demo_source(services, url)
 
 
-def sync(services: Services, source_id: int, **options: bool) -> RunReport:
-    return run_source(services.db, services.vault, source_id, options=RunOptions(**options))
+def sync(services: Services, source_id: int, *, allow_mass_delete: bool = False) -> RunReport:
+    options = RunOptions(allow_mass_delete=allow_mass_delete)
+    return run_source(services.db, services.vault, source_id, options=options)
 
 
 OPEN_CLIENTS: list[HttpClient] = []

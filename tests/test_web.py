@@ -1,0 +1,55 @@
+"""The overview in French (default) and English, health checks, translations complete."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+from flask.testing import FlaskClient
+
+from sidecar.context import Services
+from sidecar.demo import DemoServer
+from tests.sync.helpers import connect, sync
+
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "sidecar" / "translations"
+
+
+def test_healthz(client: FlaskClient) -> None:
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/readyz").get_json()["database"] == "ok"
+
+
+def test_welcome_page_before_any_source(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert "Bienvenue dans Quorum" in page and 'lang="fr"' in page
+
+
+def test_overview_lists_next_meeting_and_deadline_in_french(
+    client: FlaskClient, services: Services, demo_server: DemoServer
+) -> None:
+    info = demo_server.seed_info
+    assert info is not None
+    sync(services, connect(services, demo_server.url))
+    page = client.get("/").get_data(as_text=True)
+    assert "Prochaines réunions" in page and "Prochaines échéances" in page
+    assert "Conseil d&#39;administration mensuel" in page
+    assert f"Date limite — dossier Ville de Lyon {info.today.year + 1}" in page
+    assert _french_date(info.lyon_deadline) in page
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert "Next meetings" in english and 'lang="en"' in english
+    assert "Next meetings" in client.get("/").get_data(as_text=True), "the choice is remembered"
+
+
+def test_every_message_has_a_french_translation() -> None:
+    with (TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    missing = [m.id for m in catalog if m.id and not m.string]
+    assert missing == []
+    assert (TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.mo").exists()
+
+
+def _french_date(day: date) -> str:
+    from babel.dates import format_date
+
+    return format_date(day, format="full", locale="fr")
