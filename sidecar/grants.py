@@ -156,7 +156,7 @@ def document_changes(
             c.at,
             open_url(base, c.fileid) if c.change != "removed" else None,
         )
-        for c, base in rows.tuples()
+        for c, base in rows
     ]
 
 

@@ -64,11 +64,15 @@ def _register_filters(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from sidecar.web import api, health, meetings, overview
+    from sidecar.web import grants as grants_web
+    from sidecar.web import jobs as web_jobs
 
     app.register_blueprint(health.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(api.bp)
     meetings.register(app, csrf)
+    web_jobs.register(app, csrf)
+    grants_web.register(app, csrf)
     csrf.exempt(api.bp)  # the JSON API is token-authenticated, never cookie-authenticated
 
 

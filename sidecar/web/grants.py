@@ -1,0 +1,127 @@
+"""Grants pipeline, dossier, documents and sharing-audit pages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, Flask, abort, render_template
+from flask.typing import ResponseReturnValue
+from flask_wtf import CSRFProtect
+
+from sidecar import grants as service
+from sidecar.context import resolve_association
+from sidecar.projection.grants import STATUSES, Dossier
+from sidecar.web import services
+from sidecar.web.api_grants import dossier_json
+
+bp = Blueprint("grants", __name__)
+
+CHART_WIDTH, BAR_HEIGHT, LABEL_WIDTH = 560, 18, 220
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of the amounts chart, already laid out in SVG units."""
+
+    label: str
+    requested: int  # cents
+    awarded: int
+    y: int
+    requested_width: int
+    awarded_width: int
+
+
+def chart(dossiers: Sequence[Dossier]) -> list[Bar]:
+    """Requested and awarded amounts per funder and year, as bars scaled to the largest."""
+    totals: dict[str, tuple[int, int]] = {}
+    for d in dossiers:
+        if d.record is None:
+            continue
+        label = f"{d.funder} {d.year or ''}".strip()
+        requested, awarded = totals.get(label, (0, 0))
+        totals[label] = (
+            requested + (d.record.amount_requested_cents or 0),
+            awarded + (d.record.amount_awarded_cents or 0),
+        )
+    largest = max((max(r, a) for r, a in totals.values()), default=0) or 1
+    scale = (CHART_WIDTH - LABEL_WIDTH) / largest
+    return [
+        Bar(label, r, a, i * (2 * BAR_HEIGHT + 8), round(r * scale), round(a * scale))
+        for i, (label, (r, a)) in enumerate(sorted(totals.items()))
+        if r or a
+    ]
+
+
+@bp.get("/grants")
+def pipeline() -> ResponseReturnValue:
+    today = datetime.now(UTC).date()
+    with services().db.session() as session:
+        association = resolve_association(session, None)
+        found = service.dossiers(session, association, today)
+        fy_end = association.financial_year_end
+        rows = [(d, dossier_json(d, today, fy_end)) for d in found]
+        obligations = service.obligations(session, association, today, found)
+    bars = chart(found)
+    return render_template(
+        "pages/grants.html",
+        association=association,
+        rows=rows,
+        statuses=STATUSES,
+        bars=bars,
+        chart_height=len(bars) * (2 * BAR_HEIGHT + 8),
+        chart_width=CHART_WIDTH,
+        label_width=LABEL_WIDTH,
+        bar_height=BAR_HEIGHT,
+        obligations=obligations,
+    )
+
+
+@bp.get("/grants/<path:key>")
+def dossier(key: str) -> ResponseReturnValue:
+    today = datetime.now(UTC).date()
+    with services().db.session() as session:
+        association = resolve_association(session, None)
+        found = service.dossiers(session, association, today)
+        chosen = next((d for d in found if d.key == key), None)
+        if chosen is None:
+            abort(404)
+        obligations = [
+            o for o in service.obligations(session, association, today, found) if o.subject == key
+        ]
+        data = dossier_json(chosen, today, association.financial_year_end)
+    return render_template(
+        "pages/grant.html", association=association, d=chosen, data=data, obligations=obligations
+    )
+
+
+@bp.get("/documents")
+def documents() -> ResponseReturnValue:
+    since = datetime.now(UTC) - timedelta(days=30)
+    with services().db.session() as session:
+        association = resolve_association(session, None)
+        changes = service.document_changes(session, association.id, since)
+    return render_template(
+        "pages/documents.html", association=association, changes=changes, days=30
+    )
+
+
+@bp.get("/shares")
+def shares() -> ResponseReturnValue:
+    today = datetime.now(UTC).date()
+    with services().db.session() as session:
+        association = resolve_association(session, None)
+        result = service.share_audit(session, association, services().vault, today)
+    return render_template("pages/shares.html", association=association, result=result)
+
+
+def register(app: Flask, csrf: CSRFProtect) -> None:
+    """Register the grants pages, their JSON API (token-authenticated) and the ICS feeds."""
+    from sidecar.web import api_grants, feeds
+
+    app.register_blueprint(bp)
+    app.register_blueprint(api_grants.bp)
+    app.register_blueprint(feeds.bp)
+    csrf.exempt(api_grants.bp)
+    csrf.exempt(feeds.bp)
