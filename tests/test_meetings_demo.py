@@ -174,5 +174,7 @@ def test_pages_show_readiness(client: FlaskClient, info: SeedInfo) -> None:
     html = listing.get_data(as_text=True)
     assert "Réunion du CA" in html and "compostage" not in html
     assert "at risk" in html.lower()
+    french = client.get("/meetings?lang=fr").get_data(as_text=True)
+    assert "Réunions" in french and "incertain" in french  # French is the default UI language
     overview = client.get("/?lang=en").get_data(as_text=True)
     assert "Réunion du CA" in overview and "compostage" not in overview
