@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -15,9 +15,11 @@ from click.testing import CliRunner, Result
 from sidecar.cli import cli
 from sidecar.demo import DEMO_USERS, DemoServer
 
+Invoke = Callable[..., Result]
+
 
 @pytest.fixture
-def run(tmp_path: Path, database_url: str) -> Iterator[object]:
+def run(tmp_path: Path, database_url: str) -> Iterator[Invoke]:
     env = {
         "QUORUM_DATA_DIR": str(tmp_path / "data"),
         "QUORUM_DATABASE_URL": database_url,
@@ -31,7 +33,7 @@ def run(tmp_path: Path, database_url: str) -> Iterator[object]:
     yield invoke
 
 
-def _add(run: object, url: str, password: str) -> Result:
+def _add(run: Invoke, url: str, password: str) -> Result:
     return run(
         "source",
         "add",
@@ -42,26 +44,26 @@ def _add(run: object, url: str, password: str) -> Result:
         "alice",
         "--password-stdin",
         password=password + "\n",
-    )  # type: ignore[operator, no-any-return]
+    )
 
 
-def test_add_test_discover_sync(run: object, demo_server: DemoServer) -> None:
+def test_add_test_discover_sync(run: Invoke, demo_server: DemoServer) -> None:
     result = _add(run, demo_server.url, DEMO_USERS["alice"])
     assert result.exit_code == 0, result.output
-    result = run("source", "test", "nc")  # type: ignore[operator]
+    result = run("source", "test", "nc")
     assert result.exit_code == 0 and "4 calendars" in result.output, result.output
-    result = run("source", "discover", "nc")  # type: ignore[operator]
+    result = run("source", "discover", "nc")
     assert "Conseil d'administration" in result.output and "/Subventions/" in result.output
-    result = run("sync", "--json")  # type: ignore[operator]
+    result = run("sync", "--json")
     assert result.exit_code == 0, result.output
     (report,) = json.loads(result.output)
     assert report["outcome"] == "ok" and report["added"] > 50
-    result = run("source", "list")  # type: ignore[operator]
+    result = run("source", "list")
     assert "nc\t" in result.output and "\tok" in result.output
     assert DEMO_USERS["alice"] not in result.output
 
 
-def test_wrong_password_is_one_line_and_non_zero(run: object, demo_server: DemoServer) -> None:
+def test_wrong_password_is_one_line_and_non_zero(run: Invoke, demo_server: DemoServer) -> None:
     result = _add(run, demo_server.url, "not-the-password")
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
@@ -70,7 +72,7 @@ def test_wrong_password_is_one_line_and_non_zero(run: object, demo_server: DemoS
     assert _add(run, demo_server.url, "again").exit_code == 1
 
 
-def test_not_a_dav_server_is_one_line_and_non_zero(run: object) -> None:
+def test_not_a_dav_server_is_one_line_and_non_zero(run: Invoke) -> None:
     class Html(BaseHTTPRequestHandler):
         def do_PROPFIND(self) -> None:
             self.send_response(200)
@@ -96,7 +98,7 @@ def test_not_a_dav_server_is_one_line_and_non_zero(run: object) -> None:
     assert len(result.output.strip().splitlines()) == 1
 
 
-def test_refused_connection_says_so(run: object) -> None:
+def test_refused_connection_says_so(run: Invoke) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -105,24 +107,24 @@ def test_refused_connection_says_so(run: object) -> None:
     assert "refused" in result.output.lower(), result.output
 
 
-def test_metadata_address_is_refused(run: object) -> None:
+def test_metadata_address_is_refused(run: Invoke) -> None:
     result = _add(run, "http://169.254.169.254/", "secret")
     assert result.exit_code == 1 and "169.254.169.254" in result.output
 
 
-def test_config_export_import_roundtrip(run: object, tmp_path: Path) -> None:
+def test_config_export_import_roundtrip(run: Invoke, tmp_path: Path) -> None:
     from sidecar.demo_run import demo_settings_toml
 
     settings = tmp_path / "asso.toml"
     settings.write_text(demo_settings_toml(), encoding="utf-8")
-    result = run("config", "import", str(settings))  # type: ignore[operator]
+    result = run("config", "import", str(settings))
     assert result.exit_code == 0 and "7 members, 3 bodies" in result.output, result.output
-    exported = run("config", "export").output  # type: ignore[operator]
+    exported = run("config", "export").output
     assert 'code = "CA"' in exported and "bernard.lefevre@jardins-partages.example" in exported
-    assert run("config", "import", str(settings)).exit_code == 0  # type: ignore[operator]
-    assert run("config", "export").output == exported  # type: ignore[operator]
+    assert run("config", "import", str(settings)).exit_code == 0
+    assert run("config", "export").output == exported
     broken = tmp_path / "broken.toml"
     broken.write_text('[[bodies]]\ncode = "CA"\nmembers = [{ email = "nobody@x.org" }]\n')
-    result = run("config", "import", str(broken))  # type: ignore[operator]
+    result = run("config", "import", str(broken))
     assert result.exit_code == 1 and "nobody@x.org" in result.output
     assert run("config", "export").output == exported, "a failed import changes nothing"
