@@ -73,8 +73,9 @@ def _meeting(instance: EventInstance, stamp: datetime) -> Event | None:
     if instance.start is None or instance.status == "CANCELLED":
         return None
     event = Event()
-    suffix = f"-{instance.recurrence_id}" if instance.recurrence_id else ""
-    event.add("uid", f"meeting-{instance.uid}{suffix}")
+    # Each expanded occurrence becomes its own event, so it needs its own UID.
+    digest = _digest(f"{instance.uid}|{instance.recurrence_id}")[:16]
+    event.add("uid", f"meeting-{digest}@{UID_DOMAIN}")
     event.add("dtstamp", stamp)
     event.add("summary", instance.summary)
     event.add("dtstart", instance.start.date() if instance.all_day else instance.start)
