@@ -1,0 +1,94 @@
+"""Admin page of sync jobs: state, next run, last runs, and the running job's progress.
+
+``register(app, csrf)`` wires this page, the JSON API (``api_jobs``) and the Nextcloud webhook
+receiver (``webhooks``); the last two are CSRF-exempt (no cookie authentication), the page's forms
+are not.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf import CSRFProtect
+from sqlalchemy import select
+
+from sidecar import jobs
+from sidecar.context import resolve_association
+from sidecar.errors import NotFound, QuorumError
+from sidecar.storage.models import Source, SyncRun
+from sidecar.web import services
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+REFRESH_SECONDS = 3  # while a job runs, the page reloads itself to move the progress bar
+
+
+def register(app: Flask, csrf: CSRFProtect) -> None:
+    from sidecar.web import api_jobs, webhooks
+
+    app.register_blueprint(bp)
+    app.register_blueprint(api_jobs.bp)
+    app.register_blueprint(webhooks.bp)
+    csrf.exempt(api_jobs.bp)
+    csrf.exempt(webhooks.bp)
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    with services().db.session() as session:
+        try:
+            association = resolve_association(session, None)
+        except NotFound:
+            return render_template("pages/welcome.html")
+        rows = [
+            (jobs.view(j), jobs.recent_runs(session, j.id, 5))
+            for j in jobs.list_jobs(session, association.id)
+        ]
+        running = list(
+            session.scalars(
+                select(SyncRun).where(SyncRun.outcome == "running").order_by(SyncRun.id.desc())
+            )
+        )
+        sources = list(
+            session.scalars(select(Source.name).where(Source.association_id == association.id))
+        )
+    refresh = REFRESH_SECONDS if running or any(v.state == "running" for v, _r in rows) else None
+    return render_template(
+        "pages/jobs.html", rows=rows, running=running, sources=sources, refresh=refresh
+    )
+
+
+@bp.post("/")
+def create() -> ResponseReturnValue:
+    form = request.form
+    every, cron = form.get("every") or None, form.get("cron") or None
+    try:
+        with services().db.session() as session:
+            association = resolve_association(session, None)
+            source = jobs.source_by_name(session, association.id, form.get("source", ""))
+            jobs.create_job(
+                session, association, source, form.get("name", ""), every=every, cron=cron
+            )
+    except QuorumError as err:
+        flash(err.message, "error")
+    else:
+        flash(_("Job created."), "ok")
+    return redirect(url_for("jobs.index"))
+
+
+@bp.post("/<int:job_id>/<any(pause, resume, run, remove):action>")
+def act(job_id: int, action: str) -> ResponseReturnValue:
+    try:
+        with services().db.session() as session:
+            found = jobs.find_job(session, resolve_association(session, None).id, job_id)
+            if action == "pause":
+                jobs.pause_job(found)
+            elif action == "resume":
+                jobs.resume_job(found)
+            elif action == "run":
+                jobs.mark_due(session, [found.id])
+            else:
+                jobs.remove_job(session, found)
+    except QuorumError as err:
+        flash(err.message, "error")
+    return redirect(url_for("jobs.index"))

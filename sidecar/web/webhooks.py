@@ -1,0 +1,100 @@
+"""``POST /webhooks/nextcloud``: Nextcloud ``webhook_listeners`` events make a source's jobs due.
+
+Nextcloud (30+) posts ``{"user": {"uid": ...}, "time": ..., "event": {"class": ..., ...}}`` for the
+file events (NodeCreated/Written/Deleted/Renamed) and calendar object events registered with
+``occ webhook_listeners:add`` (or its OCS API), with a header carrying our shared secret
+(``QUORUM_WEBHOOK_SECRET``, sent as ``X-Quorum-Webhook-Secret``). The affected source's enabled
+jobs become due now; the scheduler, ticking every few seconds, runs them, and its incremental sync
+only reads what changed. Polling stays: deliveries are delayed and attempted once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from sidecar import jobs
+from sidecar.storage.models import Source, SyncJob
+from sidecar.web import services
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+SECRET_HEADER = "X-Quorum-Webhook-Secret"  # noqa: S105 (a header name)
+FILE_EVENTS = ("NodeCreatedEvent", "NodeWrittenEvent", "NodeDeletedEvent", "NodeRenamedEvent")
+CALENDAR_EVENTS = (
+    "CalendarObjectCreatedEvent",
+    "CalendarObjectUpdatedEvent",
+    "CalendarObjectDeletedEvent",
+    "CalendarObjectMovedEvent",
+    "CalendarObjectMovedToTrashEvent",
+    "CalendarObjectRestoredEvent",
+)
+
+
+def configured_secret() -> str:
+    """The shared secret, from the app config or the environment; empty means disabled."""
+    return str(
+        current_app.config.get("QUORUM_WEBHOOK_SECRET")
+        or os.environ.get("QUORUM_WEBHOOK_SECRET", "")
+    )
+
+
+def authorised(secret: str) -> bool:
+    given = request.headers.get(SECRET_HEADER, "")
+    return bool(secret) and hmac.compare_digest(given.encode(), secret.encode())
+
+
+def event_user(payload: dict[str, Any]) -> str | None:
+    """The Nextcloud user whose files or calendars changed."""
+    user = payload.get("user")
+    if isinstance(user, dict) and isinstance(user.get("uid"), str):
+        return str(user["uid"])
+    event = payload.get("event") if isinstance(payload.get("event"), dict) else {}
+    node = event.get("node") if isinstance(event, dict) else None
+    if isinstance(node, dict) and isinstance(node.get("path"), str):
+        return node["path"].strip("/").split("/", 1)[0] or None  # "/alice/files/..."
+    calendar = event.get("calendarData") if isinstance(event, dict) else None
+    if isinstance(calendar, dict) and isinstance(calendar.get("principaluri"), str):
+        return calendar["principaluri"].rstrip("/").rsplit("/", 1)[-1] or None
+    return None
+
+
+def event_kind(payload: dict[str, Any]) -> str | None:
+    event = payload.get("event")
+    name = str(event.get("class", "")) if isinstance(event, dict) else ""
+    short = name.rsplit("\\", 1)[-1]
+    if short in FILE_EVENTS:
+        return "files"
+    return "calendars" if short in CALENDAR_EVENTS else None
+
+
+@bp.post("/nextcloud")
+def nextcloud() -> ResponseReturnValue:
+    secret = configured_secret()
+    if not secret:
+        return jsonify(error="Webhooks are off: set QUORUM_WEBHOOK_SECRET."), 404
+    if not authorised(secret):
+        return jsonify(error="Wrong or missing webhook secret."), 401
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return jsonify(error="Expected a JSON webhook_listeners event."), 400
+    kind, user = event_kind(payload), event_user(payload)
+    if kind is None or user is None:
+        return jsonify(ignored=True, reason="not a file or calendar event with a user"), 202
+    with services().db.session() as session:
+        sources = select(Source.id).where(Source.login == user)
+        job_ids = list(
+            session.scalars(
+                select(SyncJob.id).where(
+                    SyncJob.source_id.in_(sources),
+                    SyncJob.enabled.is_(True),
+                    SyncJob.paused_reason.is_(None),
+                )
+            )
+        )
+        queued = jobs.mark_due(session, job_ids)
+    return jsonify(kind=kind, user=user, queued=queued), 202
