@@ -28,5 +28,5 @@ clean:
 # Re-extract UI strings, merge them into the French catalogue and compile it.
 i18n: $(BIN)/.quorum-installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header -o sidecar/translations/messages.pot .
-	$(BIN)/pybabel update -i sidecar/translations/messages.pot -d sidecar/translations -l fr --no-location
+	$(BIN)/pybabel update -i sidecar/translations/messages.pot -d sidecar/translations -l fr --omit-header
 	$(BIN)/pybabel compile -d sidecar/translations -l fr
