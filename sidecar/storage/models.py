@@ -403,3 +403,99 @@ class FeedToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+
+
+# --- alerts, deliveries, channels, routing (issue 6) -----------------------------------
+
+
+class Alert(Base):
+    """A condition that held at some point: one row per (association, stable key), for ever.
+
+    ``state`` is open | acknowledged | snoozed | resolved; a resolved alert that holds again
+    reopens the same row, so the key stays unique and its history stays in one place.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("association_id", "key", name="uq_alerts_association_key"),
+        Index("ix_alerts_association_state", "association_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(500))
+    rule: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(500))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class Channel(Base):
+    """Where alerts go; secrets (SMTP password, webhook or bot secret) encrypted by the Vault."""
+
+    __tablename__ = "alert_channels"
+    __table_args__ = (UniqueConstraint("association_id", "name", name="uq_channels_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # email|nextcloud|talk|webhook|calendar|digest
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)  # never secrets
+    secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)  # e.g. last digest sent
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoutingRule(Base):
+    """Alerts of ``topic`` go to the members holding ``role`` (in body ``body_code`` if set)."""
+
+    __tablename__ = "alert_routes"
+    __table_args__ = (Index("ix_alert_routes_association", "association_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32))
+    body_code: Mapped[str | None] = mapped_column(String(32))
+    escalation: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Delivery(Base):
+    """The outbox and delivery log: one row per alert, channel, recipient and kind of message.
+
+    The unique constraint is what makes a send happen once: reconciling inserts the row, and
+    a sender claims it with a conditional UPDATE before talking to any server.
+    """
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        UniqueConstraint(
+            "alert_id", "channel_id", "recipient", "kind", name="uq_deliveries_once"
+        ),
+        Index("ix_alert_deliveries_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("alert_channels.id", ondelete="CASCADE"))
+    recipient: Mapped[str] = mapped_column(String(320))  # e-mail, or "" for a shared channel
+    kind: Mapped[str] = mapped_column(String(32))  # opened | escalated | resolved
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    ref: Mapped[dict[str, Any]] = mapped_column(default=dict)  # e.g. the VTODO href and ETag
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
