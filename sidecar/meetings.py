@@ -126,3 +126,37 @@ def add_proxy(
         session.add(row)
     row.holder = holder
     session.flush()
+
+
+def proxy_problem(meeting: Meeting, giver: str, holder: str) -> str | None:
+    """Why a hand-entered proxy cannot be recorded (``missing``, ``same``, ``not_member``).
+
+    The cap and whether the body allows proxies are not refused here: the readiness check shows
+    an over-cap proxy as invalid, which is what the statuts make of it.
+    """
+    giver, holder = giver.strip().lower(), holder.strip().lower()
+    if not giver or not holder:
+        return "missing"
+    if giver == holder:
+        return "same"
+    emails = {seat.member.email.lower() for seat in meeting.body.seats}
+    if giver not in emails or holder not in emails:
+        return "not_member"
+    return None
+
+
+def remove_proxy(session: Session, association_id: int, meeting: Meeting, giver: str) -> bool:
+    """Delete the hand-entered proxy of ``giver`` for this occurrence; False if there was none."""
+    row = session.scalar(
+        select(MeetingProxyRecord).where(
+            MeetingProxyRecord.association_id == association_id,
+            MeetingProxyRecord.uid == meeting.uid,
+            MeetingProxyRecord.recurrence_id == meeting.recurrence_id,
+            MeetingProxyRecord.giver == giver.strip().lower(),
+        )
+    )
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True

@@ -8,12 +8,15 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from integrations.errors import IntegrationError
 from sidecar import meetings as service
+from sidecar import prepare as prepare_service
 from sidecar.context import resolve_association
-from sidecar.errors import NotFound
+from sidecar.errors import NotFound, QuorumError
 from sidecar.projection.meetings import Meeting
 from sidecar.projection.readiness import Readiness
 from sidecar.web import services
+from sidecar.web.access import requires
 
 bp = Blueprint("api_meetings", __name__, url_prefix="/api/v1")
 
@@ -43,6 +46,7 @@ def _error(status: int, message: str) -> ResponseReturnValue:
 
 
 @bp.get("/meetings")
+@requires("member")
 def list_meetings() -> ResponseReturnValue:
     try:
         start, end = _instant("from"), _instant("to")
@@ -61,6 +65,7 @@ def list_meetings() -> ResponseReturnValue:
 
 
 @bp.get("/meetings/<int:meeting_id>")
+@requires("member")
 def show_meeting(meeting_id: int) -> ResponseReturnValue:
     now = datetime.now(UTC)
     with services().db.session() as session:
@@ -70,6 +75,39 @@ def show_meeting(meeting_id: int) -> ResponseReturnValue:
         except NotFound as err:
             return _error(404, err.message)
     return jsonify(meeting_detail_json(meeting))
+
+
+@bp.post("/meetings/<int:meeting_id>/prepare")
+@requires("officer")
+def prepare_meeting(meeting_id: int) -> ResponseReturnValue:
+    """Create the meeting's folder with a draft agenda; 200 with ``agenda_created`` False when
+    an agenda already existed (nothing is overwritten), 502 when Nextcloud failed."""
+    now = datetime.now(UTC)
+    with services().db.session() as session:
+        try:
+            association = resolve_association(session, None)
+            meeting = service.get_meeting(session, association.id, meeting_id, now)
+        except NotFound as err:
+            return _error(404, err.message)
+        try:
+            done = prepare_service.prepare_meeting(
+                session, association, meeting, services().vault, now.date()
+            )
+        except QuorumError as err:
+            return _error(409, err.message)
+        except IntegrationError as err:
+            return _error(502, err.message)
+    return jsonify(
+        {
+            "folder": done.folder,
+            "agenda": done.agenda_path,
+            "agenda_created": done.agenda_created,
+            "created_folders": list(done.created_folders),
+            "message": "Agenda drafted."
+            if done.agenda_created
+            else "An agenda already exists: nothing was overwritten.",
+        }
+    )
 
 
 def meeting_json(meeting: Meeting) -> dict[str, Any]:

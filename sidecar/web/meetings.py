@@ -11,12 +11,15 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from integrations.errors import IntegrationError
 from sidecar import meetings as service
+from sidecar import prepare as prepare_service
 from sidecar.context import resolve_association
-from sidecar.errors import NotFound
+from sidecar.errors import NotFound, QuorumError
 from sidecar.storage.models import Source
 from sidecar.storage.read import load_bodies
 from sidecar.web import services
+from sidecar.web.access import requires
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -39,6 +42,7 @@ def _nextcloud_url(session: Session, association_id: int) -> str | None:
 
 
 @bp.get("")
+@requires("member")
 def index() -> ResponseReturnValue:
     now = datetime.now(UTC)
     period = "past" if request.args.get("when") == "past" else "upcoming"
@@ -61,6 +65,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.get("/<int:meeting_id>")
+@requires("member")
 def show(meeting_id: int) -> ResponseReturnValue:
     now = datetime.now(UTC)
     with services().db.session() as session:
@@ -79,6 +84,7 @@ def show(meeting_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/<int:meeting_id>/classify")
+@requires("admin")
 def classify(meeting_id: int) -> ResponseReturnValue:
     """An admin says: this occurrence (or series) is not a meeting, or belongs to another body."""
     now = datetime.now(UTC)
@@ -102,6 +108,97 @@ def classify(meeting_id: int) -> ResponseReturnValue:
     if choice == "none":
         return redirect(url_for("meetings.index"))
     return redirect(url_for("meetings.show", meeting_id=meeting_id))
+
+
+@bp.post("/<int:meeting_id>/prepare")
+@requires("officer")
+def prepare(meeting_id: int) -> ResponseReturnValue:
+    """Create the meeting's folder in Nextcloud with a draft agenda (never overwriting)."""
+    now = datetime.now(UTC)
+    with services().db.session() as session:
+        try:
+            association = resolve_association(session, None)
+            meeting = service.get_meeting(session, association.id, meeting_id, now)
+        except NotFound:
+            abort(404)
+        try:
+            done = prepare_service.prepare_meeting(
+                session, association, meeting, services().vault, now.date()
+            )
+        except (QuorumError, IntegrationError) as err:
+            flash(gettext("Nothing was prepared: %(reason)s", reason=err.message), "error")
+            return redirect(url_for("meetings.show", meeting_id=meeting_id))
+    flash(prepared_message(done), "ok" if done.agenda_created else "warn")
+    return redirect(url_for("meetings.show", meeting_id=meeting_id))
+
+
+def prepared_message(done: prepare_service.Prepared) -> str:
+    """What preparing did, in the user's language."""
+    if done.agenda_created:
+        return str(
+            gettext(
+                "Folder %(folder)s is ready with a draft agenda (%(path)s). It will show as present "
+                "after the next sync.",
+                folder=done.folder,
+                path=done.agenda_path,
+            )
+        )
+    return str(
+        gettext(
+            "An agenda already exists at %(path)s: nothing was overwritten.",
+            path=done.agenda_path,
+        )
+    )
+
+
+@bp.post("/<int:meeting_id>/proxies")
+@requires("officer")
+def add_proxy(meeting_id: int) -> ResponseReturnValue:
+    """Record a paper proxy (pouvoir) from one member of the body to another."""
+    now = datetime.now(UTC)
+    giver, holder = request.form.get("giver", ""), request.form.get("holder", "")
+    with services().db.session() as session:
+        try:
+            association = resolve_association(session, None)
+            meeting = service.get_meeting(session, association.id, meeting_id, now)
+        except NotFound:
+            abort(404)
+        problem = service.proxy_problem(meeting, giver, holder)
+        if problem is None:
+            service.add_proxy(session, association.id, meeting, giver, holder)
+    if problem is not None:
+        flash(proxy_form_error(problem), "error")
+    else:
+        flash(gettext("Proxy recorded."), "ok")
+    return redirect(url_for("meetings.show", meeting_id=meeting_id) + "#proxies-title")
+
+
+@bp.post("/<int:meeting_id>/proxies/remove")
+@requires("officer")
+def remove_proxy(meeting_id: int) -> ResponseReturnValue:
+    """Remove a proxy entered by hand (proxies from the calendar stay where they are)."""
+    now = datetime.now(UTC)
+    with services().db.session() as session:
+        try:
+            association = resolve_association(session, None)
+            meeting = service.get_meeting(session, association.id, meeting_id, now)
+        except NotFound:
+            abort(404)
+        removed = service.remove_proxy(
+            session, association.id, meeting, request.form.get("giver", "")
+        )
+    flash(gettext("Proxy removed.") if removed else gettext("No such proxy."), "ok")
+    return redirect(url_for("meetings.show", meeting_id=meeting_id) + "#proxies-title")
+
+
+def proxy_form_error(problem: str) -> str:
+    """Why a proxy could not be recorded, and what to do."""
+    labels: dict[str, str] = {
+        "missing": gettext("Choose both the member giving the proxy and the one holding it."),
+        "same": gettext("A member cannot give a proxy to themselves: choose another holder."),
+        "not_member": gettext("Both must be members of this body: choose them from the lists."),
+    }
+    return labels.get(problem, problem)
 
 
 def quorum_label(state: str) -> str:

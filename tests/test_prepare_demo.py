@@ -1,0 +1,129 @@
+"""Preparing a meeting against a demo Nextcloud of its own: folders, agenda, 412, resync."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from sidecar import meetings as service
+from sidecar import prepare
+from sidecar.config import load_settings
+from sidecar.context import Services, resolve_association
+from sidecar.demo.seed import SeedInfo
+from sidecar.demo.server import DemoServer
+from sidecar.projection.meetings import Meeting
+from tests.sync.helpers import alice_files, connect, sync
+
+
+@pytest.fixture
+def synced(fresh_demo_server: DemoServer, tmp_path: Path) -> Iterator[tuple[Services, int]]:
+    services = Services.from_settings(
+        load_settings(
+            environ={},
+            overrides={"data_dir": str(tmp_path / "q"), "allow_private_addresses": "true"},
+        )
+    )
+    source_id = connect(services, fresh_demo_server.url)
+    sync(services, source_id)
+    yield services, source_id
+    services.db.dispose()
+
+
+def _info(server: DemoServer) -> SeedInfo:
+    assert server.seed_info is not None
+    return server.seed_info
+
+
+def _meeting_on(services: Services, day: date) -> Meeting:
+    with services.db.session() as session:
+        association = resolve_association(session, None)
+        found = service.list_meetings(session, association.id, datetime.now(UTC))
+    return next(m for m in found if m.day == day and not m.cancelled)
+
+
+def _prepare(services: Services, meeting: Meeting) -> prepare.Prepared:
+    with services.db.session() as session:
+        association = resolve_association(session, None)
+        return prepare.prepare_meeting(
+            session, association, meeting, services.vault, datetime.now(UTC).date()
+        )
+
+
+def test_prepare_creates_folder_and_agenda_then_resync_sees_it(
+    synced: tuple[Services, int], fresh_demo_server: DemoServer
+) -> None:
+    services, source_id = synced
+    ag = _meeting_on(services, _info(fresh_demo_server).ag_start.date())
+    assert ag.readiness.agenda is False
+
+    done = _prepare(services, ag)
+
+    assert done.agenda_created is True
+    assert done.created_folders[-1] == "/" + ag.folder.strip("/")
+    text = alice_files(fresh_demo_server.url).get(done.agenda_path).decode("utf-8")
+    assert ag.body.name in text and "Quorum :" in text
+    assert all(seat.member.name in text for seat in ag.body.seats)
+
+    sync(services, source_id)
+    again = _meeting_on(services, ag.day)
+    assert again.readiness.agenda is True
+    assert any(f.name == prepare.AGENDA_NAME for f in again.documents)
+
+
+def test_existing_agenda_is_never_overwritten(
+    synced: tuple[Services, int], fresh_demo_server: DemoServer
+) -> None:
+    services, _ = synced
+    ag = _meeting_on(services, _info(fresh_demo_server).ag_start.date())
+    files = alice_files(fresh_demo_server.url)
+    prepare.ensure_folder(files, ag.folder)
+    mine = f"/{ag.folder.strip('/')}/{prepare.AGENDA_NAME}"
+    files.put(mine, b"written by the secretary", if_none_match=True)
+
+    done = _prepare(services, ag)  # the mirror has not seen the file: the PUT gets a 412
+
+    assert done.agenda_created is False
+    assert done.created_folders == ()
+    assert files.get(mine) == b"written by the secretary"
+
+
+def test_prepare_from_page_and_api(
+    synced: tuple[Services, int], fresh_demo_server: DemoServer
+) -> None:
+    from sidecar.web import create_app
+
+    services, _ = synced
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, services=services)
+    client: FlaskClient = app.test_client()
+    ag = _meeting_on(services, _info(fresh_demo_server).ag_start.date())
+
+    page = client.post(f"/meetings/{ag.id}/prepare?lang=en", follow_redirects=True)
+    assert page.status_code == 200
+    assert "draft agenda" in page.get_data(as_text=True)
+
+    answer = client.post(f"/api/v1/meetings/{ag.id}/prepare")
+    assert answer.status_code == 200
+    assert answer.json is not None
+    assert answer.json["agenda_created"] is False
+    assert "already exists" in answer.json["message"]
+    assert client.post("/api/v1/meetings/999999/prepare").status_code == 404
+
+
+def test_prepare_form_needs_csrf(synced: tuple[Services, int]) -> None:
+    from sidecar.web import create_app
+
+    services, _ = synced
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": True}, services=services)
+    assert app.test_client().post("/meetings/1/prepare").status_code == 400
+
+
+def test_quorum_rule_in_words() -> None:
+    assert prepare.quorum_rule("1/2", 4, 7) == (
+        "1/2 des membres présents ou représentés en première convocation (soit 4 sur 7)"
+    )
+    assert prepare.quorum_rule("0", 0, 7) == "aucun quorum requis"
+    assert prepare.quorum_rule("5", 5, 7).startswith("5 membres")
