@@ -9,12 +9,14 @@ a wrong password or a rate limit stops the whole run, once, without retrying.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from integrations.errors import AuthError, ConnectError, IntegrationError, RateLimited
 from sidecar.errors import QuorumError
@@ -26,14 +28,21 @@ from sidecar.sync.counts import Counts
 from sidecar.sync.files import FolderOptions, FolderPlan, apply_folder, plan_folder
 from sidecar.vault import Vault
 
+logger = logging.getLogger(__name__)
+
 Progress = Callable[[int, int, str], None]  # (done, total, what)
 
 
 @dataclass(frozen=True)
 class RunOptions:
     allow_mass_delete: bool = False
-    deadline: float = 60.0  # per HTTP request
+    deadline: float = 60.0  # per HTTP request, overall (not per socket read)
+    run_deadline: float | None = None  # for the whole run; checked between collections
     progress: Progress | None = None
+
+
+class RunTimeout(QuorumError):
+    """The run went over its overall deadline; nothing of it was applied."""
 
 
 @dataclass
@@ -100,14 +109,22 @@ def run_source(
             tz = source.association.timezone
             plans = _plan_all(db, session, conn, source, now, options, report)
         with db.session() as session:  # phase 2: everything in one transaction
-            report.counts = _apply_all(session, plans, now, tz)
+            report.counts = _apply_all(session, plans, now, tz, report)
             report.requests = conn.http.requests_made
             report.outcome = "partial" if report.collection_errors else "ok"
             _source_ok(session, source_id)
             _finish_in(session, report, started)
-    except IntegrationError as err:
+    except (IntegrationError, QuorumError) as err:
         report.requests = conn.http.requests_made if conn else 0
         _record_failure(db, source_id, report, err, started)
+    except Exception as err:  # a bug or a lost race: record it, never leave a run "running"
+        logger.exception("sync run %s of source %s failed", report.run_id, source_id)
+        report.requests = conn.http.requests_made if conn else 0
+        failure = QuorumError(
+            f"the run stopped on an unexpected {type(err).__name__}; nothing of it was "
+            "applied and the next run starts from the previous state"
+        )
+        _record_failure(db, source_id, report, failure, started)
     finally:
         if conn is not None:
             conn.close()
@@ -130,12 +147,22 @@ def _plan_all(
     total = len(collections) + (1 if calendars else 0)
     done = 0
     tz = source.association.timezone
+    deadline = None if options.run_deadline is None else time.monotonic() + options.run_deadline
+
+    def check_deadline() -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise RunTimeout(
+                f"the sync took longer than {options.run_deadline:.0f} s and was stopped; "
+                "nothing of it was applied"
+            )
+
     _progress(db, report.run_id, done, total, "calendars", options)
     if calendars:
         home = str(source.capabilities.get("calendar_home") or conn.calendars.discover_home())
         infos = {info.href: info for info in conn.calendars.list_calendars(home)}
         done += 1
         for coll in calendars:
+            check_deadline()
             info = infos.get(coll.remote_path)
             if info is None:
                 report.collection_errors[coll.display_name] = "this calendar no longer exists"
@@ -148,6 +175,7 @@ def _plan_all(
             _progress(db, report.run_id, done, total, coll.display_name, options)
     folder_options = FolderOptions(allow_mass_delete=options.allow_mass_delete)
     for coll in folders:
+        check_deadline()
         folder_plan = _guarded(
             report, coll, plan_folder, session, conn.files, coll, now, folder_options
         )
@@ -171,16 +199,28 @@ def _guarded(
 
 
 def _apply_all(
-    session: Any, plans: list[tuple[Collection, Plan]], now: datetime, tz: str
+    session: Any, plans: list[tuple[Collection, Plan]], now: datetime, tz: str, report: RunReport
 ) -> Counts:
     counts = Counts()
     for stale, plan in plans:
-        coll = session.get(Collection, stale.id)
+        coll = session.scalar(select(Collection).where(Collection.id == stale.id).with_for_update())
+        if coll is None or _cursor(coll) != _cursor(stale):
+            # Another run applied changes since this one read the cursor: applying this plan
+            # too would duplicate them. Drop it; the next run starts from the new cursor.
+            report.collection_errors[stale.display_name or stale.remote_path] = (
+                "another sync of this collection finished meanwhile; its changes are kept "
+                "and the next run continues from there"
+            )
+            continue
         if isinstance(plan, CalendarPlan):
             counts += apply_calendar(session, coll, plan, now, tz)
         else:
             counts += apply_folder(session, coll, plan, now)
     return counts
+
+
+def _cursor(coll: Collection) -> tuple[object, ...]:
+    return (coll.sync_token, coll.ctag, coll.etag, coll.last_synced_at)
 
 
 def _progress(
@@ -224,7 +264,11 @@ def _finish_in(session: Any, report: RunReport, started: datetime) -> None:
 
 
 def _record_failure(
-    db: Database, source_id: int, report: RunReport, err: IntegrationError, started: datetime
+    db: Database,
+    source_id: int,
+    report: RunReport,
+    err: IntegrationError | QuorumError,
+    started: datetime,
 ) -> None:
     report.outcome = "failed"
     report.error = err.message
