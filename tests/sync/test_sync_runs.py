@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sidecar.context import Services
 from sidecar.demo import DemoServer
 from sidecar.storage.models import CalendarObjectRecord, FileRecord, SyncRun
+from sidecar.sync import files as files_sync
 from sidecar.sync import runner
 from sidecar.sync.runner import RunOptions, run_source
 from tests.sync.helpers import connect, count, mirrored_files, mirrored_uids, sync
@@ -61,7 +62,7 @@ def test_a_run_killed_while_applying_leaves_the_previous_state(
     before_files, before_uids = mirrored_files(services), mirrored_uids(services)
     root = fresh_demo_server.data_dir / "files" / "alice"
     (root / "Association" / "Nouveau document.pdf").write_bytes(b"%PDF-1.4 new")
-    real_apply = runner.apply_folder
+    real_apply = files_sync.apply_folder
 
     def crash(*args: object, **kwargs: object) -> object:
         real_apply(*args, **kwargs)  # type: ignore[arg-type]
