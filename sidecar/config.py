@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,12 @@ def _positive_float(value: str) -> float:
     if number <= 0:
         raise ValueError(f"expected a positive number, got {value!r}")
     return number
+
+
+def _mode(value: str) -> str:
+    if value not in {"standalone", "appapi"}:
+        raise ValueError(f"expected standalone or appapi, got {value!r}")
+    return value
 
 
 def _language(value: str) -> str:
@@ -61,6 +67,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("job_timeout", _positive_float, "Seconds allowed for one sync run, overall."),
     Option("scheduler", _bool, "Run the scheduler inside `quorum serve` (behind a DB lease)."),
     Option("log_level", str, "Logging level (DEBUG, INFO, WARNING...)."),
+    Option(
+        "scheduler_tick", _positive_float, "Seconds between the scheduler's looks for due jobs."
+    ),
+    Option("mode", _mode, "standalone, or appapi when Nextcloud runs Quorum as an external app."),
+    Option("app_id", str, "AppAPI: the app id Nextcloud registered (EX-APP-ID)."),
+    Option("app_version", str, "AppAPI: the app version Nextcloud registered (EX-APP-VERSION)."),
+    Option("app_secret", str, "AppAPI: the shared secret Nextcloud generated (APP_SECRET)."),
+    Option("nextcloud_url", str, "AppAPI: the Nextcloud address as reachable from Quorum."),
+    Option("metrics_token", str, "Bearer token required by /metrics; empty means /metrics is off."),
 )
 
 
@@ -81,6 +96,13 @@ class Settings:
     job_timeout: float = 900.0
     scheduler: bool = True
     log_level: str = "INFO"
+    scheduler_tick: float = 5.0
+    mode: str = "standalone"
+    app_id: str = "quorum"
+    app_version: str = ""
+    app_secret: str = field(default="", repr=False)
+    nextcloud_url: str = ""
+    metrics_token: str = field(default="", repr=False)
 
     @property
     def effective_database_url(self) -> str:

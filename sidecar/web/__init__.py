@@ -64,8 +64,10 @@ def _register_filters(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from sidecar.web import api, health, meetings, overview
+    from sidecar.web import appapi as web_appapi
     from sidecar.web import grants as grants_web
     from sidecar.web import jobs as web_jobs
+    from sidecar.web import metrics as web_metrics
 
     app.register_blueprint(health.bp)
     app.register_blueprint(overview.bp)
@@ -73,6 +75,8 @@ def _register_blueprints(app: Flask) -> None:
     meetings.register(app, csrf)
     web_jobs.register(app, csrf)
     grants_web.register(app, csrf)
+    web_appapi.register(app, csrf)
+    app.register_blueprint(web_metrics.bp)
     csrf.exempt(api.bp)  # the JSON API is token-authenticated, never cookie-authenticated
 
 
