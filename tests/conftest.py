@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sidecar.config import load_settings
 from sidecar.context import Services
 from sidecar.storage import normalise_url
+from tests.access_helpers import LoginAs
 from tests.demo_fixtures import demo_seed_template, demo_server, fresh_demo_server
 
 __all__ = ["demo_seed_template", "demo_server", "fresh_demo_server"]
@@ -83,3 +84,23 @@ def app(services: Services) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> LoginAs:
+    """``login_as("admin")`` signs ``client`` in (session and API token) with that role, in the
+    install's association (created if none); ``association="b"`` and ``nc_user=`` are optional."""
+    from tests.access_helpers import make_user, sign_in
+
+    def _login(role: str = "admin", **options: str | None) -> FlaskClient:
+        return sign_in(client, *make_user(client.application.extensions["quorum"], role, **options))
+
+    return _login
+
+
+@pytest.fixture
+def signed_in_admin(request: pytest.FixtureRequest) -> None:
+    """For modules written before sign-in existed: tests using ``client`` get an admin
+    (``pytestmark = pytest.mark.usefixtures("signed_in_admin")``)."""
+    if "client" in request.fixturenames:
+        request.getfixturevalue("login_as")("admin")

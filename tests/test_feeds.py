@@ -18,6 +18,8 @@ from sidecar.demo_run import connect_demo_source
 from sidecar.storage.models import Member
 from sidecar.sync.runner import run_source
 
+pytestmark = pytest.mark.usefixtures("signed_in_admin")  # pages and API need a user
+
 
 @pytest.fixture
 def synced(fresh_demo_server: DemoServer, tmp_path: Path) -> Iterator[Services]:

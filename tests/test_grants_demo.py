@@ -20,6 +20,8 @@ from sidecar.projection.grants import Dossier
 from sidecar.projection.obligations import Obligation
 from sidecar.sync.runner import run_source
 
+pytestmark = pytest.mark.usefixtures("signed_in_admin")  # pages and API need a user
+
 
 @pytest.fixture(scope="module")
 def synced(demo_server: DemoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:

@@ -17,6 +17,7 @@ from sidecar.demo import DemoServer
 from sidecar.demo_run import connect_demo_source
 from sidecar.errors import QuorumError
 from sidecar.web import create_app
+from tests.access_helpers import signed_in_client
 
 NOW = datetime(2026, 11, 26, 8, 7, tzinfo=UTC)
 
@@ -83,7 +84,7 @@ def test_cli_create_list_pause_resume_run_remove(
 
 
 def test_api_jobs_lifecycle(app: Flask) -> None:
-    client = app.test_client()
+    client = signed_in_client(app)  # an admin
     created = client.post("/api/v1/jobs", json={"name": "docs", "source": "demo", "every": "1h"})
     assert created.status_code == 201, created.json
     job_id = created.json["id"]  # type: ignore[index]
@@ -105,7 +106,7 @@ def test_api_jobs_lifecycle(app: Flask) -> None:
 
 def test_admin_page_shows_jobs_and_forms_need_csrf(app: Flask) -> None:
     app.config["WTF_CSRF_ENABLED"] = True
-    client = app.test_client()
+    client = signed_in_client(app)  # an admin
     page = client.get("/jobs/")
     assert page.status_code == 200
     assert client.post("/jobs/", data={"name": "docs", "source": "demo"}).status_code == 400

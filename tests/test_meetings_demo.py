@@ -18,6 +18,8 @@ from sidecar.demo_run import connect_demo_source
 from sidecar.projection.meetings import Meeting
 from sidecar.sync.runner import run_source
 
+pytestmark = pytest.mark.usefixtures("signed_in_admin")  # pages and API need a user
+
 CA_SEATS = 7
 
 

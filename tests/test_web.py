@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
 from sidecar.context import Services
 from sidecar.demo import DemoServer
 from tests.sync.helpers import connect, sync
+
+pytestmark = pytest.mark.usefixtures("signed_in_admin")  # pages and API need a user
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "sidecar" / "translations"
 

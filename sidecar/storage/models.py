@@ -405,6 +405,69 @@ class FeedToken(Base):
     last_used_at: Mapped[datetime | None]
 
 
+class User(Base):
+    """Someone who signs in to Quorum: a local account (password) or a Nextcloud user."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("association_id", "login"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    login: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    nc_user: Mapped[str | None] = mapped_column(String(200))  # set for Nextcloud sign-ins
+    role: Mapped[str] = mapped_column(String(16), default="member")  # member|officer|admin
+    password_hash: Mapped[str | None] = mapped_column(String(300))  # local accounts only
+    app_password_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # "act for me" only
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A personal API token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[Any]] = mapped_column(default=list)  # "read", "write"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditLog(Base):
+    """Who did what, when: every admin action and every sign-in."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("associations.id", ondelete="SET NULL"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(200))  # login at the time, kept if the user goes
+    action: Mapped[str] = mapped_column(String(100))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginAttempt(Base):
+    """A failed sign-in, kept for a while so rate limiting holds across workers."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    login: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # --- alerts, deliveries, channels, routing (issue 6) -----------------------------------
 
 
@@ -430,8 +493,10 @@ class Alert(Base):
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(String(16), default="open")
+    episode: Mapped[int] = mapped_column(Integer, default=1)  # +1 each time it reopens
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)  # start of this episode
     resolved_at: Mapped[datetime | None]
     snoozed_until: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]

@@ -49,9 +49,19 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     app.extensions["quorum"] = services
     babel.init_app(app, locale_selector=_locale)
     csrf.init_app(app)
+    _init_security(app)
     _register_blueprints(app)
     _register_filters(app)
     return app
+
+
+def _init_security(app: Flask) -> None:
+    """Log redaction, session cookie policy and the access check (sidecar.web.auth)."""
+    from sidecar import redaction
+    from sidecar.web import auth
+
+    redaction.install()
+    auth.init_app(app)
 
 
 def _register_filters(app: Flask) -> None:
@@ -63,7 +73,7 @@ def _register_filters(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from sidecar.web import api, health, meetings, overview
+    from sidecar.web import api, health, meetings, overview, signin
     from sidecar.web import appapi as web_appapi
     from sidecar.web import grants as grants_web
     from sidecar.web import jobs as web_jobs
@@ -72,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(signin.bp)
     meetings.register(app, csrf)
     web_jobs.register(app, csrf)
     grants_web.register(app, csrf)

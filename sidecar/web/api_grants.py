@@ -9,11 +9,12 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from sidecar import grants as service
-from sidecar.context import resolve_association
 from sidecar.errors import NotFound
 from sidecar.projection.grants import Dossier, next_deadline
 from sidecar.projection.obligations import Obligation, report_due
 from sidecar.web import services
+from sidecar.web.access import requires
+from sidecar.web.auth import current_association
 
 bp = Blueprint("api_grants", __name__, url_prefix="/api/v1")
 
@@ -66,25 +67,28 @@ def _error(message: str, status: int) -> ResponseReturnValue:
 
 
 @bp.get("/grants")
+@requires("officer")
 def grants() -> ResponseReturnValue:
     today = datetime.now(UTC).date()
     with services().db.session() as session:
-        association = resolve_association(session, None)
+        association = current_association(session)
         found = service.dossiers(session, association, today)
         fy_end = association.financial_year_end
         return jsonify({"grants": [dossier_json(d, today, fy_end) for d in found]})
 
 
 @bp.get("/obligations")
+@requires("officer")
 def obligations() -> ResponseReturnValue:
     today = datetime.now(UTC).date()
     with services().db.session() as session:
-        association = resolve_association(session, None)
+        association = current_association(session)
         found = service.obligations(session, association, today)
     return jsonify({"obligations": [obligation_json(o) for o in found]})
 
 
 @bp.get("/documents")
+@requires("officer")
 def documents() -> ResponseReturnValue:
     text = request.args.get("changed_since")
     try:
@@ -93,7 +97,7 @@ def documents() -> ResponseReturnValue:
         return _error("changed_since must be an ISO date or datetime, e.g. 2026-11-01.", 400)
     since = since if since.tzinfo else since.replace(tzinfo=UTC)
     with services().db.session() as session:
-        association = resolve_association(session, None)
+        association = current_association(session)
         changes = service.document_changes(session, association.id, since)
     return jsonify(
         {
@@ -114,10 +118,11 @@ def documents() -> ResponseReturnValue:
 
 
 @bp.get("/shares/audit")
+@requires("officer")
 def shares_audit() -> ResponseReturnValue:
     today = datetime.now(UTC).date()
     with services().db.session() as session:
-        association = resolve_association(session, None)
+        association = current_association(session)
         result = service.share_audit(session, association, services().vault, today)
     return jsonify(
         {

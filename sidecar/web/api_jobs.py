@@ -9,10 +9,11 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from sidecar import jobs
-from sidecar.context import resolve_association
 from sidecar.errors import NotFound, QuorumError
 from sidecar.storage.models import SyncJob, SyncRun
 from sidecar.web import services
+from sidecar.web.access import requires
+from sidecar.web.auth import current_association
 
 bp = Blueprint("api_jobs", __name__, url_prefix="/api/v1/jobs")
 
@@ -28,7 +29,7 @@ def _refused(err: QuorumError) -> ResponseReturnValue:
 
 
 def _job(session: Session, job_id: int) -> SyncJob:
-    association = resolve_association(session, request.args.get("association"))
+    association = current_association(session)
     return jobs.find_job(session, association.id, job_id)
 
 
@@ -53,19 +54,21 @@ def run_dict(run: SyncRun) -> dict[str, Any]:
 
 
 @bp.get("")
+@requires("admin")
 def list_jobs() -> ResponseReturnValue:
     with services().db.session() as session:
-        association = resolve_association(session, request.args.get("association"))
+        association = current_association(session)
         return jsonify([jobs.view(j).as_dict() for j in jobs.list_jobs(session, association.id)])
 
 
 @bp.post("")
+@requires("admin")
 def create_job() -> ResponseReturnValue:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("name"), str):
         raise QuorumError('Send JSON: {"name": ..., "source": ..., "every": "15m" | "cron": ...}.')
     with services().db.session() as session:
-        association = resolve_association(session, request.args.get("association"))
+        association = current_association(session)
         source = jobs.source_by_name(session, association.id, str(body.get("source", "")))
         created = jobs.create_job(
             session,
@@ -79,12 +82,14 @@ def create_job() -> ResponseReturnValue:
 
 
 @bp.get("/<int:job_id>")
+@requires("admin")
 def show_job(job_id: int) -> ResponseReturnValue:
     with services().db.session() as session:
         return jsonify(jobs.view(_job(session, job_id)).as_dict())
 
 
 @bp.post("/<int:job_id>/<any(pause, resume, run):action>")
+@requires("admin")
 def act(job_id: int, action: str) -> ResponseReturnValue:
     """Pause, resume, or make due now (the scheduler runs it within seconds: 202)."""
     with services().db.session() as session:
@@ -100,6 +105,7 @@ def act(job_id: int, action: str) -> ResponseReturnValue:
 
 
 @bp.delete("/<int:job_id>")
+@requires("admin")
 def delete_job(job_id: int) -> ResponseReturnValue:
     with services().db.session() as session:
         jobs.remove_job(session, _job(session, job_id))
@@ -107,6 +113,7 @@ def delete_job(job_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/<int:job_id>/runs")
+@requires("admin")
 def job_runs(job_id: int) -> ResponseReturnValue:
     limit = min(request.args.get("limit", 20, type=int) or 20, 200)
     with services().db.session() as session:

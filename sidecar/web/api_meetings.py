@@ -11,12 +11,12 @@ from flask.typing import ResponseReturnValue
 from integrations.errors import IntegrationError
 from sidecar import meetings as service
 from sidecar import prepare as prepare_service
-from sidecar.context import resolve_association
 from sidecar.errors import NotFound, QuorumError
 from sidecar.projection.meetings import Meeting
 from sidecar.projection.readiness import Readiness
 from sidecar.web import services
 from sidecar.web.access import requires
+from sidecar.web.auth import current_association, visible_bodies
 
 bp = Blueprint("api_meetings", __name__, url_prefix="/api/v1")
 
@@ -55,12 +55,14 @@ def list_meetings() -> ResponseReturnValue:
     now = datetime.now(UTC)
     with services().db.session() as session:
         try:
-            association = resolve_association(session, None)
+            association = current_association(session)
         except NotFound as err:
             return _error(404, err.message)
         found = service.list_meetings(
             session, association.id, now, start=start, end=end, body=request.args.get("body")
         )
+        visible = visible_bodies(session)
+        found = [m for m in found if visible is None or m.body.code in visible]
     return jsonify({"meetings": [meeting_json(m) for m in found]})
 
 
@@ -70,10 +72,13 @@ def show_meeting(meeting_id: int) -> ResponseReturnValue:
     now = datetime.now(UTC)
     with services().db.session() as session:
         try:
-            association = resolve_association(session, None)
+            association = current_association(session)
             meeting = service.get_meeting(session, association.id, meeting_id, now)
         except NotFound as err:
             return _error(404, err.message)
+        visible = visible_bodies(session)
+        if visible is not None and meeting.body.code not in visible:
+            return _error(404, f"No meeting {meeting_id}.")
     return jsonify(meeting_detail_json(meeting))
 
 
@@ -85,7 +90,7 @@ def prepare_meeting(meeting_id: int) -> ResponseReturnValue:
     now = datetime.now(UTC)
     with services().db.session() as session:
         try:
-            association = resolve_association(session, None)
+            association = current_association(session)
             meeting = service.get_meeting(session, association.id, meeting_id, now)
         except NotFound as err:
             return _error(404, err.message)

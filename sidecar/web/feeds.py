@@ -10,11 +10,13 @@ from flask.typing import ResponseReturnValue
 from sidecar import feeds
 from sidecar.storage.models import Association
 from sidecar.web import services
+from sidecar.web.access import public
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
 
 @bp.get("/<token>.ics")
+@public
 def feed(token: str) -> ResponseReturnValue:
     with services().db.session() as session:
         member = feeds.member_for_token(session, token)

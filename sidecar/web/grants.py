@@ -11,10 +11,11 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import CSRFProtect
 
 from sidecar import grants as service
-from sidecar.context import resolve_association
 from sidecar.projection.grants import STATUSES, Dossier
 from sidecar.web import services
+from sidecar.web.access import requires
 from sidecar.web.api_grants import dossier_json
+from sidecar.web.auth import current_association
 
 bp = Blueprint("grants", __name__)
 
@@ -55,10 +56,11 @@ def chart(dossiers: Sequence[Dossier]) -> list[Bar]:
 
 
 @bp.get("/grants")
+@requires("officer")
 def pipeline() -> ResponseReturnValue:
     today = datetime.now(UTC).date()
     with services().db.session() as session:
-        association = resolve_association(session, None)
+        association = current_association(session)
         found = service.dossiers(session, association, today)
         fy_end = association.financial_year_end
         rows = [(d, dossier_json(d, today, fy_end)) for d in found]
@@ -79,10 +81,11 @@ def pipeline() -> ResponseReturnValue:
 
 
 @bp.get("/grants/<path:key>")
+@requires("officer")
 def dossier(key: str) -> ResponseReturnValue:
     today = datetime.now(UTC).date()
     with services().db.session() as session:
-        association = resolve_association(session, None)
+        association = current_association(session)
         found = service.dossiers(session, association, today)
         chosen = next((d for d in found if d.key == key), None)
         if chosen is None:
@@ -97,10 +100,11 @@ def dossier(key: str) -> ResponseReturnValue:
 
 
 @bp.get("/documents")
+@requires("officer")
 def documents() -> ResponseReturnValue:
     since = datetime.now(UTC) - timedelta(days=30)
     with services().db.session() as session:
-        association = resolve_association(session, None)
+        association = current_association(session)
         changes = service.document_changes(session, association.id, since)
     return render_template(
         "pages/documents.html", association=association, changes=changes, days=30
@@ -108,10 +112,11 @@ def documents() -> ResponseReturnValue:
 
 
 @bp.get("/shares")
+@requires("officer")
 def shares() -> ResponseReturnValue:
     today = datetime.now(UTC).date()
     with services().db.session() as session:
-        association = resolve_association(session, None)
+        association = current_association(session)
         result = service.share_audit(session, association, services().vault, today)
     return render_template("pages/shares.html", association=association, result=result)
 

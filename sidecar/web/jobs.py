@@ -14,10 +14,11 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import select
 
 from sidecar import jobs
-from sidecar.context import resolve_association
 from sidecar.errors import NotFound, QuorumError
 from sidecar.storage.models import Source, SyncRun
 from sidecar.web import services
+from sidecar.web.access import requires
+from sidecar.web.auth import current_association
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 REFRESH_SECONDS = 3  # while a job runs, the page reloads itself to move the progress bar
@@ -34,10 +35,11 @@ def register(app: Flask, csrf: CSRFProtect) -> None:
 
 
 @bp.get("/")
+@requires("admin")
 def index() -> ResponseReturnValue:
     with services().db.session() as session:
         try:
-            association = resolve_association(session, None)
+            association = current_association(session)
         except NotFound:
             return render_template("pages/welcome.html")
         rows = [
@@ -59,12 +61,13 @@ def index() -> ResponseReturnValue:
 
 
 @bp.post("/")
+@requires("admin")
 def create() -> ResponseReturnValue:
     form = request.form
     every, cron = form.get("every") or None, form.get("cron") or None
     try:
         with services().db.session() as session:
-            association = resolve_association(session, None)
+            association = current_association(session)
             source = jobs.source_by_name(session, association.id, form.get("source", ""))
             jobs.create_job(
                 session, association, source, form.get("name", ""), every=every, cron=cron
@@ -77,10 +80,11 @@ def create() -> ResponseReturnValue:
 
 
 @bp.post("/<int:job_id>/<any(pause, resume, run, remove):action>")
+@requires("admin")
 def act(job_id: int, action: str) -> ResponseReturnValue:
     try:
         with services().db.session() as session:
-            found = jobs.find_job(session, resolve_association(session, None).id, job_id)
+            found = jobs.find_job(session, current_association(session).id, job_id)
             if action == "pause":
                 jobs.pause_job(found)
             elif action == "resume":

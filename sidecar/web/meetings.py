@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from integrations.errors import IntegrationError
 from sidecar import meetings as service
 from sidecar import prepare as prepare_service
-from sidecar.context import resolve_association
 from sidecar.errors import NotFound, QuorumError
 from sidecar.storage.models import Source
 from sidecar.storage.read import load_bodies
 from sidecar.web import services
 from sidecar.web.access import requires
+from sidecar.web.auth import current_association, visible_bodies
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -49,10 +49,12 @@ def index() -> ResponseReturnValue:
     body = request.args.get("body") or None
     with services().db.session() as session:
         try:
-            association = resolve_association(session, None)
+            association = current_association(session)
         except NotFound:
             return redirect(url_for("overview.index"))
         found = service.list_meetings(session, association.id, now, body=body)
+        visible = visible_bodies(session)
+        found = [m for m in found if visible is None or m.body.code in visible]
         bodies = load_bodies(session, association.id)
         tz = association.timezone
     if period == "past":
@@ -70,10 +72,13 @@ def show(meeting_id: int) -> ResponseReturnValue:
     now = datetime.now(UTC)
     with services().db.session() as session:
         try:
-            association = resolve_association(session, None)
+            association = current_association(session)
             meeting = service.get_meeting(session, association.id, meeting_id, now)
         except NotFound:
             abort(404)
+        visible = visible_bodies(session)
+        if visible is not None and meeting.body.code not in visible:
+            abort(404)  # a member sees their own bodies' meetings only
         context = {
             "meeting": meeting,
             "tz": association.timezone,
@@ -92,7 +97,7 @@ def classify(meeting_id: int) -> ResponseReturnValue:
     whole_series = request.form.get("scope") == "series"
     with services().db.session() as session:
         try:
-            association = resolve_association(session, None)
+            association = current_association(session)
             meeting = service.get_meeting(session, association.id, meeting_id, now)
         except NotFound:
             abort(404)
@@ -117,7 +122,7 @@ def prepare(meeting_id: int) -> ResponseReturnValue:
     now = datetime.now(UTC)
     with services().db.session() as session:
         try:
-            association = resolve_association(session, None)
+            association = current_association(session)
             meeting = service.get_meeting(session, association.id, meeting_id, now)
         except NotFound:
             abort(404)
@@ -159,7 +164,7 @@ def add_proxy(meeting_id: int) -> ResponseReturnValue:
     giver, holder = request.form.get("giver", ""), request.form.get("holder", "")
     with services().db.session() as session:
         try:
-            association = resolve_association(session, None)
+            association = current_association(session)
             meeting = service.get_meeting(session, association.id, meeting_id, now)
         except NotFound:
             abort(404)
@@ -180,7 +185,7 @@ def remove_proxy(meeting_id: int) -> ResponseReturnValue:
     now = datetime.now(UTC)
     with services().db.session() as session:
         try:
-            association = resolve_association(session, None)
+            association = current_association(session)
             meeting = service.get_meeting(session, association.id, meeting_id, now)
         except NotFound:
             abort(404)

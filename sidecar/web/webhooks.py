@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sidecar import jobs
 from sidecar.storage.models import Source, SyncJob
 from sidecar.web import services
+from sidecar.web.access import public
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 SECRET_HEADER = "X-Quorum-Webhook-Secret"  # noqa: S105 (a header name)
@@ -73,6 +74,7 @@ def event_kind(payload: dict[str, Any]) -> str | None:
 
 
 @bp.post("/nextcloud")
+@public
 def nextcloud() -> ResponseReturnValue:
     secret = configured_secret()
     if not secret:

@@ -1,0 +1,97 @@
+"""Personal API tokens: shown once, stored as SHA-256, scoped (read/write), revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sidecar.errors import NotFound, QuorumError
+from sidecar.storage.models import ApiToken, User
+
+SCOPES = ("read", "write")
+PREFIX = "qrm_"
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What ``quorum token list`` shows: never the token itself."""
+
+    id: int
+    user: str
+    name: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+def create_token(session: Session, user: User, name: str, scopes: tuple[str, ...]) -> str:
+    """Issue a token for ``user``; the clear value is returned once and never stored."""
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown or not scopes:
+        raise QuorumError(f"Scopes must be among {', '.join(SCOPES)} (got {', '.join(scopes)}).")
+    token = PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name, token_hash=digest(token), scopes=list(scopes)))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> tuple[User, tuple[str, ...]] | None:
+    """The active user and scopes of a valid, unrevoked token; None otherwise."""
+    if not token.startswith(PREFIX):
+        return None
+    wanted = digest(token)
+    found = session.scalar(select(ApiToken).where(ApiToken.token_hash == wanted))
+    if found is None or found.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(found.token_hash, wanted):
+        return None
+    user = session.get(User, found.user_id)
+    if user is None or not user.active:
+        return None
+    found.last_used_at = datetime.now(UTC)
+    return user, tuple(str(s) for s in found.scopes)
+
+
+def list_tokens(session: Session, association_id: int) -> list[TokenInfo]:
+    rows = session.execute(
+        select(ApiToken, User.login)
+        .join(User, User.id == ApiToken.user_id)
+        .where(User.association_id == association_id)
+        .order_by(ApiToken.id)
+    )
+    return [
+        TokenInfo(
+            t.id,
+            login,
+            t.name,
+            tuple(t.scopes),
+            t.created_at,
+            t.last_used_at,
+            t.revoked_at is not None,
+        )
+        for t, login in rows
+    ]
+
+
+def revoke_token(session: Session, association_id: int, token_id: int) -> ApiToken:
+    """Revoke token ``token_id`` of this association (idempotent)."""
+    found = session.scalar(
+        select(ApiToken)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.id == token_id, User.association_id == association_id)
+    )
+    if found is None:
+        raise NotFound(f"No API token {token_id} in this association: `quorum token list`.")
+    found.revoked_at = found.revoked_at or datetime.now(UTC)
+    return found

@@ -1,0 +1,234 @@
+"""Enforcement of :mod:`sidecar.web.access`: who is signed in, with which role, for which
+association, on every request.
+
+Pages authenticate with the session cookie, ``/api/`` with ``Authorization: Bearer <token>``
+only (the API is CSRF-exempt, so a cookie must never be enough there). A view that declared no
+role is refused (deny by default). Views read the association from :func:`current_association`,
+never from the request, so a member of association A can never name association B.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from sidecar import accounts, api_tokens
+from sidecar.errors import NotFound
+from sidecar.storage.models import Association, Body, Member, Membership, User
+from sidecar.web import services
+from sidecar.web.access import role_of
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_LIFETIME = timedelta(hours=12)
+_SECRET_FIELDS = ("password", "secret", "token", "csrf")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user of this request."""
+
+    user_id: int
+    login: str
+    role: str
+    association_id: int
+    nc_user: str | None
+    email: str | None
+    scopes: tuple[str, ...]
+    via: str  # "session" or "token"
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over https (through ProxyFix
+    when a proxy terminates TLS), or always when ``SESSION_COOKIE_SECURE`` is set."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+def init_app(app: Flask) -> None:
+    """Install the session settings, the proxy fix and the access check on ``app``."""
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME)
+    app.session_interface = _SessionInterface()
+    hops = int(app.config.get("QUORUM_PROXY_HOPS") or os.environ.get("QUORUM_PROXY_HOPS") or 0)
+    if hops > 0:  # only behind a reverse proxy that sets X-Forwarded-*: else clients could lie
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
+        )
+    app.before_request(enforce)
+    app.after_request(_audit_change)
+    app.context_processor(lambda: {"principal": g.get("principal")})
+
+
+def is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def enforce() -> ResponseReturnValue | None:
+    """The before-request check: None lets the request through, anything else answers it."""
+    if request.endpoint is None or request.endpoint == "static":
+        return None  # no route (404/405 follow) or a static file
+    required = role_of(current_app.view_functions[request.endpoint])
+    if required is None:
+        return _refuse(403, "This address declares no access rule, so nobody may use it.")
+    if required == "public":
+        return None
+    principal = _token_principal() if is_api() else _session_principal()
+    if principal is None:
+        if is_api():
+            return _refuse(401, "Send an API token: Authorization: Bearer <token>.")
+        return redirect(url_for("signin.login", next=request.full_path.rstrip("?")))
+    g.principal = principal
+    if accounts.rank(principal.role) < accounts.rank(required):
+        return _refuse(403, f"This needs the {required} role in your association.")
+    needed = "read" if request.method in SAFE_METHODS else "write"
+    if needed not in principal.scopes:
+        return _refuse(403, f"This API token lacks the {needed!r} scope.")
+    return None
+
+
+def _refuse(status: int, message: str) -> ResponseReturnValue:
+    if is_api():
+        response = jsonify(error=message)
+        response.status_code = status
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="quorum"'
+        return response
+    abort(status, description=message)
+
+
+def _session_principal() -> Principal | None:
+    uid, signed_in_at = session.get("uid"), session.get("auth_at")
+    if not isinstance(uid, int) or not isinstance(signed_in_at, int | float):
+        return None
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    if time.time() - signed_in_at > lifetime:
+        session.clear()
+        return None
+    with services().db.session() as db:
+        user = db.get(User, uid)
+        if user is None or not user.active:
+            session.clear()
+            return None
+        return _principal(user, ("read", "write"), "session")
+
+
+def _token_principal() -> Principal | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    with services().db.session() as db:
+        found = api_tokens.user_for_token(db, token.strip())
+        return None if found is None else _principal(found[0], found[1], "token")
+
+
+def _principal(user: User, scopes: tuple[str, ...], via: str) -> Principal:
+    return Principal(
+        user.id, user.login, user.role, user.association_id, user.nc_user, user.email, scopes, via
+    )
+
+
+def sign_in(user: User) -> None:
+    """Start a fresh session for ``user`` (a new cookie: nothing from before survives)."""
+    lang = session.get("lang")
+    session.clear()
+    session.permanent = True
+    session["uid"], session["auth_at"] = user.id, int(time.time())
+    if lang:
+        session["lang"] = lang
+
+
+def current_principal() -> Principal:
+    """The signed-in user; only views that declared a role may ask."""
+    found: Principal | None = g.get("principal")
+    if found is None:
+        abort(401)
+    return found
+
+
+def current_association(db: Session) -> Association:
+    """The association of the signed-in user: the only one a view may read or change."""
+    found = db.get(Association, current_principal().association_id)
+    if found is None:
+        raise NotFound("Your association no longer exists.")
+    return found
+
+
+def visible_bodies(db: Session) -> set[str] | None:
+    """Codes of the bodies whose meetings the user may see; None means all (officers, admins)."""
+    who = current_principal()
+    if accounts.rank(who.role) >= accounts.rank("officer"):
+        return None
+    matches = [Member.nc_user == who.nc_user] if who.nc_user else []
+    matches += [Member.email == who.email] if who.email else []
+    if not matches:
+        return set()
+    rows = db.scalars(
+        select(Body.code)
+        .join(Membership, Membership.body_id == Body.id)
+        .join(Member, Member.id == Membership.member_id)
+        .where(Member.association_id == who.association_id, or_(*matches))
+    )
+    return set(rows)
+
+
+def audit(action: str, **details: Any) -> None:
+    """Record an action of the signed-in user (or an anonymous attempt) in the audit log."""
+    who: Principal | None = g.get("principal")
+    with services().db.session() as db:
+        accounts.record_audit(
+            db,
+            action,
+            actor=who.login if who else str(details.get("login", "anonymous")),
+            user_id=who.user_id if who else details.pop("user_id", None),
+            association_id=who.association_id if who else details.pop("association_id", None),
+            details={"ip": request.remote_addr, **details},
+        )
+
+
+def _audit_change(response: Response) -> Response:
+    """Every successful state-changing request of a signed-in user goes to the audit log."""
+    who: Principal | None = g.get("principal")
+    if who is None or request.method in SAFE_METHODS or response.status_code >= 400:
+        return response
+    audit(
+        f"{request.method} {request.endpoint}",
+        path=request.path,
+        args=dict(request.view_args or {}),
+        form=_harmless(request.form),
+        json=_harmless(request.get_json(silent=True)),
+        via=who.via,
+    )
+    return response
+
+
+def _harmless(data: Any) -> dict[str, str]:
+    """Submitted fields, minus anything secret, cut short."""
+    if not isinstance(data, Mapping):
+        return {}
+    return {
+        str(k): "***" if any(s in str(k).lower() for s in _SECRET_FIELDS) else str(v)[:200]
+        for k, v in data.items()
+    }
