@@ -6,7 +6,7 @@ shares become :class:`ShareInfo`, so neither the database nor the protocol leaks
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +18,7 @@ from integrations.errors import IntegrationError
 from integrations.ocs import OcsClient
 from integrations.types import Share
 from sidecar import sources as sources_service
+from sidecar.errors import NotFound
 from sidecar.projection import grants as projection
 from sidecar.projection.grants import Dossier, GrantConventions, GrantRecord, PieceTick
 from sidecar.projection.obligations import Obligation, OfficerChange, all_obligations
@@ -118,6 +119,183 @@ def tick_piece(session: Session, grant_id: int, piece_key: str, link: str) -> No
         session.add(models.GrantPieceTick(grant_id=grant_id, piece_key=piece_key, link=link))
     else:
         tick.link = link
+
+
+# --- editing ----------------------------------------------------------------------------
+
+DATE_FIELDS = (
+    "submission_deadline", "decision_date", "action_start", "action_end", "report_due",
+)  # fmt: skip
+AMOUNT_FIELDS = ("amount_requested_cents", "amount_awarded_cents")
+MAX_AMOUNT_CENTS = 10**13  # ten thousand million euros: anything above is a typing slip
+
+
+def parse_amount(text: str) -> int:
+    """Euros as typed in France or elsewhere ("1 500,50", "1500.5", "23 000 €") to cents."""
+    cleaned = text.replace("€", "").replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    cleaned = cleaned.replace(",", ".")
+    if cleaned.count(".") > 1 or not cleaned.replace(".", "").isdigit():
+        raise ValueError(text)
+    euros, _, cents = cleaned.partition(".")
+    if len(cents) > 2:
+        raise ValueError(text)
+    return int(euros or "0") * 100 + int((cents + "00")[:2])
+
+
+def _parse_one(name: str, text: str) -> tuple[Any, str | None]:
+    """One field's value from its text, or an error code (``amount``, ``date``, ``number``…)."""
+    if name in AMOUNT_FIELDS:
+        try:
+            cents = parse_amount(text)
+        except ValueError:
+            return None, "amount"
+        return (cents, None) if cents < MAX_AMOUNT_CENTS else (None, "amount")
+    if name in DATE_FIELDS:
+        try:
+            return date.fromisoformat(text), None
+        except ValueError:
+            return None, "date"
+    if name in ("year", "owner_member_id"):
+        return (int(text), None) if text.isdigit() else (None, "number")
+    if name == "status":
+        return (text, None) if text in projection.STATUSES else (None, "status")
+    if name == "folder":
+        return "/" + text.strip("/") + "/", None
+    if name == "confirmed":
+        return text.lower() in ("1", "on", "true", "yes"), None
+    return text, None
+
+
+def parse_grant(
+    raw: Mapping[str, Any], *, partial: bool = False
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Editable grant fields from a form or JSON: (values, error codes by field).
+
+    Amounts are given in euros (``amount_requested`` / ``amount_awarded``) or in cents (the
+    ``*_cents`` names, JSON only); dates are ISO (2027-03-31); an empty field clears the value.
+    Codes: ``required``, ``amount``, ``date``, ``number``, ``status``, ``period``.
+    """
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name in EDITABLE:
+        given = raw.get(name, raw.get(name.removesuffix("_cents")))
+        if given is None:
+            continue
+        if name in AMOUNT_FIELDS and name in raw:  # cents, as the API returns them
+            ok = isinstance(given, int) and not isinstance(given, bool) and given >= 0
+            values[name] = given if ok else None
+            errors.update({} if ok else {name: "amount"})
+            continue
+        text = str(given).strip() if not isinstance(given, bool) else str(given).lower()
+        if text == "" and name not in ("funder", "status", "confirmed", "programme"):
+            values[name] = None
+            continue
+        value, problem = _parse_one(name, text)
+        if problem:
+            errors[name] = problem
+        else:
+            values[name] = value
+    if ("funder" in values or not partial) and not str(values.get("funder") or "").strip():
+        errors["funder"] = "required"
+    start, end = values.get("action_start"), values.get("action_end")
+    if isinstance(start, date) and isinstance(end, date) and end < start:
+        errors["action_end"] = "period"
+    return values, errors
+
+
+def grant_row(session: Session, association_id: int, grant_id: int) -> models.Grant:
+    """A recorded grant of the association."""
+    row = session.get(models.Grant, grant_id)
+    if row is None or row.association_id != association_id:
+        raise NotFound(f"No grant dossier #{grant_id}.")
+    return row
+
+
+def found_dossier(
+    session: Session, association: models.Association, today: date, key: str
+) -> Dossier:
+    """The dossier with ``key`` (``g12``, ``f:/Subventions/…/``, ``e:Funder 2027``)."""
+    for d in dossiers(session, association, today):
+        if d.key == key:
+            return d
+    raise NotFound(f"No dossier {key!r}: it may have been renamed or removed in Nextcloud.")
+
+
+def draft_values(dossier: Dossier) -> dict[str, Any]:
+    """What a dossier found automatically would be recorded as (the admin may correct it)."""
+    if dossier.record is not None:
+        return {name: getattr(dossier.record, name) for name in EDITABLE}
+    return {
+        "funder": dossier.funder,
+        "year": dossier.year,
+        "status": dossier.status,
+        "folder": dossier.folder,
+        "submission_deadline": dossier.submission_deadline,
+        "confirmed": True,
+    }
+
+
+def confirm_dossier(
+    session: Session, association: models.Association, today: date, key: str
+) -> models.Grant:
+    """Record a dossier found automatically as the admin's (or mark a recorded one confirmed)."""
+    dossier = found_dossier(session, association, today, key)
+    if dossier.record is not None:
+        row = grant_row(session, association.id, dossier.record.id)
+        row.confirmed = True
+        session.flush()
+        return row
+    return save_grant(session, association.id, draft_values(dossier))
+
+
+def grant_for_key(
+    session: Session, association: models.Association, today: date, key: str
+) -> models.Grant:
+    """The recorded grant behind ``key``, confirming a found dossier first (ticks need a row)."""
+    if key.startswith("g") and key[1:].isdigit():
+        return grant_row(session, association.id, int(key[1:]))
+    return confirm_dossier(session, association, today, key)
+
+
+def untick_piece(session: Session, grant_id: int, piece_key: str) -> bool:
+    """Forget a hand tick; the piece is matched against the files again."""
+    tick = session.get(models.GrantPieceTick, (grant_id, piece_key))
+    if tick is None:
+        return False
+    session.delete(tick)
+    session.flush()
+    return True
+
+
+def record_officer_change(
+    session: Session,
+    association_id: int,
+    changed_on: date,
+    description: str,
+    declared_on: date | None = None,
+) -> models.OfficerChange:
+    """A change of officers: the préfecture declaration is due within 3 months."""
+    row = models.OfficerChange(
+        association_id=association_id,
+        changed_on=changed_on,
+        description=description.strip(),
+        declared_on=declared_on,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def mark_declared(
+    session: Session, association_id: int, change_id: int, declared_on: date
+) -> models.OfficerChange:
+    """Record that the change was declared to the préfecture (the obligation is then done)."""
+    row = session.get(models.OfficerChange, change_id)
+    if row is None or row.association_id != association_id:
+        raise NotFound(f"No change of officers #{change_id}.")
+    row.declared_on = declared_on
+    session.flush()
+    return row
 
 
 # --- documents ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sidecar.context import Services, resolve_association
 from sidecar.demo.seed import SeedInfo
 from sidecar.demo.server import DemoServer
 from sidecar.projection.meetings import Meeting
+from tests.access_helpers import make_user, sign_in
 from tests.sync.helpers import alice_files, connect, sync
 
 
@@ -98,7 +99,7 @@ def test_prepare_from_page_and_api(
 
     services, _ = synced
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, services=services)
-    client: FlaskClient = app.test_client()
+    client: FlaskClient = sign_in(app.test_client(), *make_user(services, "officer"))
     ag = _meeting_on(services, _info(fresh_demo_server).ag_start.date())
 
     page = client.post(f"/meetings/{ag.id}/prepare?lang=en", follow_redirects=True)
@@ -111,6 +112,9 @@ def test_prepare_from_page_and_api(
     assert answer.json["agenda_created"] is False
     assert "already exists" in answer.json["message"]
     assert client.post("/api/v1/meetings/999999/prepare").status_code == 404
+
+    member = sign_in(app.test_client(), *make_user(services, "member"))
+    assert member.post(f"/api/v1/meetings/{ag.id}/prepare").status_code == 403
 
 
 def test_prepare_form_needs_csrf(synced: tuple[Services, int]) -> None:

@@ -123,10 +123,13 @@ def shares() -> ResponseReturnValue:
 
 def register(app: Flask, csrf: CSRFProtect) -> None:
     """Register the grants pages, their JSON API (token-authenticated) and the ICS feeds."""
-    from sidecar.web import api_grants, feeds
+    from sidecar.web import api_grants, api_grants_edit, feeds, grants_edit
 
     app.register_blueprint(bp)
+    app.register_blueprint(grants_edit.bp)
     app.register_blueprint(api_grants.bp)
+    app.register_blueprint(api_grants_edit.bp)
+    csrf.exempt(api_grants_edit.bp)
     app.register_blueprint(feeds.bp)
     csrf.exempt(api_grants.bp)
     csrf.exempt(feeds.bp)

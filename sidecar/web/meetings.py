@@ -26,9 +26,10 @@ bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
 def register(app: Flask, csrf: CSRFProtect) -> None:
     """Wire the meetings pages and their JSON API (token-authenticated, so no CSRF)."""
-    from sidecar.web import api_meetings
+    from sidecar.web import api_meetings, roster
 
     app.register_blueprint(bp)
+    app.register_blueprint(roster.bp)
     app.register_blueprint(api_meetings.bp)
     csrf.exempt(api_meetings.bp)
 

@@ -1,0 +1,183 @@
+"""Bodies & roster settings: each body's statutory rules and its members (admins only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from sqlalchemy import select
+
+from integrations.errors import IntegrationError
+from sidecar import roster
+from sidecar.errors import NotFound, QuorumError
+from sidecar.storage.models import Body
+from sidecar.web import services
+from sidecar.web.access import requires
+from sidecar.web.auth import current_association
+
+bp = Blueprint("roster", __name__, url_prefix="/bodies")
+
+
+def error_text(code: str) -> str:
+    """What to fix, for an error code of :func:`sidecar.roster.parse_rules`."""
+    texts: dict[str, str] = {
+        "required": gettext("This field is required."),
+        "number": gettext("Enter a whole number, 0 or more."),
+        "quorum": gettext("Enter a number of members (5) or a fraction of at most 1 (1/2, 2/3)."),
+        "kind": gettext("Choose a kind from the list."),
+    }
+    return texts.get(code, code)
+
+
+def _page(
+    errors: dict[int, dict[str, str]] | None = None,
+    submitted: dict[int, dict[str, str]] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    with services().db.session() as session:
+        association = current_association(session)
+        bodies = list(
+            session.scalars(
+                select(Body).where(Body.association_id == association.id).order_by(Body.id)
+            )
+        )
+        html = render_template(
+            "pages/bodies.html",
+            bodies=bodies,
+            kinds=roster.KINDS,
+            errors=errors or {},
+            submitted=submitted or {},
+        )
+    return html, status
+
+
+@bp.get("")
+@requires("admin")
+def index() -> ResponseReturnValue:
+    return _page()
+
+
+@bp.post("")
+@requires("admin")
+def create() -> ResponseReturnValue:
+    form = request.form
+    with services().db.session() as session:
+        association = current_association(session)
+        try:
+            body = roster.create_body(
+                session,
+                association.id,
+                form.get("code", ""),
+                form.get("name", ""),
+                form.get("kind", "custom"),
+            )
+        except QuorumError as err:
+            flash(gettext("The body was not created: %(reason)s", reason=err.message), "error")
+            return redirect(url_for("roster.index"))
+        anchor = f"body-{body.id}"
+    flash(gettext("Body created with the default rules."), "ok")
+    return redirect(url_for("roster.index") + "#" + anchor)
+
+
+@bp.post("/<int:body_id>/rules")
+@requires("admin")
+def rules(body_id: int) -> ResponseReturnValue:
+    """Save a body's rules; on a mistake, the page comes back with the error by the field."""
+    values, errors = roster.parse_rules(request.form.to_dict())
+    if errors:
+        texts = {name: error_text(code) for name, code in errors.items()}
+        return _page({body_id: texts}, {body_id: request.form.to_dict()}, status=400)
+    with services().db.session() as session:
+        association = current_association(session)
+        body = _body(session, association.id, body_id)
+        roster.update_rules(session, body, values)
+    flash(gettext("Rules saved."), "ok")
+    return redirect(url_for("roster.index") + f"#body-{body_id}")
+
+
+@bp.post("/<int:body_id>/members")
+@requires("admin")
+def add_member(body_id: int) -> ResponseReturnValue:
+    form = request.form
+    with services().db.session() as session:
+        association = current_association(session)
+        body = _body(session, association.id, body_id)
+        try:
+            roster.seat(
+                session,
+                body,
+                name=form.get("name", ""),
+                email=form.get("email", ""),
+                role=form.get("role", ""),
+                nc_user=form.get("nc_user", "").strip() or None,
+            )
+        except QuorumError:
+            errors = {"email": gettext("Enter an e-mail address such as name@example.org.")}
+            return _page({body_id: errors}, {body_id: form.to_dict()}, status=400)
+    flash(gettext("Member saved."), "ok")
+    return redirect(url_for("roster.index") + f"#body-{body_id}")
+
+
+@bp.post("/<int:body_id>/members/<int:member_id>/remove")
+@requires("admin")
+def remove_member(body_id: int, member_id: int) -> ResponseReturnValue:
+    with services().db.session() as session:
+        association = current_association(session)
+        roster.unseat(session, _body(session, association.id, body_id), member_id)
+    flash(gettext("Member taken off the body."), "ok")
+    return redirect(url_for("roster.index") + f"#body-{body_id}")
+
+
+@bp.post("/<int:body_id>/import")
+@requires("admin")
+def import_group(body_id: int) -> ResponseReturnValue:
+    """Seat the members of a Nextcloud group on the body (adds and updates, never removes)."""
+    group = request.form.get("group", "").strip()
+    if not group:
+        errors = {"group": gettext("Enter the name of a Nextcloud group, such as CA.")}
+        return _page({body_id: errors}, {body_id: request.form.to_dict()}, status=400)
+    with services().db.session() as session:
+        association = current_association(session)
+        body = _body(session, association.id, body_id)
+        try:
+            done = roster.import_group(session, association, body.code, group, services().vault)
+        except (QuorumError, IntegrationError) as err:
+            flash(gettext("Nothing was imported: %(reason)s", reason=err.message), "error")
+            return redirect(url_for("roster.index") + f"#body-{body_id}")
+    flash(import_summary(done), "ok")
+    return redirect(url_for("roster.index") + f"#body-{body_id}")
+
+
+def import_summary(done: roster.RosterImport) -> str:
+    """One sentence about an import, with what the admin may want to do next."""
+    parts: list[Any] = [
+        gettext(
+            "Group %(group)s: %(added)s added, %(kept)s already there.",
+            group=done.group,
+            added=len(done.added),
+            kept=len(done.updated),
+        )
+    ]
+    if done.skipped:
+        parts.append(
+            gettext(
+                "Skipped (no e-mail address in Nextcloud): %(ids)s.", ids=", ".join(done.skipped)
+            )
+        )
+    if done.not_in_group:
+        parts.append(
+            gettext(
+                "On the body but not in the group, left as is: %(emails)s.",
+                emails=", ".join(done.not_in_group),
+            )
+        )
+    return " ".join(str(p) for p in parts)
+
+
+def _body(session: Any, association_id: int, body_id: int) -> Body:
+    try:
+        return roster.get_body(session, association_id, body_id)
+    except NotFound:
+        abort(404)
