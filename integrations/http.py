@@ -143,6 +143,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         body: bytes | str | None = None,
         expect: tuple[int, ...] = (200,),
+        max_body: int | None = None,
     ) -> HttpResponse:
         """Send one request (following same-origin redirects) and check its status.
 
@@ -153,7 +154,7 @@ class HttpClient:
         data = body.encode("utf-8") if isinstance(body, str) else body
         started = time.monotonic()
         for _ in range(MAX_REDIRECTS + 1):
-            resp = self._send_once(method, url, headers, data, started)
+            resp = self._send_once(method, url, headers, data, started, max_body or self.max_body)
             target = self._redirect_target(resp)
             if target is None or resp.status in expect:
                 break
@@ -180,6 +181,7 @@ class HttpClient:
         headers: Mapping[str, str] | None,
         data: bytes | None,
         started: float,
+        max_body: int,
     ) -> HttpResponse:
         status = 0
         read_timeout = self._read_timeout(started)
@@ -196,7 +198,7 @@ class HttpClient:
             )
             with raw:
                 status = raw.status_code
-                content = self._read_body(raw, started)
+                content = self._read_body(raw, started, max_body)
                 return HttpResponse(status, CaseInsensitiveDict(raw.headers), content, url)
         except requests.RequestException as exc:
             raise _connect_error(exc, url) from None
@@ -213,16 +215,16 @@ class HttpClient:
             )
         return min(READ_TIMEOUT, remaining)
 
-    def _read_body(self, raw: requests.Response, started: float) -> bytes:
+    def _read_body(self, raw: requests.Response, started: float, max_body: int) -> bytes:
         """Read the decompressed body under the size cap and the overall deadline."""
         chunks: list[bytes] = []
         size = 0
         for chunk in _iter_decoded(raw):
             size += len(chunk)
-            if size > self.max_body:
+            if size > max_body:
                 raise ResponseTooLarge(
                     f"The answer from {_host(raw.url)} is larger than "
-                    f"{self.max_body // (1024 * 1024)} MiB once decompressed; Quorum stopped "
+                    f"{max_body // (1024 * 1024)} MiB once decompressed; Quorum stopped "
                     "reading it."
                 )
             if time.monotonic() - started > self.deadline:

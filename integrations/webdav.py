@@ -137,14 +137,18 @@ class FilesClient:
         """Absolute URL of ``path`` (relative to the files root, decoded)."""
         return self.root_url + quote(path.lstrip("/"), safe="/")
 
-    def propfind(self, path: str, depth: Depth) -> list[FileEntry]:
-        """The entries at ``path`` (Depth 0: itself; 1: with its children; infinity: subtree)."""
+    def propfind(self, path: str, depth: Depth, *, max_body: int | None = None) -> list[FileEntry]:
+        """The entries at ``path`` (Depth 0: itself; 1: with its children; infinity: subtree).
+
+        ``max_body`` lowers the client's body cap for this request (ResponseTooLarge above it).
+        """
         resp = self.http.request(
             "PROPFIND",
             self.url(path),
             headers={"Depth": depth, "Content-Type": XML_CONTENT_TYPE},
             body=PROPFIND_FILE_PROPS,
             expect=(207, 200),
+            max_body=max_body,
         )
         if resp.status != 207:
             # An HTML login or maintenance page served with 200 is not an empty folder.

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from integrations.caldav import CalendarClient, token_number
@@ -170,62 +171,95 @@ def apply_calendar(
         )
     }
     if plan.removed:
-        ids = [records.pop(href).id for href in plan.removed if href in records]
-        session.execute(delete(Occurrence).where(Occurrence.object_id.in_(ids)))
-        session.execute(delete(CalendarObjectRecord).where(CalendarObjectRecord.id.in_(ids)))
-    added = 0
-    for change in plan.changes:
-        record = records.get(change.href)
-        if record is None:
-            record = CalendarObjectRecord(collection_id=collection.id, href=change.href)
-            record.first_seen = now
-            session.add(record)
-            records[change.href] = record
-            added += 1
+        gone = [records.pop(href).id for href in plan.removed if href in records]
+        _delete_occurrences(session, gone)
+        for start in range(0, len(gone), 500):
+            chunk = gone[start : start + 500]
+            session.execute(delete(CalendarObjectRecord).where(CalendarObjectRecord.id.in_(chunk)))
+    known = [c for c in plan.changes if c.href in records]
+    new = [c for c in plan.changes if c.href not in records]
+    for change in known:
+        record = records[change.href]
         record.etag, record.ics, record.updated_at = change.etag, change.ics, now
-    session.flush()  # one flush for all new ids, not one per object
-    _delete_occurrences(session, [records[c.href].id for c in plan.changes])
-    for change in plan.changes:
-        _store_occurrences(session, collection, records[change.href], change.parsed, change.error)
+        _describe(record, change)
+    _delete_occurrences(session, [records[c.href].id for c in known])
+    ids = {records[c.href].id: c for c in known}
+    ids.update(_insert_objects(session, collection, new, now))
+    occurrences = [
+        row for object_id, c in ids.items() for row in _occurrence_rows(collection, object_id, c)
+    ]
+    for start in range(0, len(occurrences), 1000):
+        session.execute(insert(Occurrence), occurrences[start : start + 1000])
     collection.sync_token = plan.token
     collection.ctag = plan.info.ctag
     collection.display_name = plan.info.display_name or collection.display_name
     collection.last_synced_at = now
     _reexpand_if_window_moved(session, collection, records, plan, now, tz)
-    return Counts(added=added, changed=len(plan.changes) - added, removed=len(plan.removed))
+    return Counts(added=len(new), changed=len(known), removed=len(plan.removed))
 
 
-def _store_occurrences(
-    session: Session,
-    collection: Collection,
-    record: CalendarObjectRecord,
-    parsed: ParsedObject | None,
-    error: str | None,
-) -> None:
-    record.error = error
-    if parsed is None:
-        return
-    record.uid, record.component = parsed.uid, parsed.component
-    seen: set[str] = set()
-    for occ in parsed.occurrences:
-        if occ.recurrence_id in seen:
-            continue
-        seen.add(occ.recurrence_id)
-        session.add(
-            Occurrence(
-                object_id=record.id,
-                collection_id=collection.id,
-                uid=occ.uid or parsed.uid,
-                recurrence_id=occ.recurrence_id,
-                component=occ.component,
-                summary=occ.summary,
-                start=occ.start,
-                end=occ.end,
-                all_day=occ.all_day,
-                status=occ.status,
-                details=occ.details,
-            )
+def _describe(record: CalendarObjectRecord, change: ObjectChange) -> None:
+    record.error = change.error
+    if change.parsed is not None:
+        record.uid, record.component = change.parsed.uid, change.parsed.component
+
+
+def _insert_objects(
+    session: Session, collection: Collection, new: list[ObjectChange], now: datetime
+) -> dict[int, ObjectChange]:
+    """Bulk insert (one statement per thousand, not one per object), returning the new ids."""
+    by_href = {c.href: c for c in new}
+    rows = [
+        {
+            "collection_id": collection.id,
+            "href": c.href,
+            "etag": c.etag,
+            "ics": c.ics,
+            "uid": c.parsed.uid if c.parsed else None,
+            "component": c.parsed.component if c.parsed else "VEVENT",
+            "error": c.error,
+            "first_seen": now,
+            "updated_at": now,
+        }
+        for c in new
+    ]
+    ids: dict[int, ObjectChange] = {}
+    for start in range(0, len(rows), 1000):
+        inserted = session.execute(
+            insert(CalendarObjectRecord).returning(
+                CalendarObjectRecord.id, CalendarObjectRecord.href
+            ),
+            rows[start : start + 1000],
         )
+        ids.update({object_id: by_href[href] for object_id, href in inserted})
+    return ids
+
+
+def _occurrence_rows(
+    collection: Collection, object_id: int, change: ObjectChange
+) -> list[dict[str, Any]]:
+    parsed = change.parsed
+    if parsed is None:
+        return []
+    rows: dict[str, dict[str, Any]] = {}
+    for occ in parsed.occurrences:
+        rows.setdefault(
+            occ.recurrence_id,
+            {
+                "object_id": object_id,
+                "collection_id": collection.id,
+                "uid": occ.uid or parsed.uid,
+                "recurrence_id": occ.recurrence_id,
+                "component": occ.component,
+                "summary": occ.summary,
+                "start": occ.start,
+                "end": occ.end,
+                "all_day": occ.all_day,
+                "status": occ.status,
+                "details": occ.details,
+            },
+        )
+    return list(rows.values())
 
 
 def _reexpand_if_window_moved(
@@ -244,9 +278,13 @@ def _reexpand_if_window_moved(
     fresh = {change.href for change in plan.changes}
     stale = [record for href, record in records.items() if href not in fresh and record.ics]
     _delete_occurrences(session, [record.id for record in stale])
+    rows: list[dict[str, Any]] = []
     for record in stale:
         change = _parse(CalendarObject(record.href, record.etag, record.ics), window, tz)
-        _store_occurrences(session, collection, record, change.parsed, change.error)
+        _describe(record, change)
+        rows.extend(_occurrence_rows(collection, record.id, change))
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(Occurrence), rows[start : start + 1000])
     collection.expanded_from = window[0]
 
 

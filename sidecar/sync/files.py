@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from integrations.types import FileEntry
@@ -16,6 +16,9 @@ from sidecar.sync import filetree
 from sidecar.sync.counts import Counts
 
 FULL_WALK_EVERY = timedelta(hours=24)
+#: An initial sync first asks for the whole tree at once; above this size (about 15,000 files
+#: on Nextcloud) it walks folder by folder instead, which keeps memory bounded on big trees.
+WHOLE_TREE_MAX_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,13 @@ def plan_folder(
         )
     }
     full = _needs_full_walk(collection, now)
-    tree = filetree.walk(client.propfind, collection.remote_path, stored, full=full)
+    tree = filetree.walk(
+        client.propfind,
+        collection.remote_path,
+        stored,
+        full=full,
+        list_all=lambda root: client.propfind(root, "infinity", max_body=WHOLE_TREE_MAX_BYTES),
+    )
     changes = filetree.plan(stored, tree)
     if not options.allow_mass_delete and filetree.mass_disappearance(changes, len(stored)):
         raise SyncRefused(
@@ -130,12 +139,29 @@ def _apply(
             _fill(row, move.entry, now)
     for entry in change_plan.changed:
         _fill(rows[entry.path], entry, now)
-    for entry in change_plan.added:
-        row = FileRecord(collection_id=cid, path=entry.path, first_seen=now)
-        _fill(row, entry, now)
-        session.add(row)
+    new_rows = [_row(cid, entry, now) for entry in change_plan.added]
+    for start in range(0, len(new_rows), 1000):  # bulk: one statement per thousand files
+        session.execute(insert(FileRecord), new_rows[start : start + 1000])
     if log:
         _log_changes(session, cid, change_plan, removed_rows, now)
+
+
+def _row(cid: int, entry: FileEntry, now: datetime) -> dict[str, object]:
+    return {
+        "collection_id": cid,
+        "path": entry.path,
+        "is_folder": entry.is_folder,
+        "etag": entry.etag,
+        "fileid": entry.fileid,
+        "size": entry.size,
+        "mtime": entry.mtime,
+        "content_type": entry.content_type,
+        "owner": entry.owner,
+        "permissions": entry.permissions,
+        "share_types": list(entry.share_types),
+        "first_seen": now,
+        "last_changed": now,
+    }
 
 
 def _fill(row: FileRecord, entry: FileEntry, now: datetime) -> None:

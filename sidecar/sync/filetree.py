@@ -60,12 +60,24 @@ class FilePlan:
 
 
 def walk(
-    lister: Lister, root: str, stored: Mapping[str, StoredFile], *, full: bool = False
+    lister: Lister,
+    root: str,
+    stored: Mapping[str, StoredFile],
+    *,
+    full: bool = False,
+    list_all: Callable[[str], list[FileEntry]] | None = None,
 ) -> TreeWalk:
     """List ``root`` (Depth 0), then descend (Depth 1) only where a folder's ETag changed.
 
     ``full`` lists every folder (servers whose folder ETags do not propagate, periodic check).
+    ``list_all`` (a ``Depth: infinity`` listing) is tried first when nothing is stored yet: one
+    request instead of one per folder; when it fails (finite depth only, answer too large,
+    unreadable) the walk falls back to listing folder by folder.
     """
+    if not stored and list_all is not None:
+        whole = _whole_tree(list_all, root)
+        if whole is not None:
+            return whole
     result = TreeWalk()
     order = sorted(stored)
     top = _single(lister(root, "0"), root)
@@ -93,6 +105,23 @@ def walk(
             else:
                 queue.append(entry.path)
     result.propagation_broken = _propagation_broken(result, stored)
+    return result
+
+
+def _whole_tree(list_all: Callable[[str], list[FileEntry]], root: str) -> TreeWalk | None:
+    """One ``Depth: infinity`` listing, or None when the server refuses or it is too large."""
+    from integrations.errors import AuthError, ConnectError, IntegrationError, RateLimited
+
+    try:
+        entries = list_all(root)
+    except (AuthError, RateLimited, ConnectError):
+        raise
+    except IntegrationError:
+        return None  # 403 finite-depth, too large, not understood: walk instead
+    _single(entries, root)
+    result = TreeWalk()
+    result.listed = {entry.path: entry for entry in entries}
+    result.listed_folders = [entry.path for entry in entries if entry.is_folder]
     return result
 
 

@@ -29,8 +29,13 @@ class Faults:
         self.mode: str | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if self.mode == "finite" and environ.get("HTTP_DEPTH") == "infinity":
+            start_response("403 Forbidden", [("Content-Type", "application/xml")])
+            return [
+                b'<?xml version="1.0"?><d:error xmlns:d="DAV:"><d:propfind-finite-depth/></d:error>'
+            ]
         spoil = (
-            self.mode is not None
+            self.mode in {"html", "empty", "truncated"}
             and environ["REQUEST_METHOD"] == "PROPFIND"
             and environ.get("HTTP_DEPTH") == "1"
             and "/remote.php/dav/files/" in environ.get("PATH_INFO", "")
@@ -111,3 +116,17 @@ def test_a_mass_disappearance_is_refused_then_applied_on_request(
     after = mirrored_files(services)
     assert not any(p.startswith("/Subventions/") for p in after)
     assert "/Association/Statuts.pdf" in after
+
+
+def test_initial_sync_walks_when_depth_infinity_is_refused(
+    services: Services, faulty: tuple[str, Faults, DemoServer]
+) -> None:
+    url, faults, _demo = faulty
+    faults.mode = "finite"
+    source_id = connect(services, url)
+    report = sync(services, source_id)
+    assert report.outcome == "ok", report
+    folders = [path for path in mirrored_files(services) if path.endswith("/")]
+    # One refused whole-tree listing, then Depth 0 on the root and Depth 1 per folder.
+    assert report.requests >= len(folders) + 2
+    assert "/Subventions/" in folders and len(mirrored_files(services)) > 50
