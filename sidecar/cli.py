@@ -14,6 +14,7 @@ from sidecar import sources as sources_service
 from sidecar.config import load_settings
 from sidecar.context import Services, resolve_association
 from sidecar.errors import QuorumError
+from sidecar.scheduler import Scheduler
 from sidecar.settings_io import export_settings, import_settings
 from sidecar.storage.models import Source
 from sidecar.sync.runner import RunOptions, RunReport, run_source
@@ -290,7 +291,22 @@ def serve(ctx: Ctx, host: str | None, port: int | None) -> None:
 
     services = ctx.services
     app = create_app(services=services)
-    serve_app(app, host or services.settings.host, port or services.settings.port)
+    scheduler = _start_scheduler(services)
+    try:
+        serve_app(app, host or services.settings.host, port or services.settings.port)
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+
+
+def _start_scheduler(services: Services) -> Scheduler | None:
+    """The scheduler runs here too, behind the database lease: however many `quorum serve`
+    processes run (and a `quorum scheduler`), exactly one of them runs the jobs."""
+    if not services.settings.scheduler:
+        return None
+    scheduler = Scheduler(services, tick_seconds=services.settings.scheduler_tick)
+    scheduler.start(blocking=False)
+    return scheduler
 
 
 @cli.command()

@@ -76,6 +76,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("app_secret", str, "AppAPI: the shared secret Nextcloud generated (APP_SECRET)."),
     Option("nextcloud_url", str, "AppAPI: the Nextcloud address as reachable from Quorum."),
     Option("metrics_token", str, "Bearer token required by /metrics; empty means /metrics is off."),
+    Option(
+        "webhook_secret",
+        str,
+        "Shared secret Nextcloud's webhook_listeners sends in X-Quorum-Webhook-Secret; empty: off.",
+    ),
 )
 
 
@@ -103,6 +108,7 @@ class Settings:
     app_secret: str = field(default="", repr=False)
     nextcloud_url: str = ""
     metrics_token: str = field(default="", repr=False)
+    webhook_secret: str = field(default="", repr=False)
 
     @property
     def effective_database_url(self) -> str:

@@ -11,7 +11,6 @@ only reads what changed. Polling stays: deliveries are delayed and attempted onc
 from __future__ import annotations
 
 import hmac
-import os
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -37,10 +36,10 @@ CALENDAR_EVENTS = (
 
 
 def configured_secret() -> str:
-    """The shared secret, from the app config or the environment; empty means disabled."""
+    """The shared secret (setting ``QUORUM_WEBHOOK_SECRET``); empty means disabled."""
     return str(
         current_app.config.get("QUORUM_WEBHOOK_SECRET")
-        or os.environ.get("QUORUM_WEBHOOK_SECRET", "")
+        or current_app.extensions["quorum"].settings.webhook_secret
     )
 
 
