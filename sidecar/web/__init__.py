@@ -74,6 +74,7 @@ def _register_filters(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from sidecar.web import api, health, meetings, overview, signin
+    from sidecar.web import alerts as web_alerts
     from sidecar.web import appapi as web_appapi
     from sidecar.web import grants as grants_web
     from sidecar.web import jobs as web_jobs
@@ -87,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     web_jobs.register(app, csrf)
     grants_web.register(app, csrf)
     web_appapi.register(app, csrf)
+    web_alerts.register(app, csrf)
     app.register_blueprint(web_metrics.bp)
     csrf.exempt(api.bp)  # the JSON API is token-authenticated, never cookie-authenticated
 

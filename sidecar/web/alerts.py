@@ -1,0 +1,108 @@
+"""The alerts page (open, acknowledged, snoozed, resolved), acknowledge/snooze forms, channel
+problems and the delivery log; and the landing page of the signed links sent in messages.
+
+A signed link only shows a confirmation form: mail scanners open every link in a message,
+so a GET must never acknowledge anything.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf import CSRFProtect
+from sqlalchemy import select
+
+from sidecar.alerts import links, service
+from sidecar.alerts.lifecycle import STATES
+from sidecar.errors import NotFound, QuorumError
+from sidecar.storage.models import Alert, Channel, Delivery
+from sidecar.web import services
+from sidecar.web.access import public, requires
+from sidecar.web.auth import current_association, current_principal
+
+bp = Blueprint("alerts", __name__, url_prefix="/alerts")
+LOG_LIMIT = 50
+
+
+def register(app: Flask, csrf: CSRFProtect) -> None:
+    from sidecar.web import api_alerts
+
+    app.register_blueprint(bp)
+    app.register_blueprint(api_alerts.bp)
+    csrf.exempt(api_alerts.bp)
+
+
+def _secret() -> str:
+    settings = services().settings
+    return links.link_secret(settings.secret_key, settings.data_dir)
+
+
+@bp.get("/")
+@requires("officer")
+def index() -> ResponseReturnValue:
+    state = request.args.get("state", "open")
+    state = state if state in STATES else "open"
+    with services().db.session() as session:
+        association = current_association(session)
+        alerts = session.scalars(
+            select(Alert)
+            .where(Alert.association_id == association.id, Alert.state == state)
+            .order_by(Alert.last_seen.desc())
+        ).all()
+        channels = session.scalars(
+            select(Channel).where(Channel.association_id == association.id).order_by(Channel.name)
+        ).all()
+        log = session.execute(
+            select(Delivery, Alert.key, Channel.name)
+            .join(Alert, Delivery.alert_id == Alert.id)
+            .join(Channel, Delivery.channel_id == Channel.id)
+            .where(Alert.association_id == association.id)
+            .order_by(Delivery.id.desc())
+            .limit(LOG_LIMIT)
+        ).all()
+    return render_template(
+        "pages/alerts.html", alerts=alerts, state=state, states=STATES, channels=channels, log=log
+    )
+
+
+@bp.post("/<int:alert_id>/<any(acknowledge, snooze):action>")
+@requires("officer")
+def act(alert_id: int, action: str) -> ResponseReturnValue:
+    try:
+        with services().db.session() as session:
+            association = current_association(session)
+            alert = service.find_alert(session, association.id, alert_id)
+            service.act(session, alert, action, current_principal().login, datetime.now(UTC))
+    except (NotFound, QuorumError) as err:
+        flash(err.message, "error")
+    else:
+        flash(
+            _("Alert acknowledged.") if action == "acknowledge" else _("Alert snoozed for a week."),
+            "ok",
+        )
+    return redirect(url_for("alerts.index", state=request.args.get("state", "open")))
+
+
+@bp.route("/act/<token>", methods=["GET", "POST"])
+@public  # authenticated by the signed token, for people who never sign in to Quorum
+def signed(token: str) -> ResponseReturnValue:
+    allowed = links.verify(_secret(), token)
+    if allowed is None:
+        abort(404)
+    with services().db.session() as session:
+        alert = session.get(Alert, allowed.alert_id)
+        if alert is None:
+            abort(404)
+        if request.method == "POST":
+            service.act(session, alert, allowed.action, allowed.by, datetime.now(UTC))
+            done = True
+        else:
+            done = False
+        title = alert.key
+        current = alert.state
+    return render_template(
+        "pages/alert_action.html", action=allowed.action, title=title, state=current, done=done
+    )
