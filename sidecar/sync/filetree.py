@@ -67,7 +67,10 @@ def walk(
     full: bool = False,
     list_all: Callable[[str], list[FileEntry]] | None = None,
 ) -> TreeWalk:
-    """List ``root`` (Depth 0), then descend (Depth 1) only where a folder's ETag changed.
+    """List ``root`` (Depth 1), then descend (Depth 1) only where a folder's ETag changed.
+
+    The root is listed with its children at once: when its ETag did not move that one request
+    is all a sync costs; when it did, the children's ETags are already there to choose from.
 
     ``full`` lists every folder (servers whose folder ETags do not propagate, periodic check).
     ``list_all`` (a ``Depth: infinity`` listing) is tried first when nothing is stored yet: one
@@ -80,17 +83,19 @@ def walk(
             return whole
     result = TreeWalk()
     order = sorted(stored)
-    top = _single(lister(root, "0"), root)
+    first = lister(root, "1")
+    top = _single(first, root)
     result.listed[top.path] = top
     old_root = stored.get(top.path)
     if not full and old_root is not None and _same_etag(old_root, top):
         _carry(result, order, old_root.path, top.path)
         return result
     by_fileid = {s.fileid: s for s in stored.values() if s.fileid and s.is_folder}
+    fetched = {top.path: first}
     queue = [top.path]
     while queue:
         folder = queue.pop()
-        entries = lister(folder, "1")
+        entries = fetched.pop(folder, None) or lister(folder, "1")
         result.listed_folders.append(folder)
         for entry in entries:
             if entry.path == folder:
