@@ -56,6 +56,32 @@ def member_for_token(session: Session, token: str) -> models.Member | None:
     return member
 
 
+def member_of(
+    session: Session, association_id: int, *, email: str | None, nc_user: str | None
+) -> models.Member | None:
+    """The active member a signed-in user is (by Nextcloud account, else by e-mail)."""
+    for column, value in ((models.Member.nc_user, nc_user), (models.Member.email, email)):
+        if not value:
+            continue
+        found = session.scalar(
+            select(models.Member).where(
+                models.Member.association_id == association_id,
+                models.Member.active.is_(True),
+                column == (value.strip().lower() if column is models.Member.email else value),
+            )
+        )
+        if found is not None:
+            return found
+    return None
+
+
+def token_info(session: Session, member_id: int) -> models.FeedToken | None:
+    """The member's current token row (its hash, creation and last use), if any."""
+    return session.scalar(
+        select(models.FeedToken).where(models.FeedToken.member_id == member_id).limit(1)
+    )
+
+
 def _all_day(uid: str, summary: str, day: date, description: str, stamp: datetime) -> Event:
     event = Event()
     event.add("uid", f"{uid}@{UID_DOMAIN}")

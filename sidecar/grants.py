@@ -121,6 +121,34 @@ def tick_piece(session: Session, grant_id: int, piece_key: str, link: str) -> No
         tick.link = link
 
 
+@dataclass(frozen=True)
+class Glance:
+    """One open dossier as the overview shows it."""
+
+    key: str
+    label: str
+    completeness: int | None
+    next_deadline: date | None
+
+
+def glance(
+    session: Session, association: models.Association, today: date, *, limit: int = 5
+) -> list[Glance]:
+    """Open dossiers (idea, preparing, submitted), the soonest deadline first."""
+    rows = [
+        Glance(
+            d.key,
+            f"{d.funder} {d.year or ''}".strip(),
+            d.completeness,
+            projection.next_deadline(d, today),
+        )
+        for d in dossiers(session, association, today)
+        if d.status in projection.OPEN_STATUSES
+    ]
+    rows.sort(key=lambda g: (g.next_deadline is None, g.next_deadline or today, g.label))
+    return rows[:limit]
+
+
 # --- editing ----------------------------------------------------------------------------
 
 DATE_FIELDS = (
@@ -355,6 +383,7 @@ class AuditResult:
     findings: list[Finding]
     share_count: int
     errors: list[str] = field(default_factory=list)
+    expires: dict[str, date] = field(default_factory=dict)  # share id → expiration day
 
 
 def share_info(share: Share) -> ShareInfo:
@@ -440,6 +469,7 @@ def share_audit(
         shares += found
         groups |= source_groups
         errors += problems
+    expires = {s.id: s.expiration.date() for s in shares if s.expiration is not None}
     return AuditResult(
-        audit_shares(shares, groups, session, association, today), len(shares), errors
+        audit_shares(shares, groups, session, association, today), len(shares), errors, expires
     )

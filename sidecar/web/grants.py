@@ -16,6 +16,7 @@ from sidecar.web import services
 from sidecar.web.access import requires
 from sidecar.web.api_grants import dossier_json
 from sidecar.web.auth import current_association
+from sidecar.web.share_texts import finding_text, severity_label
 
 bp = Blueprint("grants", __name__)
 
@@ -118,14 +119,22 @@ def shares() -> ResponseReturnValue:
     with services().db.session() as session:
         association = current_association(session)
         result = service.share_audit(session, association, services().vault, today)
-    return render_template("pages/shares.html", association=association, result=result)
+    texts = [finding_text(f, result.expires.get(f.share_id), today) for f in result.findings]
+    return render_template(
+        "pages/shares.html",
+        association=association,
+        result=result,
+        findings=list(zip(result.findings, texts, strict=True)),
+        severity_label=severity_label,
+    )
 
 
 def register(app: Flask, csrf: CSRFProtect) -> None:
     """Register the grants pages, their JSON API (token-authenticated) and the ICS feeds."""
-    from sidecar.web import api_grants, api_grants_edit, feeds, grants_edit
+    from sidecar.web import api_grants, api_grants_edit, feed_page, feeds, grants_edit
 
     app.register_blueprint(bp)
+    app.register_blueprint(feed_page.bp)
     app.register_blueprint(grants_edit.bp)
     app.register_blueprint(api_grants.bp)
     app.register_blueprint(api_grants_edit.bp)

@@ -1,0 +1,81 @@
+"""The member's feed page, the overview's grants card and the sharing audit in French."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from sidecar.context import Services
+from sidecar.demo.server import DemoServer
+from tests.access_helpers import LoginAs
+from tests.sync.helpers import connect, sync
+
+
+@pytest.fixture
+def synced(services: Services, demo_server: DemoServer) -> Services:
+    sync(services, connect(services, demo_server.url))
+    return services
+
+
+@pytest.fixture
+def no_csrf(app: Flask) -> Flask:
+    app.config["WTF_CSRF_ENABLED"] = False
+    return app
+
+
+def _feed_url(html: str) -> str:
+    found = re.search(r'id="feed-url" readonly size="70" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+def test_member_gets_then_renews_their_feed(
+    no_csrf: Flask, synced: Services, login_as: LoginAs
+) -> None:
+    client = login_as("member", nc_user="alice")
+    page = client.get("/my-feed?lang=en").get_data(as_text=True)
+    assert "Get my feed address" in page
+
+    first = _feed_url(client.post("/my-feed").get_data(as_text=True))
+    path = first.split("localhost", 1)[-1]
+    feed = client.get(path)
+    assert feed.status_code == 200 and feed.data.startswith(b"BEGIN:VCALENDAR")
+    assert "not shown again" in client.get("/my-feed?lang=en").get_data(as_text=True)
+
+    second = _feed_url(client.post("/my-feed").get_data(as_text=True))
+    assert second != first
+    assert client.get(path).status_code == 404  # the old address stopped working
+
+
+def test_user_without_member_is_told_what_to_do(
+    no_csrf: Flask, synced: Services, login_as: LoginAs
+) -> None:
+    client = login_as("member", nc_user="nobody-here")
+    page = client.get("/my-feed?lang=en").get_data(as_text=True)
+    assert "not linked to a member" in page
+    assert client.post("/my-feed").status_code == 404
+
+
+def test_overview_shows_grants_to_officers_only(
+    app: Flask, synced: Services, login_as: LoginAs
+) -> None:
+    officer = login_as("officer")
+    html = officer.get("/?lang=en").get_data(as_text=True)
+    assert 'id="grants-title"' in html and "<meter" in html and "deadline" in html
+
+
+def test_members_do_not_see_the_grants_card(
+    app: Flask, synced: Services, login_as: LoginAs
+) -> None:
+    member: FlaskClient = login_as("member", nc_user="alice")
+    assert 'id="grants-title"' not in member.get("/?lang=en").get_data(as_text=True)
+
+
+def test_sharing_audit_speaks_french(app: Flask, synced: Services, login_as: LoginAs) -> None:
+    html = login_as("admin").get("/shares?lang=fr").get_data(as_text=True)
+    assert "Lien public sans mot de passe sur un dossier sensible" in html
+    english = login_as("admin").get("/shares?lang=en").get_data(as_text=True)
+    assert "Public link without a password on a sensitive folder" in english
