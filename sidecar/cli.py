@@ -322,6 +322,7 @@ def demo(port: int, data_dir: Path) -> None:
 
 
 import sidecar.cli_access  # noqa: E402  (adds `quorum user`, `quorum token`, `quorum secrets`)
+import sidecar.cli_alerts  # noqa: E402  (adds `quorum alerts`)
 import sidecar.cli_deploy  # noqa: E402  (adds `quorum backup` and `quorum restore`)
 import sidecar.cli_domain  # noqa: E402  (adds `quorum roster` and `quorum feed`)
 import sidecar.cli_jobs  # noqa: E402, F401  (adds `quorum job` and `quorum scheduler`)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sidecar.alerts import lifecycle, messages, outbox
-from sidecar.alerts.channels import PER_PERSON, Recipient, open_transport
+from sidecar.alerts.channels import PER_PERSON, Recipient, TransportError, open_transport
 from sidecar.alerts.inputs import gather
 from sidecar.alerts.lifecycle import ReconcileReport
 from sidecar.alerts.send import Opener, SendReport, deliver
@@ -26,6 +26,7 @@ from sidecar.storage.models import Alert, Association, Channel
 from sidecar.vault import Vault
 
 SNOOZE = timedelta(days=7)
+__all__ = ["RunReport", "TransportError", "act", "add_channel", "run", "test_channel"]
 
 
 @dataclass
