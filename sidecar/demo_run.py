@@ -22,6 +22,7 @@ from sidecar.storage.models import Source
 from sidecar.sync.runner import RunOptions, run_source
 
 DEMO_SOURCE = "demo"
+DEMO_ADMIN = "admin"
 
 
 def run_demo(data_dir: Path, port: int) -> None:
@@ -34,6 +35,7 @@ def run_demo(data_dir: Path, port: int) -> None:
     with DemoServer(data_dir / "nextcloud", seed_info=info) as server:
         print(f"Demo Nextcloud (Radicale + WsgiDAV) on {server.url}", flush=True)
         source_id = connect_demo_source(services, server.url)
+        admin_password = _demo_admin(services)
         report = run_source(services.db, services.vault, source_id, options=RunOptions())
         print(
             f"First sync: {report.outcome}, {report.counts.added} items, "
@@ -50,11 +52,24 @@ def run_demo(data_dir: Path, port: int) -> None:
             port,
             banner=(
                 f"\n  Quorum demo: http://127.0.0.1:{port}/\n"
+                f"  Sign in to Quorum: {DEMO_ADMIN} / {admin_password}\n"
                 f"  (demo Nextcloud login: {DEMO_LOGIN} / {DEMO_USERS[DEMO_LOGIN]})\n"
                 "  Press Ctrl-C to stop.\n"
             ),
         )
     print("Demo stopped.")
+
+
+def _demo_admin(services: Services) -> str:
+    """A local admin with a fresh password each run (printed in the banner; only its hash is stored)."""
+    import secrets
+
+    from sidecar.accounts import create_local_admin
+
+    password = secrets.token_urlsafe(12)
+    with services.db.session() as session:
+        create_local_admin(session, resolve_association(session, None), DEMO_ADMIN, password)
+    return password
 
 
 def _check_port_free(port: int) -> None:

@@ -22,7 +22,13 @@ from integrations.errors import InvalidSyncToken
 from integrations.types import CalendarInfo, CalendarObject, SyncDelta
 from sidecar.storage.models import CalendarObjectRecord, Collection, Occurrence
 from sidecar.sync.counts import Counts
-from sidecar.sync.expand import ExpansionError, ParsedObject, default_window, parse_object
+from sidecar.sync.expand import (
+    MAX_OBJECT_BYTES,
+    ExpansionError,
+    ParsedObject,
+    default_window,
+    parse_object,
+)
 
 MAX_TRUNCATED_ROUNDS = 20
 REEXPAND_EVERY_DAYS = 7
@@ -86,7 +92,9 @@ def _parse(obj: CalendarObject, window: tuple[datetime, datetime], tz: str) -> O
     try:
         parsed = parse_object(obj.data, window=window, default_tz=tz)
     except ExpansionError as err:
-        return ObjectChange(obj.href, obj.etag, obj.data, None, str(err))
+        # An oversized object is not stored either (the error says why): the mirror stays bounded.
+        kept = obj.data if len(obj.data.encode("utf-8", "replace")) <= MAX_OBJECT_BYTES else ""
+        return ObjectChange(obj.href, obj.etag, kept, None, str(err))
     return ObjectChange(obj.href, obj.etag, obj.data, parsed, "; ".join(parsed.warnings) or None)
 
 
