@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from sidecar.context import Services
 from sidecar.demo.server import DemoServer
+from sidecar.projection.meetings import Meeting
 from tests.access_helpers import LoginAs
 from tests.sync.helpers import connect, sync
 
@@ -79,3 +80,37 @@ def test_sharing_audit_speaks_french(app: Flask, synced: Services, login_as: Log
     assert "Lien public sans mot de passe sur un dossier sensible" in html
     english = login_as("admin").get("/shares?lang=en").get_data(as_text=True)
     assert "Public link without a password on a sensitive folder" in english
+
+
+def test_officer_enters_and_removes_a_paper_proxy(
+    no_csrf: Flask, synced: Services, demo_server: DemoServer, login_as: LoginAs
+) -> None:
+    from datetime import UTC, datetime
+
+    from sidecar import meetings
+    from sidecar.context import resolve_association
+
+    def next_ag() -> Meeting:
+        assert demo_server.seed_info is not None
+        day = demo_server.seed_info.ag_start.date()
+        with synced.db.session() as session:
+            association = resolve_association(session, None)
+            found = meetings.list_meetings(session, association.id, datetime.now(UTC))
+        return next(m for m in found if m.day == day)
+
+    ag = next_ag()
+    giver, holder = (s.member.email for s in ag.body.seats[:2])
+    officer = login_as("officer")
+    url = f"/meetings/{ag.id}/proxies"
+    same = officer.post(
+        url + "?lang=en", data={"giver": giver, "holder": giver}, follow_redirects=True
+    )
+    assert "cannot give a proxy to themselves" in same.get_data(as_text=True)
+    officer.post(url, data={"giver": giver, "holder": holder})
+    manual = [p for p in next_ag().readiness.proxies if p.source == "manual"]
+    assert [(p.giver, p.holder) for p in manual] == [(giver, holder)]
+    assert "Remove the proxy of" in officer.get(f"/meetings/{ag.id}?lang=en").get_data(True)
+
+    officer.post(url + "/remove", data={"giver": giver})
+    assert not [p for p in next_ag().readiness.proxies if p.source == "manual"]
+    assert login_as("member").post(url, data={"giver": giver, "holder": holder}).status_code == 403
