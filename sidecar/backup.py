@@ -46,7 +46,17 @@ def backup(db: Database, target: Path, *, portable: bool = False) -> str:
         _sqlite_backup(_sqlite_path(db), target)
         return "sqlite"
     if db.engine.dialect.name == "postgresql" and not portable and shutil.which("pg_dump"):
-        _run(["pg_dump", "--format=custom", "--no-owner", f"--file={target}", _pg_url(db)])
+        schema = _current_schema(db)
+        _run(
+            [
+                "pg_dump",
+                "--format=custom",
+                "--no-owner",
+                f"--schema={schema}",  # Quorum's schema only, not a shared database's others
+                f"--file={target}",
+                _pg_url(db),
+            ]
+        )
         return "pg_dump"
     _json_dump(db.engine, target)
     return "json"
@@ -125,6 +135,11 @@ def _sqlite_backup(source: Path, target: Path) -> None:
 
 
 # --- PostgreSQL tools -------------------------------------------------------------------------
+
+
+def _current_schema(db: Database) -> str:
+    with db.engine.connect() as conn:
+        return str(conn.scalar(text("SELECT current_schema()")))
 
 
 def _pg_url(db: Database) -> str:
