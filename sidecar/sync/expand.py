@@ -96,6 +96,9 @@ def _refuse_fine_grained(components: list[Any]) -> None:
 def _expand(
     calendar: icalendar.Calendar, component: str, window: tuple[datetime, datetime], tz: tzinfo
 ) -> tuple[list[ParsedOccurrence], list[str]]:
+    single = _single_instance(calendar, component)
+    if single is not None:
+        return _single_in_window(single, component, window, tz), []
     start, end = window
     deadline = time.monotonic() + TIME_BUDGET_SECONDS
     query = recurring_ical_events.of(calendar, components=(component,), skip_bad_series=True)
@@ -118,6 +121,34 @@ def _expand(
         for todo in calendar.walk("VTODO"):
             result.append(_occurrence(todo, component, tz))
     return result, warnings
+
+
+RECURRENCE_PROPERTIES = ("RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
+
+
+def _single_instance(calendar: icalendar.Calendar, component: str) -> Any | None:
+    """The one component of an object that does not recur, else None (most events are so).
+
+    Expanding those through recurring-ical-events costs as much as parsing them; the answer is
+    the component itself when it falls in the window.
+    """
+    found = [c for c in calendar.walk(component)]
+    if len(found) != 1 or any(name in found[0] for name in RECURRENCE_PROPERTIES):
+        return None
+    return found[0]
+
+
+def _single_in_window(
+    comp: Any, component: str, window: tuple[datetime, datetime], tz: tzinfo
+) -> list[ParsedOccurrence]:
+    occurrence = _occurrence(comp, component, tz)
+    start, end = window
+    if occurrence.start is None:
+        return [occurrence] if component == "VTODO" else []
+    finish = occurrence.end or occurrence.start
+    if occurrence.start < end and finish >= start:
+        return [occurrence]
+    return [occurrence] if component == "VTODO" and occurrence.start >= start else []
 
 
 def _occurrence(comp: Any, component: str, tz: tzinfo) -> ParsedOccurrence:
