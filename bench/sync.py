@@ -94,6 +94,7 @@ class Record:
     peak_mb: float
     matched: bool
     by_method: dict[str, int]
+    latency_ms: float = 0.0
 
 
 @dataclass
@@ -336,6 +337,7 @@ def run_phase(
         round(m["peak_mb"], 1),
         matched,
         m["by_method"],
+        server.latency * 1000,
     )
     print(
         f"  {record.client:<7} {phase:<9} {record.requests:>7} req {record.seconds:>8.2f} s "
@@ -345,7 +347,7 @@ def run_phase(
     return record
 
 
-def bench_size(size: Size, work: Path) -> list[Record]:
+def bench_size(size: Size, work: Path, latency_ms: float = 0.0) -> list[Record]:
     """Generate, serve, and run the three phases for both clients."""
     data_dir = work / "nextcloud"
     print(
@@ -355,7 +357,7 @@ def bench_size(size: Size, work: Path) -> list[Record]:
     )
     generate(data_dir, size)
     records: list[Record] = []
-    with DemoServer(data_dir) as server:
+    with DemoServer(data_dir, latency=latency_ms / 1000) as server:
         clients: list[QuorumClient | NaiveClient] = [
             QuorumClient(server, work),
             NaiveClient(server),
@@ -401,6 +403,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="small,medium", help="small,medium,large")
     parser.add_argument("--json", type=Path, help="write one record per client/size/phase")
     parser.add_argument("--keep", action="store_true", help="keep the generated data")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="added to every server answer, standing for the network and Nextcloud's own "
+        "per-request cost (0: the bare in-process server)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     names = [s.strip() for s in args.sizes.split(",") if s.strip()]
@@ -411,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         work = Path(tempfile.mkdtemp(prefix=f"quorum-bench-{name}-"))
         try:
-            records += bench_size(SIZES[name], work)
+            records += bench_size(SIZES[name], work, args.latency_ms)
         finally:
             if not args.keep:
                 shutil.rmtree(work, ignore_errors=True)

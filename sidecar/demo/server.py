@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -438,11 +439,17 @@ class RequestStats:
         return dict(Counter(kind for _, kind in self.records))
 
 
-def counting(app: WSGIApplication, stats: RequestStats) -> WSGIApplication:
-    """Wrap `app` so every request is recorded in `stats` before it is served."""
+def counting(app: WSGIApplication, stats: RequestStats, latency: float = 0.0) -> WSGIApplication:
+    """Wrap `app` so every request is recorded in `stats` before it is served.
+
+    ``latency`` (seconds) is added to every answer: the benchmark uses it to stand for the
+    network and a real Nextcloud's per-request cost, which an in-process server does not have.
+    """
 
     def middleware(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         stats.record(environ["REQUEST_METHOD"], request_kind(request_path(environ)))
+        if latency:
+            time.sleep(latency)
         return app(environ, start_response)
 
     return middleware
@@ -459,12 +466,14 @@ class DemoServer:
         port: int = 0,
         *,
         seed_info: SeedInfo | None = None,
+        latency: float = 0.0,
     ) -> None:
         self.data_dir = data_dir
         self.users: Mapping[str, str] = dict(users if users is not None else DEMO_USERS)
         self.host = host
         self.port = port
         self.seed_info = seed_info
+        self.latency = latency
         self.stats = RequestStats()
         self._server: wsgi.Server | None = None
         self._thread: threading.Thread | None = None
@@ -476,7 +485,7 @@ class DemoServer:
 
     def start(self) -> DemoServer:
         """Bind the port (port 0 picks a free one) and serve in a daemon thread."""
-        app = counting(build_app(self.data_dir, self.users), self.stats)
+        app = counting(build_app(self.data_dir, self.users), self.stats, self.latency)
         server = wsgi.Server((self.host, self.port), app, numthreads=8, server_name="quorum-demo")
         server.prepare()
         self.port = server.bind_addr[1]
