@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import click
 from sqlalchemy import select
 
+from sidecar import grants as grants_service
 from sidecar.alerts import service
 from sidecar.alerts.channels import KINDS, Recipient
 from sidecar.alerts.lifecycle import STATES
@@ -27,12 +28,22 @@ def alerts() -> None:
 
 @alerts.command("run")
 @click.option("--no-send", is_flag=True, help="Reconcile and plan only; send nothing.")
+@click.option("--shares", is_flag=True, help="Also audit the Nextcloud shares (OCS requests).")
 @pass_ctx
-def alerts_run(ctx: Ctx, no_send: bool) -> None:
+def alerts_run(ctx: Ctx, no_send: bool, shares: bool) -> None:
     """Evaluate the rules, reconcile the alerts, and deliver what is owed (each message once)."""
+    now = datetime.now(UTC)
+    findings = None
     with ctx.services.db.session() as session:
-        association_id = resolve_association(session, ctx.association).id
-    report = service.run(ctx.services, association_id, datetime.now(UTC), send=not no_send)
+        association = resolve_association(session, ctx.association)
+        association_id = association.id
+        if shares:
+            audit = grants_service.share_audit(session, association, ctx.services.vault, now.date())
+            # A failed audit knows nothing: keep the share alerts as they are.
+            findings = None if audit.errors else audit.findings
+            for error in audit.errors:
+                click.echo(f"Sharing audit: {error}", err=True)
+    report = service.run(ctx.services, association_id, now, findings=findings, send=not no_send)
     done = report.reconciled
     click.echo(
         f"{len(done.opened)} opened, {len(done.reopened)} reopened, {len(done.updated)} updated, "

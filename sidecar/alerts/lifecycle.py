@@ -39,9 +39,18 @@ def lock_association(session: Session, association_id: int) -> None:
 
 
 def reconcile(
-    session: Session, association_id: int, conditions: Iterable[AlertCondition], now: datetime
+    session: Session,
+    association_id: int,
+    conditions: Iterable[AlertCondition],
+    now: datetime,
+    *,
+    unknown_rules: frozenset[str] = frozenset(),
 ) -> ReconcileReport:
-    """Bring the stored alerts in line with the conditions that hold ``now``."""
+    """Bring the stored alerts in line with the conditions that hold ``now``.
+
+    Alerts of ``unknown_rules`` are left as they are: those rules were not evaluated this time
+    (the sharing audit needs the network), and "not evaluated" must never read as "cleared".
+    """
     lock_association(session, association_id)
     report = ReconcileReport()
     stored = {
@@ -61,7 +70,7 @@ def reconcile(
         elif _refresh(alert, cond, now):
             report.updated.append(cond.key)
     for key, alert in stored.items():
-        if key not in holding and alert.state != RESOLVED:
+        if key not in holding and alert.state != RESOLVED and alert.rule not in unknown_rules:
             alert.state, alert.resolved_at, alert.snoozed_until = RESOLVED, now, None
             report.resolved.append(key)
     session.flush()

@@ -37,17 +37,26 @@ class RunReport:
 
 
 def reconcile_association(
-    services: Services, association_id: int, now: datetime, findings: Sequence[Finding] = ()
+    services: Services,
+    association_id: int,
+    now: datetime,
+    findings: Sequence[Finding] | None = None,
 ) -> tuple[ReconcileReport, int]:
-    """Evaluate the rules and bring alerts and the outbox up to date, in one transaction."""
+    """Evaluate the rules and bring alerts and the outbox up to date, in one transaction.
+
+    ``findings`` None means the sharing audit did not run: open share alerts stay open.
+    """
     with services.db.session() as session:
         lifecycle.lock_association(session, association_id)
         association = session.get(Association, association_id)
         if association is None:
             raise NotFound(f"No association #{association_id}.")
-        inputs = gather(session, association, now, findings)
+        inputs = gather(session, association, now, findings or ())
         conditions = evaluate(inputs, association.settings, now, ZoneInfo(association.timezone))
-        report = lifecycle.reconcile(session, association_id, conditions, now)
+        unknown = frozenset({"risky_share"}) if findings is None else frozenset()
+        report = lifecycle.reconcile(
+            session, association_id, conditions, now, unknown_rules=unknown
+        )
         planned = outbox.plan(session, association, now)
     return report, planned
 
@@ -57,7 +66,7 @@ def run(
     association_id: int,
     now: datetime,
     *,
-    findings: Sequence[Finding] = (),
+    findings: Sequence[Finding] | None = None,
     send: bool = True,
     opener: Opener = open_transport,
 ) -> RunReport:

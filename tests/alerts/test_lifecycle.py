@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from sidecar.alerts import service
+from sidecar.alerts import lifecycle, service
 from sidecar.alerts.channels import TransportError
 from sidecar.context import Services
 from sidecar.storage.models import Alert, Channel, Delivery
@@ -161,3 +161,16 @@ def test_digest_groups_per_person_and_sends_nothing_when_there_is_nothing(
     run_once(services, aid, [GRANT, second, third], NOW + timedelta(days=2, hours=1), recorder)
     run_once(services, aid, [GRANT, second, third], NOW + timedelta(days=2, hours=2), recorder)
     assert len(recorder.sent) == 2
+
+
+def test_rules_not_evaluated_this_time_do_not_resolve(services: Services) -> None:
+    aid = setup_association(services)
+    share = cond("risky_share", "public_link_no_password:7", "shares", title="x", path="/Compta")
+    with services.db.session() as session:
+        lifecycle.reconcile(session, aid, [share], NOW)
+    with services.db.session() as session:
+        lifecycle.reconcile(session, aid, [], NOW, unknown_rules=frozenset({"risky_share"}))
+    assert states(services) == {share.key: "open"}
+    with services.db.session() as session:
+        lifecycle.reconcile(session, aid, [], NOW)
+    assert states(services) == {share.key: "resolved"}
