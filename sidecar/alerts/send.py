@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sidecar.alerts import links as alert_links
@@ -61,7 +61,9 @@ def _recipient(
     if not email:
         return None
     member = session.scalar(
-        select(Member).where(Member.association_id == association_id, Member.email == email)
+        select(Member).where(
+            Member.association_id == association_id, func.lower(Member.email) == email.lower()
+        )
     )
     if member is None:
         return Recipient(email, "", language)
