@@ -73,8 +73,8 @@ def _register_filters(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from sidecar.web import api, health, meetings, overview, signin
     from sidecar.web import alerts as web_alerts
+    from sidecar.web import api, health, meetings, overview, signin
     from sidecar.web import appapi as web_appapi
     from sidecar.web import grants as grants_web
     from sidecar.web import jobs as web_jobs
