@@ -46,8 +46,7 @@ def _files(folder: str, names: tuple[str, ...]) -> list[FileInfo]:
     stamp = datetime(2026, 11, 1, tzinfo=UTC)
     folder_row = FileInfo(id=next(_IDS), path=folder, is_folder=True)
     return [folder_row] + [
-        FileInfo(id=next(_IDS), path=folder + n, is_folder=False, mtime=stamp)
-        for n in names
+        FileInfo(id=next(_IDS), path=folder + n, is_folder=False, mtime=stamp) for n in names
     ]
 
 

@@ -544,9 +544,7 @@ class Delivery(Base):
 
     __tablename__ = "alert_deliveries"
     __table_args__ = (
-        UniqueConstraint(
-            "alert_id", "channel_id", "recipient", "kind", name="uq_deliveries_once"
-        ),
+        UniqueConstraint("alert_id", "channel_id", "recipient", "kind", name="uq_deliveries_once"),
         Index("ix_alert_deliveries_state", "state"),
     )
 
