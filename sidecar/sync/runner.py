@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select, update
@@ -91,6 +91,7 @@ def run_source(
         source = session.get(Source, source_id)
         if source is None:
             raise QuorumError(f"source {source_id} does not exist")
+        _sweep_abandoned(session, source_id, now, options)
         run = SyncRun(source_id=source_id, job_id=job_id, started_at=started)
         session.add(run)
         session.flush()
@@ -183,6 +184,28 @@ def _plan_all(
         done += 1
         _progress(db, report.run_id, done, total, coll.display_name, options)
     return plans
+
+
+ABANDONED_AFTER = timedelta(hours=1)
+
+
+def _sweep_abandoned(session: Any, source_id: int, now: datetime, options: RunOptions) -> None:
+    """A run still "running" long after any run could last was killed with its process."""
+    longest = max(ABANDONED_AFTER, timedelta(seconds=2 * (options.run_deadline or 0)))
+    session.execute(
+        update(SyncRun)
+        .where(
+            SyncRun.source_id == source_id,
+            SyncRun.outcome == "running",
+            SyncRun.started_at < now - longest,
+        )
+        .values(
+            outcome="abandoned",
+            finished_at=now,
+            error="the process running this sync stopped before it finished; nothing of it "
+            "was applied",
+        )
+    )
 
 
 def _guarded(

@@ -27,6 +27,7 @@ def outcome_label(outcome: str | None) -> str:
         "failed": gettext("failed"),
         "deferred": gettext("postponed (server asked to wait)"),
         "running": gettext("running"),
+        "abandoned": gettext("stopped with its process, nothing applied"),
         None: gettext("never synced"),
     }
     return str(labels.get(outcome, outcome or ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -75,3 +76,8 @@ def test_a_run_killed_while_applying_leaves_the_previous_state(
     report = sync(services, source_id)
     assert report.outcome == "ok" and report.counts.added == 1
     assert "/Association/Nouveau document.pdf" in mirrored_files(services)
+    later = datetime.now(UTC) + timedelta(hours=2)
+    run_source(services.db, services.vault, source_id, now=later)
+    with services.db.session() as session:
+        outcomes = [r.outcome for r in session.scalars(select(SyncRun).order_by(SyncRun.id))]
+    assert "running" not in outcomes and "abandoned" in outcomes
