@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
@@ -42,6 +43,23 @@ def test_overview_lists_next_meeting_and_deadline_in_french(
     english = client.get("/?lang=en").get_data(as_text=True)
     assert "Next meetings" in english and 'lang="en"' in english
     assert "Next meetings" in client.get("/").get_data(as_text=True), "the choice is remembered"
+
+
+def test_every_message_in_the_code_is_in_the_french_catalogue() -> None:
+    """A string added to a page without `make i18n` would show in English to French users."""
+    root = TRANSLATIONS.parents[1]
+    method_map = [("sidecar/**.py", "python"), ("templates/**.html", "jinja2")]
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+    found = {
+        message if isinstance(message, str) else message[0]
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(root), method_map, keywords=keywords
+        )
+    }
+    with (TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    known = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+    assert sorted(found - known) == []
 
 
 def test_every_message_has_a_french_translation() -> None:
