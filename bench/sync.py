@@ -1,7 +1,8 @@
 """Benchmark: Quorum's incremental sync against a naive client, on the demo Nextcloud.
 
 For each size it generates a dataset into a fresh demo server data directory (files and .ics
-written straight to disk), then runs, in this process and on the same data:
+written straight to disk), starts the demo server in a process of its own
+(``python -m sidecar.demo``), and runs, from this process and on the same data:
 
 - ``initial``: the first sync;
 - ``nochange``: a resync with nothing changed;
@@ -10,15 +11,19 @@ written straight to disk), then runs, in this process and on the same data:
 
 for Quorum (``run_source`` on a temporary SQLite database) and for a naive client written the way
 the declared libraries invite (webdavclient3 ``list()``/``info()`` walk of the whole tree, caldav
-``calendar.events()`` for each calendar). Requests are counted on the server side
-(``DemoServer.stats``), time with ``perf_counter``, and memory as the peak resident size the
-phase reached above what the process held when it started (Linux ``VmHWM``, reset before each
-phase through ``/proc/self/clear_refs``; it includes the in-process demo server's share while it
-answers). tracemalloc is not used: it slows allocation-heavy code several times and would skew
-the times it is measured beside. ``matched`` says whether the mirrored
-result equals the server's state: every file path with its ETag, and every event UID.
+``calendar.events()`` for each calendar).
+
+What is measured: requests, counted by the server; wall time (``perf_counter``); memory, as the
+peak resident size this client process reached during the phase above what it held when the
+phase started (Linux ``VmHWM``, reset before each phase through ``/proc/self/clear_refs``; the
+server's memory is its own process's and is not counted). tracemalloc is not used: it slows
+allocation-heavy code several times and would skew the times measured beside it. ``matched``
+says whether the mirrored result equals the server's state: every file path with its ETag, and
+every event UID. ``--latency-ms`` adds a delay to every server answer, standing for the network
+and a real Nextcloud's own per-request cost (PHP, database), which the demo server lacks.
 
     .venv/bin/python bench/sync.py --sizes small,medium --json bench.json
+    .venv/bin/python bench/sync.py --sizes medium --latency-ms 20
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import json
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +51,7 @@ from sqlalchemy import select, update
 
 from sidecar.config import load_settings
 from sidecar.context import Services
-from sidecar.demo import DEMO_LOGIN, DEMO_USERS, DemoServer, seed
+from sidecar.demo import DEMO_LOGIN, DEMO_USERS, seed
 from sidecar.demo.ncfiles import file_etag
 from sidecar.demo_run import connect_demo_source
 from sidecar.storage.models import CalendarObjectRecord, Collection, FileRecord
@@ -162,7 +168,7 @@ def truth(data_dir: Path) -> Truth:
     return Truth(files, uids)
 
 
-def change(server: DemoServer, size: Size, round_: int) -> None:
+def change(server: ServerProcess, size: Size, round_: int) -> None:
     """10 file PUTs in 10 different top folders, 10 event PUTs spread over the calendars."""
     session = requests.Session()
     session.auth = (DEMO_LOGIN, DEMO_USERS[DEMO_LOGIN])
@@ -193,7 +199,7 @@ class QuorumClient:
 
     name = "quorum"
 
-    def __init__(self, server: DemoServer, work: Path) -> None:
+    def __init__(self, server: ServerProcess, work: Path) -> None:
         overrides = {"data_dir": str(work / "quorum"), "allow_private_addresses": "true"}
         self.services = Services.from_settings(load_settings(environ={}, overrides=overrides))
         self.source_id = connect_demo_source(self.services, server.url)
@@ -229,7 +235,7 @@ class NaiveClient:
 
     name = "naive"
 
-    def __init__(self, server: DemoServer) -> None:
+    def __init__(self, server: ServerProcess) -> None:
         self.url = server.url
         self.state = Truth({}, set())
 
@@ -290,7 +296,7 @@ class NaiveClient:
 
 
 @contextmanager
-def measured(server: DemoServer) -> Iterator[dict[str, Any]]:
+def measured(server: ServerProcess) -> Iterator[dict[str, Any]]:
     """Server-side request count, wall time and peak memory growth of the enclosed block."""
     result: dict[str, Any] = {}
     server.stats.reset()
@@ -321,7 +327,7 @@ def _reset_peak_rss() -> float:
 
 
 def run_phase(
-    client: QuorumClient | NaiveClient, server: DemoServer, size: Size, phase: str
+    client: QuorumClient | NaiveClient, server: ServerProcess, size: Size, phase: str
 ) -> Record:
     with measured(server) as m:
         client.sync()
@@ -347,7 +353,62 @@ def run_phase(
     return record
 
 
-def warm_up(server: DemoServer) -> None:
+class RemoteStats:
+    """The server process's request counts, read over HTTP (``/__demo/stats``, not counted)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = f"{url}/__demo/stats"
+
+    def reset(self) -> None:
+        requests.delete(self.url, timeout=TIMEOUT).raise_for_status()
+
+    def records(self) -> list[tuple[str, str]]:
+        response = requests.get(self.url, timeout=TIMEOUT)
+        response.raise_for_status()
+        return [(method, kind) for method, kind in response.json()["records"]]
+
+    @property
+    def total(self) -> int:
+        return len(self.records())
+
+    def by_method(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for method, _kind in self.records():
+            counts[method] = counts.get(method, 0) + 1
+        return counts
+
+
+class ServerProcess:
+    """The demo Nextcloud in a child process, so its CPU and memory are not the client's."""
+
+    def __init__(self, data_dir: Path, latency_ms: float) -> None:
+        self.data_dir = data_dir
+        self.latency = latency_ms / 1000
+        self._process: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.stats = RemoteStats("")
+
+    def __enter__(self) -> ServerProcess:
+        command = [sys.executable, "-m", "sidecar.demo", str(self.data_dir), "--expose-stats"]
+        command += ["--latency-ms", str(self.latency * 1000)]
+        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline().strip()
+        if not line.startswith("READY "):
+            self.__exit__()
+            raise SystemExit(f"the demo server did not start: {line!r}")
+        self.url = line.removeprefix("READY ")
+        self.stats = RemoteStats(self.url)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=30)
+            self._process = None
+
+
+def warm_up(server: ServerProcess) -> None:
     """Let Radicale build its item caches before anything is measured.
 
     On a calendar written straight to disk, Radicale parses every item on first access (minutes
@@ -376,7 +437,7 @@ def bench_size(size: Size, work: Path, latency_ms: float = 0.0) -> list[Record]:
     )
     generate(data_dir, size)
     records: list[Record] = []
-    with DemoServer(data_dir, latency=latency_ms / 1000) as server:
+    with ServerProcess(data_dir, latency_ms) as server:
         warm_up(server)
         clients: list[QuorumClient | NaiveClient] = [
             QuorumClient(server, work),

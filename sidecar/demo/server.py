@@ -439,20 +439,41 @@ class RequestStats:
         return dict(Counter(kind for _, kind in self.records))
 
 
-def counting(app: WSGIApplication, stats: RequestStats, latency: float = 0.0) -> WSGIApplication:
+STATS_PATH = "/__demo/stats"
+
+
+def counting(
+    app: WSGIApplication, stats: RequestStats, latency: float = 0.0, *, expose: bool = False
+) -> WSGIApplication:
     """Wrap `app` so every request is recorded in `stats` before it is served.
 
     ``latency`` (seconds) is added to every answer: the benchmark uses it to stand for the
     network and a real Nextcloud's per-request cost, which an in-process server does not have.
+    ``expose`` serves the counts at ``/__demo/stats`` (GET reads, DELETE resets; not counted),
+    for a benchmark that runs the server in a process of its own.
     """
 
     def middleware(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if expose and request_path(environ) == STATS_PATH:
+            return _stats_answer(environ, start_response, stats)
         stats.record(environ["REQUEST_METHOD"], request_kind(request_path(environ)))
         if latency:
             time.sleep(latency)
         return app(environ, start_response)
 
     return middleware
+
+
+def _stats_answer(
+    environ: WSGIEnvironment, start_response: StartResponse, stats: RequestStats
+) -> Iterable[bytes]:
+    if environ["REQUEST_METHOD"] == "DELETE":
+        stats.reset()
+        start_response("204 No Content", [])
+        return [b""]
+    body = json.dumps({"records": stats.records}).encode()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body]
 
 
 class DemoServer:
@@ -467,6 +488,7 @@ class DemoServer:
         *,
         seed_info: SeedInfo | None = None,
         latency: float = 0.0,
+        expose_stats: bool = False,
     ) -> None:
         self.data_dir = data_dir
         self.users: Mapping[str, str] = dict(users if users is not None else DEMO_USERS)
@@ -474,6 +496,7 @@ class DemoServer:
         self.port = port
         self.seed_info = seed_info
         self.latency = latency
+        self.expose_stats = expose_stats
         self.stats = RequestStats()
         self._server: wsgi.Server | None = None
         self._thread: threading.Thread | None = None
@@ -485,7 +508,9 @@ class DemoServer:
 
     def start(self) -> DemoServer:
         """Bind the port (port 0 picks a free one) and serve in a daemon thread."""
-        app = counting(build_app(self.data_dir, self.users), self.stats, self.latency)
+        app = counting(
+            build_app(self.data_dir, self.users), self.stats, self.latency, expose=self.expose_stats
+        )
         server = wsgi.Server((self.host, self.port), app, numthreads=8, server_name="quorum-demo")
         server.prepare()
         self.port = server.bind_addr[1]
