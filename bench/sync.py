@@ -427,7 +427,9 @@ def warm_up(server: ServerProcess) -> None:
     print(f"  (demo server warmed up in {time.perf_counter() - started:.1f} s)", flush=True)
 
 
-def bench_size(size: Size, work: Path, latency_ms: float = 0.0) -> list[Record]:
+def bench_size(
+    size: Size, work: Path, latency_ms: float = 0.0, which: tuple[str, ...] = ("quorum", "naive")
+) -> list[Record]:
     """Generate, serve, and run the three phases for both clients."""
     data_dir = work / "nextcloud"
     print(
@@ -439,10 +441,11 @@ def bench_size(size: Size, work: Path, latency_ms: float = 0.0) -> list[Record]:
     records: list[Record] = []
     with ServerProcess(data_dir, latency_ms) as server:
         warm_up(server)
-        clients: list[QuorumClient | NaiveClient] = [
-            QuorumClient(server, work),
-            NaiveClient(server),
-        ]
+        clients: list[QuorumClient | NaiveClient] = []
+        if "quorum" in which:
+            clients.append(QuorumClient(server, work))
+        if "naive" in which:
+            clients.append(NaiveClient(server))
         try:
             for phase in PHASES:
                 if phase == "changes":
@@ -484,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="small,medium", help="small,medium,large")
     parser.add_argument("--json", type=Path, help="write one record per client/size/phase")
     parser.add_argument("--keep", action="store_true", help="keep the generated data")
+    parser.add_argument("--clients", default="quorum,naive", help="quorum,naive")
     parser.add_argument(
         "--latency-ms",
         type=float,
@@ -501,7 +505,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         work = Path(tempfile.mkdtemp(prefix=f"quorum-bench-{name}-"))
         try:
-            records += bench_size(SIZES[name], work, args.latency_ms)
+            records += bench_size(
+                SIZES[name], work, args.latency_ms, tuple(args.clients.split(","))
+            )
         finally:
             if not args.keep:
                 shutil.rmtree(work, ignore_errors=True)
