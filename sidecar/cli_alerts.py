@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 import click
 from sqlalchemy import select
 
-from sidecar import grants as grants_service
-from sidecar.alerts import service
+from sidecar.alerts import service, share_audits
 from sidecar.alerts.channels import KINDS, Recipient
 from sidecar.alerts.lifecycle import STATES
 from sidecar.cli import Ctx, cli, pass_ctx
@@ -28,22 +27,22 @@ def alerts() -> None:
 
 @alerts.command("run")
 @click.option("--no-send", is_flag=True, help="Reconcile and plan only; send nothing.")
-@click.option("--shares", is_flag=True, help="Also audit the Nextcloud shares (OCS requests).")
+@click.option(
+    "--shares", is_flag=True, help="Audit the Nextcloud shares now (OCS requests) and cache them."
+)
 @pass_ctx
 def alerts_run(ctx: Ctx, no_send: bool, shares: bool) -> None:
     """Evaluate the rules, reconcile the alerts, and deliver what is owed (each message once)."""
     now = datetime.now(UTC)
-    findings = None
     with ctx.services.db.session() as session:
         association = resolve_association(session, ctx.association)
         association_id = association.id
         if shares:
-            audit = grants_service.share_audit(session, association, ctx.services.vault, now.date())
-            # A failed audit knows nothing: keep the share alerts as they are.
-            findings = None if audit.errors else audit.findings
-            for error in audit.errors:
-                click.echo(f"Sharing audit: {error}", err=True)
-    report = service.run(ctx.services, association_id, now, findings=findings, send=not no_send)
+            # A failed audit keeps the last findings and raises "sharing audit failing".
+            audit = share_audits.refresh(session, association, ctx.services.vault, now)
+            if audit.error:
+                click.echo(f"Sharing audit: {audit.error}", err=True)
+    report = service.run(ctx.services, association_id, now, send=not no_send)
     done = report.reconciled
     click.echo(
         f"{len(done.opened)} opened, {len(done.reopened)} reopened, {len(done.updated)} updated, "
@@ -94,7 +93,16 @@ def channel_add(
         config[key.strip()] = value.split(",") if key.strip() == "topics" else value
     with ctx.services.db.session() as session:
         association = resolve_association(session, ctx.association)
-        service.add_channel(session, ctx.services.vault, association.id, name, kind, config, secret)
+        service.add_channel(
+            session,
+            ctx.services.vault,
+            association.id,
+            name,
+            kind,
+            config,
+            secret,
+            allow_private=ctx.services.settings.allow_private_addresses,
+        )
     click.echo(f"Channel {name!r} ({kind}) saved.")
 
 

@@ -65,6 +65,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("allow_private_addresses", _bool, "Allow sources on loopback/private networks."),
     Option("http_timeout", _positive_float, "Seconds allowed for one HTTP request, overall."),
     Option("job_timeout", _positive_float, "Seconds allowed for one sync run, overall."),
+    Option(
+        "alerts_interval", _positive_float, "Seconds between two alerts cycles per association."
+    ),
     Option("scheduler", _bool, "Run the scheduler inside `quorum serve` (behind a DB lease)."),
     Option("log_level", str, "Logging level (DEBUG, INFO, WARNING...)."),
     Option(
@@ -99,6 +102,7 @@ class Settings:
     allow_private_addresses: bool = False
     http_timeout: float = 60.0
     job_timeout: float = 900.0
+    alerts_interval: float = 300.0
     scheduler: bool = True
     log_level: str = "INFO"
     scheduler_tick: float = 5.0

@@ -5,6 +5,9 @@ clock: one ``tick`` job every few seconds runs the jobs that are due in the data
 ``renew`` job keeps the ``scheduler`` lease. Only the lease holder ticks; a lease that is not
 renewed (its process died) expires and another process takes it over. Even two holders at once
 (a clock jump) could not run a job twice: every run starts with an atomic claim (``sidecar.jobs``).
+
+After the due jobs, each tick runs the alerts cycle (:mod:`sidecar.alerts.cycle`) of every
+association whose ``alerts_interval`` is over, and at once for those whose sync changed something.
 """
 
 from __future__ import annotations
@@ -20,13 +23,13 @@ from apscheduler.schedulers.background import BackgroundScheduler  # type: ignor
 from apscheduler.schedulers.base import BaseScheduler  # type: ignore[import-untyped]
 from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sidecar import jobs
 from sidecar.context import Services
 from sidecar.storage import Database
-from sidecar.storage.models import Lease
+from sidecar.storage.models import Lease, Source, SyncRun
 from sidecar.sync.runner import RunReport
 
 log = logging.getLogger(__name__)
@@ -94,7 +97,7 @@ class Scheduler:
         return held
 
     def tick(self, now: datetime | None = None) -> list[RunReport]:
-        """Run every due job once, if this process holds the lease."""
+        """Run every due job once, then the alerts cycles, if this process holds the lease."""
         if not self.holding and not self.renew(now):
             return []
         settings = self.services.settings
@@ -107,7 +110,24 @@ class Scheduler:
             if report is not None:
                 log.info("job %s: %s", job_id, report.as_dict())
                 reports.append(report)
+        self._alerts(reports, now or datetime.now(UTC))
         return reports
+
+    def _alerts(self, reports: list[RunReport], now: datetime) -> None:
+        """Alerts cycles; a sync run that added, changed or removed something forces one."""
+        from sidecar.alerts.cycle import run_cycles  # keeps the alerts out of a bare import
+
+        changed = [r for r in reports if r.counts.added or r.counts.changed or r.counts.removed]
+        with self.services.db.session() as session:
+            forced = set(
+                session.scalars(
+                    select(Source.association_id)
+                    .join(SyncRun, SyncRun.source_id == Source.id)
+                    .where(SyncRun.id.in_([r.run_id for r in changed]))
+                )
+            )
+        for cycle in run_cycles(self.services, now, changed=forced):
+            log.info("alerts of association %s: %s sent", cycle.association_id, cycle.report.sent)
 
     def start(self, *, blocking: bool) -> None:
         """Tick and renew on APScheduler's clock (blocking for ``quorum scheduler``)."""

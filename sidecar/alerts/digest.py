@@ -1,35 +1,64 @@
 """Digests: per person, daily or weekly, only what concerns them; nothing when there is nothing.
 
-Deliveries for a digest channel are planned like any other; at the end of the person's period
-they are claimed one by one (so two processes never put one alert in two digests) and sent as
-one message. ``Channel.state["last"][email]`` remembers when each person last got one.
+Deliveries for a digest channel are planned like any other; once the person's period has
+turned they are claimed one by one (so two processes never put one alert in two digests) and
+sent as one message. ``Channel.state["last"][email]`` remembers when each person last got one.
+
+A period turns at a local hour of the association's time zone: every day at ``config["hour"]``
+(default 8), or for a weekly digest on ``config["weekday"]`` (0 = Monday, the default) at that
+hour. A person gets at most one digest per period; a scheduler that was down at that hour sends
+it at its next cycle. Someone who never had a digest gets the first one at the next cycle.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sidecar.alerts import messages
 from sidecar.alerts.channels import Message, TransportError
-from sidecar.alerts.outbox import claim, due
-from sidecar.alerts.send import DIGEST_PERIODS, Sender, _recipient, build_message
-from sidecar.storage.models import Alert, Channel, Delivery
+from sidecar.alerts.send import Sender, _recipient, build_message
+from sidecar.storage.models import Alert, Association, Channel, Delivery
+
+DEFAULT_HOUR = 8
 
 
-def _period_over(channel: Channel, email: str, now: datetime) -> bool:
-    period = DIGEST_PERIODS.get(str(channel.config.get("period") or "daily"), timedelta(days=1))
+def _int(value: object, default: int, top: int) -> int:
+    try:
+        found = int(str(value))
+    except ValueError:
+        return default
+    return found if 0 <= found <= top else default
+
+
+def period_start(config: dict[str, object], now: datetime, tz: ZoneInfo) -> datetime:
+    """When the current digest period began: the latest configured local hour (and weekday)."""
+    local = now.astimezone(tz)
+    hour = _int(config.get("hour", DEFAULT_HOUR), DEFAULT_HOUR, 23)
+    start = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if config.get("period") == "weekly":
+        start -= timedelta(days=(local.weekday() - _int(config.get("weekday", 0), 0, 6)) % 7)
+    if start > local:
+        start -= timedelta(days=7 if config.get("period") == "weekly" else 1)
+    return start  # aware arithmetic on one zone is wall-clock: a DST change keeps the hour
+
+
+def _period_over(channel: Channel, email: str, now: datetime, tz: ZoneInfo) -> bool:
     last = (channel.state or {}).get("last", {}).get(email)
-    return last is None or now - datetime.fromisoformat(last) >= period
+    return last is None or datetime.fromisoformat(last) < period_start(channel.config, now, tz)
 
 
 def send_digests(sender: Sender, now: datetime) -> None:
     """One message per person and digest channel whose period is over."""
     db = sender.services.db
     with db.session() as session:
+        association = session.get(Association, sender.association_id)
+        assert association is not None
+        tz = ZoneInfo(association.timezone)
         digest_ids = {
             c.id
             for c in session.scalars(
@@ -39,7 +68,7 @@ def send_digests(sender: Sender, now: datetime) -> None:
             )
         }
         groups: dict[tuple[int, str], list[int]] = defaultdict(list)
-        for delivery_id, channel_id in due(session, sender.association_id, now):
+        for delivery_id, channel_id in sender.due(session, now):
             if channel_id in digest_ids:
                 recipient = session.get(Delivery, delivery_id)
                 assert recipient is not None
@@ -47,10 +76,10 @@ def send_digests(sender: Sender, now: datetime) -> None:
         ready = {
             key: ids
             for key, ids in groups.items()
-            if _period_over(_channel(session, key[0]), key[1], now)
+            if _period_over(_channel(session, key[0]), key[1], now, tz)
         }
     for (channel_id, email), ids in ready.items():
-        claimed = [i for i in ids if claim(db, i, now)]
+        claimed = [i for i in ids if sender.claim(i, now)]
         if claimed:
             _send_digest(sender, channel_id, email, claimed, now)
 

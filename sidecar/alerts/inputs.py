@@ -72,9 +72,13 @@ def unreadable(session: Session, association_id: int) -> list[UnreadableObject]:
 
 
 def gather(
-    session: Session, association: Association, now: datetime, findings: Sequence[Finding] = ()
+    session: Session,
+    association: Association,
+    now: datetime,
+    findings: Sequence[Finding] = (),
+    share_audit_error: str | None = None,
 ) -> RuleInputs:
-    """Everything the rules read; the sharing audit is passed in since it needs the network."""
+    """Everything the rules read; the sharing audit's findings come from its cache."""
     today = now.astimezone(ZoneInfo(association.timezone)).date()
     dossiers = grants_service.dossiers(session, association, today)
     return RuleInputs(
@@ -83,6 +87,7 @@ def gather(
         dossiers=tuple(dossiers),
         obligations=tuple(grants_service.obligations(session, association, today, dossiers)),
         findings=tuple(findings),
+        share_audit_error=share_audit_error,
         sync=tuple(sync_health(session, association.id)),
         unreadable=tuple(unreadable(session, association.id)),
     )

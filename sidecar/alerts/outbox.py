@@ -3,13 +3,23 @@
 :func:`plan` inserts one :class:`Delivery` per (alert, channel, recipient, kind) that should
 exist; the unique constraint means a rerun, a restart or a second process adds nothing.
 :func:`claim` turns one pending row into "sending" with a conditional UPDATE: only the process
-whose UPDATE changed the row sends it. A crash after the claim leaves the row "sending"; it
-is claimed again only after :data:`STALE_CLAIM`, which is the one window where a message could
-go twice (at-least-once beats silently never).
+whose UPDATE changed the row sends it, and the row records who claimed it and when
+(``claimed_by``, ``claimed_at``).
+
+Delivery is exactly-once except in one window, and it is at-least-once there on purpose. A
+process that claims a row and then dies (killed, machine lost) leaves it "sending"; after
+``stale_after`` (:func:`stale_claim_after`, tied to the ``job_timeout`` setting) another process
+takes it over and sends it. If the first process had in fact handed the message to the server
+before dying, or was merely frozen longer than ``stale_after`` (a suspended VM, a stopped
+container) and wakes up to finish, the message goes twice. A claim younger than ``stale_after``
+is never taken over, whatever happens. Sending twice in that rare case beats never sending.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,12 +32,13 @@ from sqlalchemy.orm import Session
 from sidecar.alerts.channels import PER_PERSON, WANTS_RESOLVED
 from sidecar.alerts.lifecycle import OPEN, RESOLVED
 from sidecar.alerts.routing import Roster, escalation_recipients, load_roster, recipients
+from sidecar.config import Settings
 from sidecar.rules import SEVERITIES
 from sidecar.storage import Database
 from sidecar.storage.models import Alert, Association, Channel, Delivery
 
 MAX_ATTEMPTS = 5
-STALE_CLAIM = timedelta(hours=1)
+MIN_STALE_CLAIM = timedelta(minutes=2)
 ESCALATE_AFTER_DAYS = 3
 RESOLVED_WINDOW = timedelta(days=30)
 
@@ -177,28 +188,48 @@ def _insert_once(
     return 1
 
 
-def claim(db: Database, delivery_id: int, now: datetime) -> bool:
+def stale_claim_after(settings: Settings) -> timedelta:
+    """How old a "sending" claim must be before another process may take it over.
+
+    No send lasts longer than a sync run is allowed to (``job_timeout``), so an older claim
+    belongs to a process that died; never less than :data:`MIN_STALE_CLAIM`.
+    """
+    return max(timedelta(seconds=settings.job_timeout), MIN_STALE_CLAIM)
+
+
+def claimer_id() -> str:
+    """Who claims: host, process and a random part (two senders in one process differ)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:200]
+
+
+def _claimable(now: datetime, stale_after: timedelta):  # type: ignore[no-untyped-def]
+    """Pending and due, or "sending" under a claim older than ``stale_after``."""
+    return or_(
+        and_(
+            Delivery.state == "pending",
+            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+        ),
+        and_(Delivery.state == "sending", Delivery.claimed_at < now - stale_after),
+    )
+
+
+def claim(
+    db: Database, delivery_id: int, now: datetime, *, by: str, stale_after: timedelta
+) -> bool:
     """Take one delivery for sending; True only for the one caller that changed the row."""
     with db.session() as session:
         result = session.execute(
             update(Delivery)
-            .where(
-                Delivery.id == delivery_id,
-                or_(
-                    and_(
-                        Delivery.state == "pending",
-                        or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-                    ),
-                    and_(Delivery.state == "sending", Delivery.claimed_at < now - STALE_CLAIM),
-                ),
-            )
-            .values(state="sending", claimed_at=now, attempts=Delivery.attempts + 1)
+            .where(Delivery.id == delivery_id, _claimable(now, stale_after))
+            .values(state="sending", claimed_at=now, claimed_by=by, attempts=Delivery.attempts + 1)
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def due(session: Session, association_id: int, now: datetime) -> list[tuple[int, int]]:
+def due(
+    session: Session, association_id: int, now: datetime, stale_after: timedelta
+) -> list[tuple[int, int]]:
     """(delivery id, channel id) of deliveries that may be claimed now, oldest first."""
     rows = session.execute(
         select(Delivery.id, Delivery.channel_id)
@@ -206,11 +237,7 @@ def due(session: Session, association_id: int, now: datetime) -> list[tuple[int,
         .where(
             Channel.association_id == association_id,
             Channel.enabled.is_(True),
-            or_(
-                Delivery.state == "pending",
-                and_(Delivery.state == "sending", Delivery.claimed_at < now - STALE_CLAIM),
-            ),
-            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+            _claimable(now, stale_after),
         )
         .order_by(Delivery.id)
     )

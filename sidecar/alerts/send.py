@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,14 +27,20 @@ from sidecar.alerts.channels import (
     TransportError,
     open_transport,
 )
-from sidecar.alerts.outbox import MAX_ATTEMPTS, backoff, claim, due
+from sidecar.alerts.outbox import (
+    MAX_ATTEMPTS,
+    backoff,
+    claim,
+    claimer_id,
+    due,
+    stale_claim_after,
+)
 from sidecar.context import Services
 from sidecar.storage.models import Alert, Association, Channel, Delivery, Member
 
 log = logging.getLogger(__name__)
 Opener = Callable[[Session, Channel, Any], Transport]
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
-DIGEST_PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 
 
 @dataclass
@@ -42,6 +49,7 @@ class SendReport:
     failed: int = 0
     retrying: int = 0
     edited: int = 0
+    updated: int = 0  # calendar todos rewritten while their alert holds
     digests: int = 0
     disabled: list[str] = field(default_factory=list)
 
@@ -70,6 +78,12 @@ def _recipient(
     return Recipient(member.email.lower(), member.name, member.language, member.nc_user)
 
 
+def due_day(alert: Alert) -> str:
+    """The day an alert's problem must be fixed by (ISO), or "" when it has none."""
+    params = alert.params or {}
+    return str(params.get("due") or params.get("deadline") or params.get("date") or "")[:10]
+
+
 def build_message(
     session: Session, services: Services, delivery: Delivery, alert: Alert
 ) -> Message:
@@ -78,7 +92,7 @@ def build_message(
     assert association is not None
     secret = alert_links.link_secret(services.settings.secret_key, services.settings.data_dir)
     by = delivery.recipient or f"channel:{delivery.channel_id}"
-    data: dict[str, Any] = {"episode": alert.episode, "alert_id": alert.id}
+    data: dict[str, Any] = {"episode": alert.episode, "alert_id": alert.id, "due": due_day(alert)}
     if delivery.kind.startswith("resolved#"):
         opened = session.scalar(
             select(Delivery).where(
@@ -102,10 +116,26 @@ def build_message(
 
 
 class Sender:
-    """One delivery pass for one association; transports are opened once per channel."""
+    """One delivery pass for one association; transports are opened once per channel.
 
-    def __init__(self, services: Services, association_id: int, opener: Opener = open_transport):
-        self.services, self.association_id, self.opener = services, association_id, opener
+    Every claim records ``holder``; a claim older than ``stale_after`` may be taken over.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        association_id: int,
+        opener: Opener | None = None,
+        *,
+        holder: str | None = None,
+    ):
+        settings = services.settings
+        self.services, self.association_id = services, association_id
+        self.opener: Opener = opener or partial(
+            open_transport, allow_private=settings.allow_private_addresses
+        )
+        self.holder = holder or claimer_id()
+        self.stale_after = stale_claim_after(settings)
         self.transports: dict[int, Transport] = {}
         self.disabled: set[int] = set()  # channels disabled during this pass
         self.report = SendReport()
@@ -115,14 +145,22 @@ class Sender:
             transport.close()
         self.transports.clear()
 
+    def claim(self, delivery_id: int, now: datetime) -> bool:
+        """Take one delivery for this pass (see :func:`~.outbox.claim`)."""
+        db = self.services.db
+        return claim(db, delivery_id, now, by=self.holder, stale_after=self.stale_after)
+
+    def due(self, session: Session, now: datetime) -> list[tuple[int, int]]:
+        return due(session, self.association_id, now, self.stale_after)
+
     def run(self, now: datetime) -> SendReport:
         with self.services.db.session() as session:
-            pending = due(session, self.association_id, now)
+            pending = self.due(session, now)
             kinds = {c.id: c.kind for c in session.scalars(select(Channel))}
         for delivery_id, channel_id in pending:
             if kinds.get(channel_id) == "digest" or channel_id in self.disabled:
                 continue  # digests are gathered by send_digests at the end of their period
-            if claim(self.services.db, delivery_id, now):
+            if self.claim(delivery_id, now):
                 self._send_one(delivery_id, now)
         return self.report
 
@@ -194,14 +232,17 @@ def _reload(session: Session, delivery_id: int) -> tuple[Delivery, Channel]:
 
 
 def deliver(
-    services: Services, association_id: int, now: datetime, *, opener: Opener = open_transport
+    services: Services, association_id: int, now: datetime, *, opener: Opener | None = None
 ) -> SendReport:
-    """Send every due delivery of the association, then the digests whose period is over."""
+    """Send every due delivery of the association, keep calendar todos current, then send the
+    digests whose time has come."""
+    from sidecar.alerts.digest import send_digests
+    from sidecar.alerts.todos import refresh_todos
+
     sender = Sender(services, association_id, opener)
     try:
         sender.run(now)
-        from sidecar.alerts.digest import send_digests
-
+        refresh_todos(sender, now)
         send_digests(sender, now)
     finally:
         sender.close()

@@ -5,22 +5,27 @@ Called by the CLI, the scheduler and the web views; they pass a clock so tests c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sidecar.alerts import lifecycle, messages, outbox
-from sidecar.alerts.channels import PER_PERSON, Recipient, TransportError, open_transport
+from sidecar.alerts import lifecycle, messages, outbox, share_audits
+from sidecar.alerts.channels import (
+    PER_PERSON,
+    Recipient,
+    TransportError,
+    check_channel_url,
+    open_transport,
+)
 from sidecar.alerts.inputs import gather
 from sidecar.alerts.lifecycle import ReconcileReport
 from sidecar.alerts.send import Opener, SendReport, deliver
 from sidecar.context import Services
 from sidecar.errors import NotFound, QuorumError
-from sidecar.projection.shares import Finding
 from sidecar.rules import evaluate
 from sidecar.storage.models import Alert, Association, Channel
 from sidecar.vault import Vault
@@ -37,23 +42,22 @@ class RunReport:
 
 
 def reconcile_association(
-    services: Services,
-    association_id: int,
-    now: datetime,
-    findings: Sequence[Finding] | None = None,
+    services: Services, association_id: int, now: datetime
 ) -> tuple[ReconcileReport, int]:
     """Evaluate the rules and bring alerts and the outbox up to date, in one transaction.
 
-    ``findings`` None means the sharing audit did not run: open share alerts stay open.
+    Share findings come from the cached audit; with no audit that ever worked, open share
+    alerts stay as they are (not evaluated is not cleared).
     """
     with services.db.session() as session:
         lifecycle.lock_association(session, association_id)
         association = session.get(Association, association_id)
         if association is None:
             raise NotFound(f"No association #{association_id}.")
-        inputs = gather(session, association, now, findings or ())
+        audit = share_audits.cached(session, association_id)
+        inputs = gather(session, association, now, audit.findings or (), audit.error)
         conditions = evaluate(inputs, association.settings, now, ZoneInfo(association.timezone))
-        unknown = frozenset({"risky_share"}) if findings is None else frozenset()
+        unknown = frozenset({"risky_share"}) if audit.findings is None else frozenset()
         report = lifecycle.reconcile(
             session, association_id, conditions, now, unknown_rules=unknown
         )
@@ -66,12 +70,11 @@ def run(
     association_id: int,
     now: datetime,
     *,
-    findings: Sequence[Finding] | None = None,
     send: bool = True,
-    opener: Opener = open_transport,
+    opener: Opener | None = None,
 ) -> RunReport:
     """``quorum alerts run``: evaluate, reconcile, plan, then send outside the transaction."""
-    reconciled, planned = reconcile_association(services, association_id, now, findings)
+    reconciled, planned = reconcile_association(services, association_id, now)
     sent = deliver(services, association_id, now, opener=opener) if send else SendReport()
     return RunReport(reconciled, planned, sent)
 
@@ -101,10 +104,19 @@ def add_channel(
     kind: str,
     config: dict[str, object],
     secret: str | None = None,
+    *,
+    allow_private: bool = False,
 ) -> Channel:
-    """Create or replace a channel; the secret is stored encrypted, never in ``config``."""
+    """Create or replace a channel; the secret is stored encrypted, never in ``config``.
+
+    A webhook or Talk URL is checked first (:func:`~.channels.check_channel_url`).
+    """
     if kind not in PER_PERSON:
         raise QuorumError(f"Unknown channel kind {kind!r}: use one of {', '.join(PER_PERSON)}.")
+    try:
+        check_channel_url(kind, config, allow_private=allow_private)
+    except TransportError as err:
+        raise QuorumError(err.message) from err
     channel = session.scalar(
         select(Channel).where(Channel.association_id == association_id, Channel.name == name)
     )
@@ -127,7 +139,7 @@ def test_channel(
     association_id: int,
     name: str,
     recipient: Recipient | None = None,
-    opener: Opener = open_transport,
+    opener: Opener | None = None,
 ) -> dict[str, object]:
     """Send a test message through one channel (to ``recipient`` for per-person channels)."""
     with services.db.session() as session:
@@ -139,7 +151,10 @@ def test_channel(
         association = session.get(Association, association_id)
         assert association is not None
         language = recipient.language if recipient else association.language
-        transport = opener(session, channel, services.vault)
+        open_ = opener or partial(
+            open_transport, allow_private=services.settings.allow_private_addresses
+        )
+        transport = open_(session, channel, services.vault)
     try:
         return transport.send(messages.render_test(name, language), recipient)
     finally:

@@ -52,7 +52,7 @@ def evaluate(
         *meeting_rules(inputs.meetings, rules, now),
         *grant_rules(inputs.dossiers, rules, today),
         *obligation_rules(inputs.obligations, inputs.dossiers),
-        *share_rules(inputs.findings),
+        *share_rules(inputs.findings, inputs.share_audit_error),
         *sync_rules(inputs.sync, rules),
         *unreadable_rules(inputs.unreadable),
     ]

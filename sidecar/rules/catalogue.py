@@ -36,6 +36,7 @@ CATALOGUE: tuple[Rule, ...] = (
     Rule("request_while_report_outstanding", "high", "grants", "A new request to a funder still owed a report."),
     Rule("declaration_due", "medium", "declarations", "A préfecture declaration is due or overdue."),
     Rule("risky_share", "medium", "shares", "A share exposes files beyond the association."),
+    Rule("share_audit_failing", "medium", "shares", "The sharing audit could not read the shares."),
     Rule("sync_paused", "high", "system", "A sync job is paused (refused password, 401)."),
     Rule("sync_failing", "medium", "system", "A sync job failed several times in a row.", {"failures": 3}),
     Rule("calendar_object_unreadable", "low", "system", "A calendar object Quorum could not read."),

@@ -90,8 +90,13 @@ def _requests_while_owed(
         )
 
 
-def share_rules(findings: Iterable[Finding]) -> Iterator[AlertCondition]:
-    """One alert per risky share finding, at the finding's own severity."""
+def share_rules(
+    findings: Iterable[Finding], audit_error: str | None = None
+) -> Iterator[AlertCondition]:
+    """One alert per risky share finding, at the finding's own severity; one more when the
+    last audit failed (the findings are then those of the last audit that worked)."""
+    if audit_error:
+        yield condition("share_audit_failing", "audit", {"error": audit_error})
     for finding in findings:
         yield condition(
             "risky_share",

@@ -71,5 +71,6 @@ class RuleInputs:
     dossiers: tuple[Dossier, ...] = ()
     obligations: tuple[Obligation, ...] = ()
     findings: tuple[Finding, ...] = ()
+    share_audit_error: str | None = None  # the last sharing audit failed (findings are older)
     sync: tuple[SyncHealth, ...] = ()
     unreadable: tuple[UnreadableObject, ...] = ()

@@ -558,7 +558,26 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))  # host:pid:random of the sender
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
     ref: Mapped[dict[str, Any]] = mapped_column(default=dict)  # e.g. the VTODO href and ETag
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ShareAudit(Base):
+    """The last sharing audit of an association, so rules and pages need no OCS round trip.
+
+    ``findings`` and ``at`` come from the last *successful* audit; a failed audit only sets
+    ``error`` and ``attempted_at``, so the findings it could not refresh stay as they were.
+    """
+
+    __tablename__ = "share_audits"
+
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE"), primary_key=True
+    )
+    at: Mapped[datetime | None]  # when the findings below were read; None: never succeeded
+    findings: Mapped[list[Any]] = mapped_column(default=list)
+    error: Mapped[str | None] = mapped_column(Text)  # the last attempt's error, None when it worked
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)

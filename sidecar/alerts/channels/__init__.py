@@ -3,6 +3,10 @@
 :func:`open_transport` is the registry: it turns a stored :class:`Channel` row (config plus
 encrypted secret) into a ready transport. Secrets are decrypted here and handed to the
 transport only; they are never logged or put into a delivery's log.
+
+A webhook's or a Talk server's URL is typed by an admin, so :func:`check_channel_url` refuses
+cloud metadata and (unless ``allow_private_addresses``) private addresses when the channel is
+added and again each time a transport is opened to send: a DNS name may point elsewhere by then.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from integrations.errors import BlockedAddress, ConnectError
+from integrations.urls import check_url
 from sidecar import sources
 from sidecar.alerts.channels.base import (
     EditedMeanwhile,
@@ -34,6 +40,7 @@ __all__ = [
     "Recipient",
     "Transport",
     "TransportError",
+    "check_channel_url",
     "open_transport",
 ]
 
@@ -49,6 +56,26 @@ PER_PERSON = {
 }
 #: Whether a kind is told when an alert resolves (to complete a todo, to clear a bridge).
 WANTS_RESOLVED = {"calendar": True, "webhook": True}
+#: Kinds whose ``config["url"]`` Quorum will connect to.
+URL_KINDS = ("webhook", "talk")
+
+
+def check_channel_url(kind: str, config: dict[str, object], *, allow_private: bool) -> None:
+    """Refuse the URL of a webhook or Talk channel that Quorum must not contact.
+
+    Raises a permanent :class:`TransportError` for a refused or malformed address and a
+    transient one when the name does not resolve (DNS may be down for a moment).
+    """
+    if kind not in URL_KINDS:
+        return
+    try:
+        check_url(str(config.get("url") or ""), allow_private=allow_private)
+    except ConnectError as err:
+        raise TransportError(f"The {kind} address: {err.message}", transient=True) from err
+    except BlockedAddress as err:
+        raise TransportError(f"The {kind} address is refused: {err.message}") from err
+    except ValueError as err:
+        raise TransportError(f"The {kind} address is refused: {err}") from err
 
 
 def _secret(channel: Channel, vault: Vault) -> str | None:
@@ -66,9 +93,12 @@ def _source(session: Session, channel: Channel) -> Source:
     return found
 
 
-def open_transport(session: Session, channel: Channel, vault: Vault) -> Transport:
+def open_transport(
+    session: Session, channel: Channel, vault: Vault, *, allow_private: bool = False
+) -> Transport:
     """A transport for ``channel``; raises TransportError when it cannot be configured."""
     config, kind = channel.config or {}, channel.kind
+    check_channel_url(kind, config, allow_private=allow_private)
     if kind in ("email", "digest"):
         return EmailTransport(config, _secret(channel, vault))
     if kind == "webhook":

@@ -1,0 +1,66 @@
+"""The cached sharing audit: read the shares through OCS now and then, let rules read the cache.
+
+The audit costs one OCS request per source and group, so it runs every
+:data:`REFRESH_EVERY` from the scheduler and on ``quorum alerts run --shares``, never on each
+alerts cycle. A successful audit replaces the cached findings; a failed one keeps them, and
+records its error, which raises the ``share_audit_failing`` alert instead of resolving the share
+alerts: "could not look" never reads as "nothing wrong".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from sidecar import grants as grants_service
+from sidecar.projection.shares import Finding
+from sidecar.storage.models import Association, ShareAudit
+from sidecar.vault import Vault
+
+REFRESH_EVERY = timedelta(hours=4)
+Auditor = Callable[[Session, Association, Vault, date], grants_service.AuditResult]
+
+
+@dataclass(frozen=True)
+class CachedAudit:
+    """The findings of the last successful audit (None: never succeeded) and the last error."""
+
+    findings: tuple[Finding, ...] | None
+    at: datetime | None
+    error: str | None
+
+
+def cached(session: Session, association_id: int) -> CachedAudit:
+    """What the rules and the shares page read instead of calling OCS."""
+    row = session.get(ShareAudit, association_id)
+    if row is None:
+        return CachedAudit(None, None, None)
+    findings = tuple(Finding(**item) for item in row.findings) if row.at is not None else None
+    return CachedAudit(findings, row.at, row.error)
+
+
+def refresh(
+    session: Session,
+    association: Association,
+    vault: Vault,
+    now: datetime,
+    auditor: Auditor = grants_service.share_audit,
+) -> CachedAudit:
+    """Audit the shares now and store the outcome; errors are kept, never raised."""
+    result = auditor(session, association, vault, now.date())
+    row = session.get(ShareAudit, association.id)
+    if row is None:
+        row = ShareAudit(association_id=association.id, findings=[])
+        session.add(row)
+    row.attempted_at = now
+    if result.errors:
+        # The error texts name sources and groups, never a password.
+        row.error = "; ".join(result.errors)[:2000]
+    else:
+        row.at, row.error = now, None
+        row.findings = [asdict(f) for f in result.findings]
+    session.flush()
+    return cached(session, association.id)
