@@ -339,6 +339,7 @@ class DocumentChange:
     is_folder: bool
     at: datetime
     open_url: str | None
+    fileid: str | None = None
 
 
 def document_changes(
@@ -361,6 +362,7 @@ def document_changes(
             c.is_folder,
             c.at,
             open_url(base, c.fileid) if c.change != "removed" else None,
+            c.fileid,
         )
         for c, base in rows
     ]

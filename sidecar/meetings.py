@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sidecar.conventions import meeting_folder_pattern
 from sidecar.errors import NotFound
 from sidecar.projection.meetings import Meeting, MeetingOverride, project_meetings
 from sidecar.projection.readiness import ManualProxy
@@ -40,6 +41,7 @@ def list_meetings(
         ZoneInfo(association.timezone),
         overrides=load_overrides(session, association_id),
         manual_proxies=load_proxies(session, association_id),
+        folder_pattern=meeting_folder_pattern(association),
     )
     if body:
         meetings = [m for m in meetings if m.body.code.lower() == body.lower()]

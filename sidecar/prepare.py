@@ -1,7 +1,8 @@
 """Prepare a meeting: create its folder in Nextcloud and draft an agenda there.
 
-The folder is ``<body folder>/<YYYY-MM-DD>/`` (the convention the readiness check looks in);
-each missing level is created with MKCOL. The agenda is drafted from
+The folder is the meeting's folder under the association's convention (by default
+``<body folder>/<YYYY-MM-DD>/``, see :mod:`sidecar.conventions`), the one the readiness check
+looks in; each missing level is created with MKCOL. The agenda is drafted from
 ``templates/documents/ordre_du_jour.md`` and written with ``If-None-Match: *``, so a document
 someone already put there is never overwritten: the server answers 412 and Quorum says so.
 """
@@ -109,10 +110,15 @@ def ensure_folder(files: FilesClient, folder: str) -> tuple[str, ...]:
     return tuple(created)
 
 
+def agenda_path(meeting: Meeting) -> str:
+    """Where the drafted agenda goes: in the meeting's folder, under :data:`AGENDA_NAME`."""
+    return f"/{meeting.folder.strip('/')}/{AGENDA_NAME}"
+
+
 def prepare_in(files: FilesClient, meeting: Meeting, text: str) -> Prepared:
     """Create the meeting's folder and write the agenda, never overwriting anything."""
     created = ensure_folder(files, meeting.folder)
-    agenda = f"/{meeting.folder.strip('/')}/{AGENDA_NAME}"
+    agenda = agenda_path(meeting)
     try:
         files.put(agenda, text.encode("utf-8"), if_none_match=True, content_type="text/markdown")
     except PreconditionFailed:

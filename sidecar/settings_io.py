@@ -13,6 +13,7 @@ import tomli_w
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sidecar.conventions import validated_meeting_folder
 from sidecar.errors import ConfigError
 from sidecar.storage.models import Association, Body, Collection, Member, Membership, Source
 
@@ -105,6 +106,8 @@ def _import_association(association: Association, data: dict[str, Any]) -> None:
     if "settings" in data:
         if not isinstance(data["settings"], dict):
             raise ConfigError("[association.settings] must be a table.")
+        if "meeting_folder" in data["settings"]:
+            validated_meeting_folder(data["settings"]["meeting_folder"])
         association.settings = data["settings"]
 
 

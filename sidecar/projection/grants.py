@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from sidecar.projection.documents import files_under
 from sidecar.projection.inputs import EventInstance, FileInfo
 
 STATUSES = ("idea", "preparing", "submitted", "awarded", "refused", "reported")
@@ -402,7 +403,7 @@ def _complete(
     ticks: Mapping[str, PieceTick],
 ) -> Dossier:
     """Add the dossier's files, its inferred status and, while the request is open, its pieces."""
-    mine = _files_under(files, dossier.folder) if dossier.folder else ()
+    mine = files_under(dossier.folder, files) if dossier.folder else ()
     status = dossier.status if dossier.record else _inferred_status(mine)
     pieces: tuple[Piece, ...] = ()
     if status in OPEN_STATUSES:
@@ -413,16 +414,6 @@ def _complete(
             rules, mine, amount_cents=amount, closed_year=closed_year, ticks=ticks
         )
     return replace(dossier, status=status, files=mine, pieces=pieces)
-
-
-def _files_under(files: Sequence[FileInfo], folder: str) -> tuple[FileInfo, ...]:
-    # NFC on both sides: macOS clients upload decomposed accents ("e" + U+0301).
-    prefix = unicodedata.normalize("NFC", folder)
-    return tuple(
-        f
-        for f in files
-        if (path := unicodedata.normalize("NFC", f.path)).startswith(prefix) and path != prefix
-    )
 
 
 def _inferred_status(files: Sequence[FileInfo]) -> str:

@@ -13,6 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
 from sidecar.projection import readiness as r
+from sidecar.projection.documents import (
+    DEFAULT_MEETING_FOLDER,
+    MeetingPlace,
+    meeting_files,
+    meeting_place,
+)
 from sidecar.projection.inputs import BodyInfo, EventInstance, FileInfo
 
 #: Built-in names by body kind, most specific kind first ("AGE" before "AG" before "CA").
@@ -99,10 +105,11 @@ class Meeting:
     moved: bool  # an override moved this occurrence to another day
     location: str
     calendar_name: str
-    folder: str  # the meeting's expected folder, "<body folder>/<YYYY-MM-DD>/"
+    folder: str  # the meeting's folder under the convention, "<body folder>/<YYYY-MM-DD>/"
     documents: tuple[FileInfo, ...]
     answers: tuple[r.SeatAnswer, ...]
     readiness: r.Readiness
+    place: MeetingPlace  # where its documents are looked for (see projection.documents)
 
     @property
     def counted(self) -> bool:
@@ -180,37 +187,6 @@ def classify(
     return _by_patterns(event, bodies) or _by_names(event, bodies)
 
 
-# --- documents -------------------------------------------------------------------------
-
-
-def body_folder(body: BodyInfo) -> str:
-    """The body's folder: configured, else named after the body ("Conseil d'administration")."""
-    return (body.folder or body.name).strip("/")
-
-
-def meeting_documents(
-    body: BodyInfo, days: Iterable[date], files: Sequence[FileInfo]
-) -> tuple[FileInfo, ...]:
-    """Files in ``<body>/<YYYY-MM-DD>/`` (any depth), and files in ``<body>/`` named with the date.
-
-    ``days`` holds the actual day and, for a moved occurrence, its original one, because the
-    folder is often prepared before the meeting moves.
-    """
-    root = body_folder(body) + "/"
-    found: dict[int, FileInfo] = {}
-    for day in days:
-        dated = f"{root}{day.isoformat()}/"
-        for f in files:
-            if f.is_folder:
-                continue
-            path = f.path.lstrip("/")  # the mirror may keep paths absolute to the files root
-            in_dated = path.startswith(dated)
-            named = path.startswith(root) and "/" not in path[len(root) :]
-            if in_dated or (named and day.isoformat() in f.name):
-                found[f.id] = f
-    return tuple(sorted(found.values(), key=lambda f: f.path))
-
-
 # --- assembly --------------------------------------------------------------------------
 
 
@@ -231,13 +207,15 @@ def build_meeting(
     now: datetime,
     tz: tzinfo,
     manual_proxies: Iterable[r.ManualProxy] = (),
+    folder_pattern: str = DEFAULT_MEETING_FOLDER,
 ) -> Meeting:
-    """Assemble one meeting and compute its readiness."""
+    """Assemble one meeting and compute its readiness; ``folder_pattern``: the convention."""
     assert event.start is not None  # classify() keeps only events with a start
     start, end = event.start, event.end or event.start
     day = r.local_date(start, event.all_day, tz)
     original = _original_day(event, tz)
-    docs = meeting_documents(body, [d for d in (day, original) if d is not None], files)
+    place = meeting_place(folder_pattern, body, [d for d in (day, original) if d is not None])
+    docs = meeting_files(place, files)
     cancelled = (event.status or "").upper() == "CANCELLED"
     seat_answers = r.answers(body, event)
     mine = [
@@ -272,10 +250,11 @@ def build_meeting(
         moved=original is not None and original != day,
         location=event.location,
         calendar_name=event.calendar_name,
-        folder=f"{body_folder(body)}/{day.isoformat()}/",
+        folder=place.folders[0],
         documents=docs,
         answers=seat_answers,
         readiness=readiness,
+        place=place,
     )
 
 
@@ -288,12 +267,14 @@ def project_meetings(
     *,
     overrides: Iterable[MeetingOverride] = (),
     manual_proxies: Iterable[r.ManualProxy] = (),
+    folder_pattern: str = DEFAULT_MEETING_FOLDER,
 ) -> list[Meeting]:
-    """Every meeting among ``events``, in start order."""
+    """Every meeting among ``events``, in start order; ``folder_pattern``: see documents."""
     overrides, manual_proxies = tuple(overrides), tuple(manual_proxies)
     meetings = []
     for event in events:
         body = classify(event, bodies, overrides)
         if body is not None:
-            meetings.append(build_meeting(event, body, files, now, tz, manual_proxies))
+            meeting = build_meeting(event, body, files, now, tz, manual_proxies, folder_pattern)
+            meetings.append(meeting)
     return sorted(meetings, key=lambda m: (m.start, m.id))

@@ -8,8 +8,10 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from sidecar import documents as documents_service
 from sidecar import grants as service
 from sidecar.errors import NotFound
+from sidecar.projection.documents import Document
 from sidecar.projection.grants import Dossier, next_deadline
 from sidecar.projection.obligations import Obligation, report_due
 from sidecar.web import services
@@ -87,34 +89,71 @@ def obligations() -> ResponseReturnValue:
     return jsonify({"obligations": [obligation_json(o) for o in found]})
 
 
+def links_json(document: Document) -> dict[str, Any]:
+    """The meetings and the dossier a document belongs to."""
+    dossier = document.dossier
+    return {
+        "meetings": [
+            {"id": m.id, "body": m.body, "title": m.title, "day": m.day.isoformat()}
+            for m in document.meetings
+        ],
+        "dossier": (
+            {"key": dossier.key, "funder": dossier.funder, "year": dossier.year}
+            if dossier
+            else None
+        ),
+    }
+
+
+def activity_json(found: documents_service.Activity) -> dict[str, Any]:
+    """The documents API answer: changes with their links, and recent files when needed."""
+    started = found.following_since
+    return {
+        "changed_since": found.since.isoformat(),
+        "following_since": started.isoformat() if started else None,
+        "documents": [
+            {
+                "change": c.change.change,
+                "path": c.change.path,
+                "old_path": c.change.old_path,
+                "is_folder": c.change.is_folder,
+                "at": c.change.at.isoformat(),
+                "url": c.change.open_url,
+                **links_json(c.document),
+            }
+            for c in found.changes
+        ],
+        "recently_modified": [
+            {
+                "path": r.document.file.path,
+                "mtime": r.document.file.mtime.isoformat() if r.document.file.mtime else None,
+                "url": r.open_url,
+                **links_json(r.document),
+            }
+            for r in found.recent
+        ],
+    }
+
+
 @bp.get("/documents")
 @requires("officer")
 def documents() -> ResponseReturnValue:
+    """Changes since ``changed_since`` (default: 30 days), each linked to meetings and dossiers.
+
+    ``recently_modified`` lists the files modified last when the window starts before Quorum's
+    first sync, which logs no "added" change.
+    """
     text = request.args.get("changed_since")
+    now = datetime.now(UTC)
     try:
-        since = datetime.fromisoformat(text) if text else datetime.now(UTC) - timedelta(days=30)
+        since = datetime.fromisoformat(text) if text else now - timedelta(days=30)
     except ValueError:
         return _error("changed_since must be an ISO date or datetime, e.g. 2026-11-01.", 400)
     since = since if since.tzinfo else since.replace(tzinfo=UTC)
     with services().db.session() as session:
         association = current_association(session)
-        changes = service.document_changes(session, association.id, since)
-    return jsonify(
-        {
-            "changed_since": since.isoformat(),
-            "documents": [
-                {
-                    "change": c.change,
-                    "path": c.path,
-                    "old_path": c.old_path,
-                    "is_folder": c.is_folder,
-                    "at": c.at.isoformat(),
-                    "url": c.open_url,
-                }
-                for c in changes
-            ],
-        }
-    )
+        found = documents_service.activity(session, association, since, now)
+    return jsonify(activity_json(found))
 
 
 @bp.get("/shares/audit")

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, Flask, abort, render_template
+from flask import Blueprint, Flask, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf import CSRFProtect
 
+from sidecar import documents as documents_service
 from sidecar import grants as service
 from sidecar.projection.grants import STATUSES, Dossier
 from sidecar.web import services
@@ -103,12 +104,18 @@ def dossier(key: str) -> ResponseReturnValue:
 @bp.get("/documents")
 @requires("officer")
 def documents() -> ResponseReturnValue:
-    since = datetime.now(UTC) - timedelta(days=30)
+    """Recent activity of the last 7, 30 or 90 days (``?days=``), linked to meetings and dossiers."""
+    days = documents_service.window(request.args.get("days"))
+    now = datetime.now(UTC)
     with services().db.session() as session:
         association = current_association(session)
-        changes = service.document_changes(session, association.id, since)
+        found = documents_service.activity(session, association, now - timedelta(days=days), now)
     return render_template(
-        "pages/documents.html", association=association, changes=changes, days=30
+        "pages/documents.html",
+        association=association,
+        activity=found,
+        days=days,
+        windows=documents_service.WINDOWS,
     )
 
 

@@ -26,12 +26,14 @@ bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
 def register(app: Flask, csrf: CSRFProtect) -> None:
     """Wire the meetings pages and their JSON API (token-authenticated, so no CSRF)."""
-    from sidecar.web import api_meetings, roster
+    from sidecar.web import api_bodies, api_meetings, roster
 
     app.register_blueprint(bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(api_meetings.bp)
     csrf.exempt(api_meetings.bp)
+    app.register_blueprint(api_bodies.bp)
+    csrf.exempt(api_bodies.bp)
 
 
 def _nextcloud_url(session: Session, association_id: int) -> str | None:

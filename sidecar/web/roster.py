@@ -10,8 +10,9 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from integrations.errors import IntegrationError
-from sidecar import roster
+from sidecar import conventions, roster
 from sidecar.errors import NotFound, QuorumError
+from sidecar.projection.documents import DEFAULT_MEETING_FOLDER
 from sidecar.storage.models import Body
 from sidecar.web import services
 from sidecar.web.access import requires
@@ -35,9 +36,11 @@ def _page(
     errors: dict[int, dict[str, str]] | None = None,
     submitted: dict[int, dict[str, str]] | None = None,
     status: int = 200,
+    folder_form: tuple[str, str] | None = None,  # (what was sent, why it was refused)
 ) -> ResponseReturnValue:
     with services().db.session() as session:
         association = current_association(session)
+        pattern = conventions.meeting_folder_pattern(association)
         bodies = list(
             session.scalars(
                 select(Body).where(Body.association_id == association.id).order_by(Body.id)
@@ -49,6 +52,9 @@ def _page(
             kinds=roster.KINDS,
             errors=errors or {},
             submitted=submitted or {},
+            meeting_folder=folder_form[0] if folder_form else pattern,
+            meeting_folder_error=folder_form[1] if folder_form else None,
+            default_meeting_folder=DEFAULT_MEETING_FOLDER,
         )
     return html, status
 
@@ -79,6 +85,20 @@ def create() -> ResponseReturnValue:
         anchor = f"body-{body.id}"
     flash(gettext("Body created with the default rules."), "ok")
     return redirect(url_for("roster.index") + "#" + anchor)
+
+
+@bp.post("/meeting-folder")
+@requires("admin")
+def meeting_folder() -> ResponseReturnValue:
+    """Save the meeting folder convention; an empty field restores the default."""
+    pattern = request.form.get("meeting_folder", "")
+    try:
+        with services().db.session() as session:
+            conventions.set_meeting_folder(current_association(session), pattern)
+    except QuorumError as err:
+        return _page(folder_form=(pattern, err.message), status=400)
+    flash(gettext("Meeting folder convention saved."), "ok")
+    return redirect(url_for("roster.index") + "#meeting-folder")
 
 
 @bp.post("/<int:body_id>/rules")
