@@ -57,7 +57,7 @@ from sidecar.demo_run import connect_demo_source
 from sidecar.storage.models import CalendarObjectRecord, Collection, FileRecord
 from sidecar.sync.runner import RunOptions, run_source
 
-TIMEOUT = 120.0
+TIMEOUT = 600.0  # per request: the demo server is slow on the large dataset
 CALENDARS = ("conseil", "bureau", "echeances", "evenements")
 PHASES = ("initial", "nochange", "changes")
 
@@ -200,7 +200,11 @@ class QuorumClient:
     name = "quorum"
 
     def __init__(self, server: ServerProcess, work: Path) -> None:
-        overrides = {"data_dir": str(work / "quorum"), "allow_private_addresses": "true"}
+        overrides = {
+            "data_dir": str(work / "quorum"),
+            "allow_private_addresses": "true",
+            "http_timeout": str(TIMEOUT),  # the demo's Radicale is slow on 20,000 events
+        }
         self.services = Services.from_settings(load_settings(environ={}, overrides=overrides))
         self.source_id = connect_demo_source(self.services, server.url)
         with self.services.db.session() as session:  # sync every calendar and the files root
@@ -212,7 +216,10 @@ class QuorumClient:
 
     def sync(self) -> None:
         report = run_source(
-            self.services.db, self.services.vault, self.source_id, options=RunOptions()
+            self.services.db,
+            self.services.vault,
+            self.source_id,
+            options=RunOptions(deadline=TIMEOUT),
         )
         if report.outcome != "ok":
             raise SystemExit(f"Quorum sync {report.outcome}: {report.as_dict()}")

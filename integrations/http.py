@@ -39,9 +39,8 @@ from integrations.urls import origin
 
 USER_AGENT = "Quorum/0.1"
 CONNECT_TIMEOUT = 10.0
-# Nextcloud delays failed logins by up to 25 s: a shorter read timeout turns throttling into
-# fake outages (PITFALLS.md).
-READ_TIMEOUT = 30.0
+# Nextcloud delays failed logins by up to 25 s: a deadline under ~30 s turns throttling into
+# fake outages (PITFALLS.md). A single read waits up to what is left of the deadline.
 DEFAULT_DEADLINE = 120.0
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
 MAX_REDIRECTS = 3
@@ -213,7 +212,9 @@ class HttpClient:
             raise ConnectError(
                 f"The server took more than {self.deadline:.0f} s overall; try again later."
             )
-        return min(READ_TIMEOUT, remaining)
+        # A slow server computing a big answer may send nothing for a while: any single read may
+        # wait as long as the overall deadline still allows, and never longer.
+        return remaining
 
     def _read_body(self, raw: requests.Response, started: float, max_body: int) -> bytes:
         """Read the decompressed body under the size cap and the overall deadline."""

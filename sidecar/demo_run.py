@@ -107,7 +107,9 @@ def connect_demo_source(services: Services, url: str) -> int:
             )
             import_settings(session, association, demo_settings_toml())
         existing.base_url = url.rstrip("/") + "/"
-        conn = sources_service.connect(existing, services.vault)
+        conn = sources_service.connect(
+            existing, services.vault, deadline=services.settings.http_timeout
+        )
         try:
             found = sources_service.probe(conn)
         finally:
