@@ -168,8 +168,8 @@ def test_channel_urls_are_checked_when_added_and_when_sending(
     services: Services, kind: str
 ) -> None:
     aid = setup_association(services)
-    metadata = {"url": "http://169.254.169.254/latest/meta-data/"}
-    private = {"url": "http://10.0.0.1/hook"}
+    metadata: dict[str, object] = {"url": "http://169.254.169.254/latest/meta-data/"}
+    private: dict[str, object] = {"url": "http://10.0.0.1/hook"}
     with services.db.session() as session:
         for config, allowed in ((metadata, True), (private, False)):
             with pytest.raises(QuorumError, match="refused"):
