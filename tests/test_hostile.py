@@ -18,7 +18,7 @@ from integrations.xml import parse_xml
 from sidecar.context import Services
 from sidecar.demo import DemoServer
 from sidecar.storage.models import CalendarObjectRecord, Occurrence
-from sidecar.sync.expand import ExpansionError, parse_object
+from sidecar.sync.expand import ExpansionError, parse_object, zone_named
 from sidecar.web import create_app
 from tests.access_helpers import signed_in_client
 from tests.sync.helpers import alice_calendars, connect, sync
@@ -84,6 +84,7 @@ REFUSED_ICS = {
     "huge_description.ics": "larger than 1000 kB",
     "no_uid.ics": "without UID",
     "not_ical.ics": "not a valid iCalendar object",
+    "interval_zero.ics": "INTERVAL must be a positive number",  # dateutil would loop forever
 }
 
 
@@ -95,15 +96,41 @@ def test_hostile_calendar_object_is_refused_with_its_reason(name: str, reason: s
     assert datetime.now(UTC) - started < timedelta(seconds=5), "bounded, never hangs"
 
 
-def test_thirtieth_of_february_yields_no_occurrence_and_no_crash() -> None:
-    parsed = parse_object(ics("feb_30.ics"), window=WINDOW)
-    assert parsed.uid == "hostile-feb30@example" and parsed.occurrences == ()
+SKIPPED_SERIES = {
+    "feb_30.ics": "broken property 'DTSTART'",
+    "rdate_feb_30.ics": "broken property 'RDATE'",
+    "bad_rrule.ics": "RRULE",
+}
 
 
-def test_unknown_tzid_is_read_in_the_association_time_zone() -> None:
+@pytest.mark.parametrize(("name", "reason"), sorted(SKIPPED_SERIES.items()))
+def test_a_skipped_series_is_recorded_as_a_warning(name: str, reason: str) -> None:
+    parsed = parse_object(ics(name), window=WINDOW)
+    assert parsed.uid.startswith("hostile-") and parsed.occurrences == ()
+    (warning,) = parsed.warnings
+    assert "skipped" in warning and reason in warning and "20270230" not in reason
+
+
+def test_unknown_tzid_is_read_in_the_association_time_zone_and_says_so() -> None:
     parsed = parse_object(ics("bad_tzid.ics"), window=WINDOW, default_tz="Europe/Paris")
     (only,) = parsed.occurrences
     assert only.start == datetime(2027, 1, 15, 9, tzinfo=UTC)  # 10:00 in Paris
+    assert parsed.warnings == ("unknown time zone 'Mars/Olympus_Mons': times read in Europe/Paris",)
+
+
+def test_an_outlook_zone_name_is_mapped_without_a_warning() -> None:
+    parsed = parse_object(ics("windows_tzid.ics"), window=WINDOW, default_tz="Europe/Paris")
+    (only,) = parsed.occurrences
+    assert only.start == datetime(2027, 7, 15, 9, tzinfo=UTC)  # 10:00 BST in London
+    assert parsed.warnings == ()
+
+
+def test_zone_named_knows_iana_and_outlook_names() -> None:
+    assert str(zone_named("Romance Standard Time")) == "Europe/Paris"
+    assert str(zone_named("W. Europe Standard Time")) == "Europe/Berlin"
+    assert str(zone_named("GMT Standard Time")) == "Europe/London"
+    assert str(zone_named("America/New_York")) == "America/New_York"
+    assert zone_named("Mars/Olympus_Mons") is None and zone_named("../../etc/passwd") is None
 
 
 def test_injection_strings_are_kept_verbatim_as_data() -> None:
@@ -113,7 +140,12 @@ def test_injection_strings_are_kept_verbatim_as_data() -> None:
 
 # --- a sync with hostile objects in a real calendar ----------------------------------------
 
-HOSTILE_IN_SYNC = ("freq_secondly.ics", "huge_description.ics", "injection_summary.ics")
+HOSTILE_IN_SYNC = (
+    "freq_secondly.ics",
+    "huge_description.ics",
+    "injection_summary.ics",
+    "bad_tzid.ics",  # (Radicale refuses to store a 30 February or a broken RRULE)
+)
 
 
 def test_sync_records_bad_objects_and_mirrors_the_rest(
@@ -135,6 +167,7 @@ def test_sync_records_bad_objects_and_mirrors_the_rest(
     assert "larger than" in (records["huge_description.ics"].error or "")
     assert len(records["huge_description.ics"].ics) < 1_000_000, "the 5 MB body is not stored"
     assert records["injection_summary.ics"].error is None
+    assert "unknown time zone 'Mars/Olympus_Mons'" in (records["bad_tzid.ics"].error or "")
     assert any("Conseil d'administration" in s for s in summaries), "the rest still syncs"
     _hostile_summary_is_escaped_on_pages(services)
 

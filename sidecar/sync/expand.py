@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
+from recurring_ical_events import BadRuleStringFormat, CalendarQuery
+from tzlocal.windows_tz import win_tz
 
 MAX_OBJECT_BYTES = 1_000_000
 MAX_INSTANCES = 1_000
@@ -79,8 +81,50 @@ def parse_object(
         raise ExpansionError("calendar object without UID")
     _refuse_fine_grained(masters)
     tz = ZoneInfo(default_tz)
+    zone_warnings = _settle_time_zones(masters, default_tz)
     occurrences, warnings = _expand(calendar, component, window, tz)
-    return ParsedObject(uid, component, tuple(occurrences), tuple(warnings))
+    return ParsedObject(uid, component, tuple(occurrences), tuple(zone_warnings + warnings))
+
+
+TIME_PROPERTIES = ("DTSTART", "DTEND", "DUE", "RECURRENCE-ID")
+
+
+def zone_named(tzid: str) -> tzinfo | None:
+    """The zone a TZID names: an IANA name, else an Outlook (Windows) name; None if unknown.
+
+    The Windows names come from tzlocal's copy of the Unicode CLDR mapping (tzlocal is
+    installed with APScheduler), e.g. "Romance Standard Time" → Europe/Paris.
+    """
+    for name in (tzid, win_tz.get(tzid)):
+        if not name:
+            continue
+        try:
+            return ZoneInfo(name)
+        except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            continue
+    return None
+
+
+def _settle_time_zones(components: list[Any], default_tz: str) -> list[str]:
+    """Give a zone to times whose TZID icalendar did not know; warn about unknown TZIDs.
+
+    icalendar leaves such a time floating (PITFALLS.md), which Quorum then reads in the
+    association's zone: that assumption is recorded, never silent.
+    """
+    unknown: set[str] = set()
+    for comp in components:
+        for name in TIME_PROPERTIES:
+            prop = comp.get(name)
+            tzid = prop.params.get("TZID") if prop is not None else None
+            value = getattr(prop, "dt", None) if tzid else None
+            if not isinstance(value, datetime) or value.tzinfo is not None:
+                continue
+            zone = zone_named(str(tzid))
+            if zone is None:
+                unknown.add(str(tzid))
+            else:
+                prop.dt = value.replace(tzinfo=zone)
+    return [f"unknown time zone {name!r}: times read in {default_tz}" for name in sorted(unknown)]
 
 
 def _refuse_fine_grained(components: list[Any]) -> None:
@@ -88,9 +132,15 @@ def _refuse_fine_grained(components: list[Any]) -> None:
         rule = comp.get("RRULE")
         if rule is None:
             continue
-        freq = [str(f).upper() for f in rule.get("FREQ", [])]
+        try:
+            freq = [str(f).upper() for f in rule.get("FREQ", [])]
+        except BAD_SERIES:
+            continue  # a broken rule: the expander skips that series and says so
         if any(f in {"SECONDLY", "MINUTELY"} for f in freq):
             raise ExpansionError(f"recurrence FREQ={freq[0]} is too fine-grained to expand")
+        if any(int(i) < 1 for i in rule.get("INTERVAL", [])):
+            # dateutil loops forever on INTERVAL=0 without yielding: no time budget can stop it
+            raise ExpansionError("recurrence INTERVAL must be a positive number")
 
 
 def _expand(
@@ -98,21 +148,19 @@ def _expand(
 ) -> tuple[list[ParsedOccurrence], list[str]]:
     single = _single_instance(calendar, component)
     if single is not None:
-        return _single_in_window(single, component, window, tz), []
-    start, end = window
+        try:
+            return _single_in_window(single, component, window, tz), []
+        except BAD_SERIES as err:
+            return [], [f"the event was skipped: {_short(err)}"]
     deadline = time.monotonic() + TIME_BUDGET_SECONDS
-    query = recurring_ical_events.of(calendar, components=(component,), skip_bad_series=True)
-    result: list[ParsedOccurrence] = []
-    try:
-        for instance in itertools.islice(query.between(start, end), MAX_INSTANCES + 1):
-            if time.monotonic() > deadline:
-                raise ExpansionError("recurrence expansion took too long, skipped")
-            result.append(_occurrence(instance, component, tz))
-    except ExpansionError:
-        raise
-    except Exception as err:  # the library raises many kinds on broken input
-        raise ExpansionError(f"cannot expand recurrence: {type(err).__name__}: {err}") from err
     warnings: list[str] = []
+    try:
+        instances = _instances(calendar, component, window, deadline)
+    except BAD_SERIES as err:
+        # Strict first, so the reason is known; then again skipping only the bad series.
+        warnings.append(f"a recurring series was skipped: {_short(err)}")
+        instances = _instances(calendar, component, window, deadline, skip_bad_series=True)
+    result = [_occurrence(instance, component, tz) for instance in instances]
     if len(result) > MAX_INSTANCES:
         warnings.append(f"more than {MAX_INSTANCES} instances in the window; kept the first ones")
         result = result[:MAX_INSTANCES]
@@ -121,6 +169,47 @@ def _expand(
         for todo in calendar.walk("VTODO"):
             result.append(_occurrence(todo, component, tz))
     return result, warnings
+
+
+BAD_SERIES = tuple(CalendarQuery.suppressed_errors)
+
+
+def _instances(
+    calendar: icalendar.Calendar,
+    component: str,
+    window: tuple[datetime, datetime],
+    deadline: float,
+    *,
+    skip_bad_series: bool = False,
+) -> list[Any]:
+    """Up to MAX_INSTANCES + 1 instances in ``window``; BAD_SERIES errors pass through unless
+    ``skip_bad_series``, anything else the library raises becomes an ExpansionError."""
+    start, end = window
+    found: list[Any] = []
+    try:
+        query = recurring_ical_events.of(
+            calendar, components=(component,), skip_bad_series=skip_bad_series
+        )
+        for instance in itertools.islice(query.between(start, end), MAX_INSTANCES + 1):
+            if time.monotonic() > deadline:
+                raise ExpansionError("recurrence expansion took too long, skipped")
+            found.append(instance)
+    except ExpansionError:
+        raise
+    except BAD_SERIES:
+        if skip_bad_series:
+            raise ExpansionError("cannot expand recurrence even skipping bad series") from None
+        raise
+    except Exception as err:  # the library raises many kinds on broken input
+        raise ExpansionError(f"cannot expand recurrence: {type(err).__name__}: {err}") from err
+    return found
+
+
+def _short(err: Exception) -> str:
+    """What was wrong, in one line (the library's message for a bad rule talks of UNTIL)."""
+    if isinstance(err, BadRuleStringFormat):
+        return f"the recurrence rule RRULE:{err.rule.replace(chr(92), '')} cannot be read"[:300]
+    return str(err).splitlines()[0][:300] if str(err) else type(err).__name__
 
 
 RECURRENCE_PROPERTIES = ("RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
