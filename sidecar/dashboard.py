@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ class EventView:
     calendar: str
     component: str
     location: str
+    overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class SourceView:
 def upcoming(
     session: Session, association_id: int, role: str, now: datetime, *, limit: int = 8
 ) -> list[EventView]:
-    """Occurrences still to come in the calendars with ``role``, cancelled ones left out.
+    """Occurrences still to come in the calendars with ``role``, cancelled ones left out,
+    after the tasks of the past year that are still open (overdue, shown first).
 
     All-day items are kept for the whole of their day (they are stored at midnight UTC).
     """
@@ -47,33 +49,38 @@ def upcoming(
             Source.association_id == association_id,
             Collection.role == role,
             Collection.enabled.is_(True),
-            Occurrence.start >= now - timedelta(days=1),
+            Occurrence.start >= now - OVERDUE_HORIZON,
         )
         .order_by(Occurrence.start)
-        .limit(limit * 4)
     )
-    views: list[EventView] = []
+    overdue: list[EventView] = []
+    coming: list[EventView] = []
     for occ, calendar in rows:
-        if occ.status == "CANCELLED" or occ.start is None:
+        if occ.start is None or occ.status in {"CANCELLED", "COMPLETED"}:
             continue
-        if occ.component == "VTODO" and occ.status in {"COMPLETED", "CANCELLED"}:
-            continue
-        if not occ.all_day and occ.start < now:
-            continue
-        if occ.all_day and occ.start.date() < now.date():
-            continue
-        views.append(
-            EventView(
-                occ.summary,
-                occ.start,
-                occ.end,
-                occ.all_day,
-                calendar,
-                occ.component,
-                str(occ.details.get("location", "")),
-            )
-        )
-    return views[:limit]
+        late = occ.start.date() < now.date() if occ.all_day else occ.start < now
+        if late and occ.component != "VTODO":
+            continue  # a past event is history; a past open task is overdue
+        (overdue if late else coming).append(_view(occ, calendar, overdue=late))
+        if len(coming) >= limit:
+            break
+    return overdue + coming
+
+
+OVERDUE_HORIZON = timedelta(days=365)
+
+
+def _view(occ: Occurrence, calendar: str, *, overdue: bool) -> EventView:
+    return EventView(
+        occ.summary,
+        occ.start or datetime.min.replace(tzinfo=UTC),
+        occ.end,
+        occ.all_day,
+        calendar,
+        occ.component,
+        str(occ.details.get("location", "")),
+        overdue,
+    )
 
 
 def source_states(session: Session, association_id: int) -> list[SourceView]:

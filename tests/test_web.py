@@ -40,6 +40,11 @@ def test_overview_lists_next_meeting_and_deadline_in_french(
     assert "Conseil d&#39;administration mensuel" in page
     assert f"Date limite — dossier Ville de Lyon {info.today.year + 1}" in page
     assert _french_date(info.lyon_deadline) in page
+    report = f"Compte-rendu financier Ville de Lyon {info.today.year - 1}"
+    assert report in page
+    if info.cr_financier_due < info.today:  # still open after its due date: first, overdue
+        assert "en retard" in page
+        assert page.index(report) < page.index("Date limite — dossier Ville de Lyon")
     english = client.get("/?lang=en").get_data(as_text=True)
     assert "Next meetings" in english and 'lang="en"' in english
     assert "Next meetings" in client.get("/").get_data(as_text=True), "the choice is remembered"

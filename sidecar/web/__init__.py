@@ -68,6 +68,7 @@ def _register_filters(app: Flask) -> None:
     from sidecar.web import display
 
     app.add_template_filter(display.when)
+    app.add_template_filter(display.day)
     app.add_template_global(display.outcome_label)
     app.add_template_global(lambda: str(get_locale()), "current_locale")
 

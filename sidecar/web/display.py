@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -18,6 +18,14 @@ def when(value: datetime | None, tz: str = "Europe/Paris", all_day: bool = False
         return format_date(value.date(), format="full", locale=locale)
     local = value.astimezone(ZoneInfo(tz))
     return format_datetime(local, format="EEEE d MMMM y HH:mm", locale=locale)
+
+
+def day(value: date | datetime | None) -> str:
+    """« mardi 8 décembre 2026 »: a date alone, in the UI language."""
+    if value is None:
+        return ""
+    plain = value.date() if isinstance(value, datetime) else value
+    return format_date(plain, format="full", locale=str(get_locale() or "fr"))
 
 
 def outcome_label(outcome: str | None) -> str:
