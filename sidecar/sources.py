@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from integrations.appapi import AppApiCredentials, AppApiHttpClient
 from integrations.caldav import CalendarClient
 from integrations.errors import IntegrationError, NotDavServer, NotFoundError, ProtocolError
 from integrations.http import HttpClient, OnRequest
@@ -48,16 +49,84 @@ def connect(
     *,
     deadline: float = 60.0,
     on_request: OnRequest | None = None,
+    appapi: AppApiCredentials | None = None,
 ) -> Connection:
-    http = HttpClient(
-        source.base_url,
-        source.login,
-        vault.decrypt(source.password_enc),
-        deadline=deadline,
-        on_request=on_request,
-    )
-    user = str(source.capabilities.get("user_id") or source.login)
+    """The protocol clients of ``source``: with its app password, or — for a source added in
+    AppAPI mode (``capabilities["appapi_user"]``) — signed with the AppAPI headers as the
+    Nextcloud account the admin chose, with no password stored at all.
+
+    ``appapi`` defaults to this process's AppAPI settings (``QUORUM_APP_ID``/``_SECRET``…).
+    """
+    acting_as = appapi_user(source)
+    http: HttpClient
+    if acting_as:
+        http = AppApiHttpClient(
+            source.base_url, appapi or _process_credentials(), acting_as, deadline=deadline
+        )
+        http.on_request = on_request
+    else:
+        http = HttpClient(
+            source.base_url,
+            source.login,
+            vault.decrypt(source.password_enc),
+            deadline=deadline,
+            on_request=on_request,
+        )
+    user = str(source.capabilities.get("user_id") or acting_as or source.login)
     return Connection(http, FilesClient(http, user), CalendarClient(http, user), OcsClient(http))
+
+
+def appapi_user(source: Source) -> str:
+    """The Nextcloud user an AppAPI-mode source acts as; "" for an app-password source."""
+    found = (source.capabilities or {}).get("appapi_user")
+    return found if isinstance(found, str) else ""
+
+
+def _process_credentials() -> AppApiCredentials:
+    from sidecar.appapi import check_settings, credentials
+    from sidecar.config import load_settings
+
+    settings = load_settings()
+    if settings.mode != "appapi" or not settings.app_secret:
+        raise QuorumError(
+            "This source reads Nextcloud through AppAPI, but Quorum is not running as a "
+            "Nextcloud app here (QUORUM_MODE=appapi with QUORUM_APP_SECRET)."
+        )
+    check_settings(settings)
+    return credentials(settings)
+
+
+def add_appapi_source(
+    session: Session, association: Association, name: str, nextcloud_url: str, nc_user: str
+) -> Source:
+    """Store a source that reads the registering Nextcloud through AppAPI as ``nc_user``.
+
+    No password is stored (``password_enc`` stays empty): AppAPI signs each request with the
+    app's secret, and Nextcloud runs it with ``nc_user``'s rights.
+    """
+    nc_user = nc_user.strip()
+    if not nc_user or ":" in nc_user or len(nc_user) > 200:
+        raise QuorumError("Name the Nextcloud account Quorum should read as (its user id).")
+    _refuse_taken_name(session, association, name)
+    source = Source(
+        association_id=association.id,
+        name=name,
+        base_url=nextcloud_url.rstrip("/") + "/",
+        login=nc_user,
+        password_enc=b"",
+        capabilities={"appapi_user": nc_user},
+    )
+    session.add(source)
+    session.flush()
+    return source
+
+
+def _refuse_taken_name(session: Session, association: Association, name: str) -> None:
+    exists = session.scalar(
+        select(Source).where(Source.association_id == association.id, Source.name == name)
+    )
+    if exists is not None:
+        raise QuorumError(f"A source named {name!r} already exists; pick another name.")
 
 
 def add_source(
@@ -76,11 +145,7 @@ def add_source(
         url = check_url(url, allow_private=allow_private)
     except (ValueError, IntegrationError) as err:
         raise QuorumError(f"The address {url!r} cannot be used: {err}") from err
-    exists = session.scalar(
-        select(Source).where(Source.association_id == association.id, Source.name == name)
-    )
-    if exists is not None:
-        raise QuorumError(f"A source named {name!r} already exists; pick another name.")
+    _refuse_taken_name(session, association, name)
     source = Source(
         association_id=association.id,
         name=name,

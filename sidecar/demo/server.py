@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -31,6 +32,7 @@ from wsgidav.error_printer import ErrorPrinter
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
+from integrations.appapi import decode_authorization
 from sidecar.demo.ncfiles import NextcloudFilesProvider, file_etag, share_types_from
 from sidecar.demo.ocs import OcsApp
 from sidecar.demo.seed import SeedInfo
@@ -120,6 +122,30 @@ def basic_user(environ: WSGIEnvironment, users: Mapping[str, str]) -> str | None
     if expected is None or not hmac.compare_digest(expected.encode(), password.encode()):
         return None
     return login
+
+
+@dataclass(frozen=True)
+class DemoAppApi:
+    """Demo-only stand-in for Nextcloud's AppAPI check of an ExApp's calls.
+
+    When the demo is started with an app secret, a request signed with ``EX-APP-ID`` and
+    ``AUTHORIZATION-APP-API`` (base64 ``<user>:<secret>``) is served as that user, as Nextcloud
+    does for a registered external app. Not part of a real Nextcloud's URL layout otherwise.
+    """
+
+    app_id: str
+    secret: str = field(repr=False)
+
+    def user(self, environ: WSGIEnvironment, users: Mapping[str, str]) -> str | None:
+        """The demo user a correctly signed request acts for, or None."""
+        decoded = decode_authorization(environ.get("HTTP_AUTHORIZATION_APP_API", ""))
+        app_id = environ.get("HTTP_EX_APP_ID", "")
+        if decoded is None:
+            return None
+        user, secret = decoded
+        id_ok = hmac.compare_digest(app_id.encode(), self.app_id.encode())
+        secret_ok = hmac.compare_digest(secret.encode(), self.secret.encode())
+        return user if id_ok and secret_ok and user in users else None
 
 
 # --- principals -----------------------------------------------------------------------
@@ -255,8 +281,11 @@ def files_app(data_dir: Path, users: Iterable[str], ocs: OcsApp) -> WSGIApplicat
 class DemoDispatcher:
     """Route Nextcloud's URL layout to WsgiDAV, Radicale and the OCS endpoints."""
 
-    def __init__(self, data_dir: Path, users: Mapping[str, str]) -> None:
+    def __init__(
+        self, data_dir: Path, users: Mapping[str, str], appapi: DemoAppApi | None = None
+    ) -> None:
         self.users = dict(users)
+        self.appapi = appapi
         self.data_dir = data_dir
         self.ocs = OcsApp(data_dir)
         self.files = files_app(data_dir, self.users, self.ocs)
@@ -276,6 +305,8 @@ class DemoDispatcher:
         if not (path.startswith(DAV_ROOT) or path.startswith("/ocs/")):
             return _respond(start_response, _text("404 Not Found", "Not found\n"))
         user = basic_user(environ, self.users)
+        if user is None and self.appapi is not None:
+            user = self.appapi.user(environ, self.users)
         if user is None:
             return _respond(start_response, self._unauthorized())
         environ["REMOTE_USER"] = user
@@ -393,9 +424,11 @@ def _radicale_environ(environ: WSGIEnvironment, path: str) -> WSGIEnvironment:
     return inner
 
 
-def build_app(data_dir: Path, users: Mapping[str, str]) -> WSGIApplication:
+def build_app(
+    data_dir: Path, users: Mapping[str, str], appapi: DemoAppApi | None = None
+) -> WSGIApplication:
     """Build the demo server's WSGI application over a seeded `data_dir`."""
-    return DemoDispatcher(data_dir, users)
+    return DemoDispatcher(data_dir, users, appapi)
 
 
 # --- counting and serving -------------------------------------------------------------
@@ -489,8 +522,10 @@ class DemoServer:
         seed_info: SeedInfo | None = None,
         latency: float = 0.0,
         expose_stats: bool = False,
+        appapi: DemoAppApi | None = None,
     ) -> None:
         self.data_dir = data_dir
+        self.appapi = appapi  # demo only: also accept AppAPI-signed requests (see DemoAppApi)
         self.users: Mapping[str, str] = dict(users if users is not None else DEMO_USERS)
         self.host = host
         self.port = port
@@ -509,7 +544,10 @@ class DemoServer:
     def start(self) -> DemoServer:
         """Bind the port (port 0 picks a free one) and serve in a daemon thread."""
         app = counting(
-            build_app(self.data_dir, self.users), self.stats, self.latency, expose=self.expose_stats
+            build_app(self.data_dir, self.users, self.appapi),
+            self.stats,
+            self.latency,
+            expose=self.expose_stats,
         )
         server = wsgi.Server((self.host, self.port), app, numthreads=8, server_name="quorum-demo")
         server.prepare()

@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -34,8 +34,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sidecar import accounts, api_tokens
-from sidecar.errors import NotFound
+from integrations.errors import IntegrationError
+from sidecar import accounts, api_tokens, appapi_users
+from sidecar.errors import NotFound, QuorumError
 from sidecar.storage.models import Association, Body, Member, Membership, User
 from sidecar.web import services
 from sidecar.web.access import role_of
@@ -56,7 +57,7 @@ class Principal:
     nc_user: str | None
     email: str | None
     scopes: tuple[str, ...]
-    via: str  # "session" or "token"
+    via: str  # "session", "token" or "appapi"
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -94,7 +95,12 @@ def enforce() -> ResponseReturnValue | None:
         return _refuse(403, "This address declares no access rule, so nobody may use it.")
     if required == "public":
         return None
-    principal = _token_principal() if is_api() else _session_principal()
+    if is_api():
+        principal = _token_principal()
+    elif _in_appapi_mode():
+        principal = _appapi_principal()
+    else:
+        principal = _session_principal()
     if principal is None:
         if is_api():
             return _refuse(401, "Send an API token: Authorization: Bearer <token>.")
@@ -132,6 +138,28 @@ def _session_principal() -> Principal | None:
             session.clear()
             return None
         return _principal(user, ("read", "write"), "session")
+
+
+def _in_appapi_mode() -> bool:
+    return services().settings.mode == "appapi"
+
+
+def _appapi_principal() -> Principal | None:
+    """The Quorum account of the Nextcloud user AppAPI signed this request for.
+
+    :mod:`sidecar.web.appapi` verified the signature before this runs (it refuses unsigned
+    requests), so ``g.nextcloud_user`` is trustworthy; "" is Nextcloud itself: nobody.
+    """
+    nc_user = g.get("nextcloud_user")
+    if not isinstance(nc_user, str) or not nc_user:
+        return None
+    lookup = appapi_users.nextcloud_lookup(services().settings)
+    try:
+        with services().db.session() as db:
+            user = appapi_users.account_for(db, nc_user, lookup, now=datetime.now(UTC))
+            return _principal(user, ("read", "write"), "appapi")
+    except (QuorumError, IntegrationError) as err:
+        abort(403, description=err.message)
 
 
 def _token_principal() -> Principal | None:
