@@ -69,6 +69,8 @@ def _register_filters(app: Flask) -> None:
 
     app.add_template_filter(display.when)
     app.add_template_filter(display.day)
+    app.add_template_global(display.obligation_status)
+    app.add_template_global(display.obligation_reason)
     app.add_template_global(display.outcome_label)
     app.add_template_global(lambda: str(get_locale()), "current_locale")
 

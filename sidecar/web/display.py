@@ -20,10 +20,12 @@ def when(value: datetime | None, tz: str = "Europe/Paris", all_day: bool = False
     return format_datetime(local, format="EEEE d MMMM y HH:mm", locale=locale)
 
 
-def day(value: date | datetime | None) -> str:
-    """« mardi 8 décembre 2026 »: a date alone, in the UI language."""
-    if value is None:
+def day(value: date | datetime | str | None) -> str:
+    """« mardi 8 décembre 2026 »: a date alone, in the UI language (ISO text accepted)."""
+    if not value:
         return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
     plain = value.date() if isinstance(value, datetime) else value
     return format_date(plain, format="full", locale=str(get_locale() or "fr"))
 
@@ -39,3 +41,32 @@ def outcome_label(outcome: str | None) -> str:
         None: gettext("never synced"),
     }
     return str(labels.get(outcome, outcome or ""))
+
+
+def obligation_status(status: str) -> str:
+    labels = {
+        "done": gettext("done"),
+        "overdue": gettext("overdue"),
+        "due_soon": gettext("due soon"),
+        "upcoming": gettext("upcoming"),
+    }
+    return str(labels.get(status, status))
+
+
+def obligation_reason(reason: str) -> str:
+    """The projection states its reasons in English; known ones are shown translated."""
+    labels = {
+        "6 months after the end of the financial year of the subsidy": gettext(
+            "6 months after the end of the financial year of the subsidy"
+        ),
+        "before the new request to the same funder": gettext(
+            "before the new request to the same funder"
+        ),
+        "within 3 months of the change of officers": gettext(
+            "within 3 months of the change of officers"
+        ),
+        "more than 153 000 € of public subsidies in the year": gettext(
+            "more than 153 000 € of public subsidies in the year"
+        ),
+    }
+    return str(labels.get(reason, reason))
