@@ -16,6 +16,8 @@ from sqlalchemy.exc import OperationalError
 
 from sidecar.config import load_settings
 from sidecar.context import Services
+from sidecar.demo import DemoServer
+from sidecar.demo.seed import SeedInfo
 from sidecar.storage import normalise_url
 from tests.access_helpers import LoginAs
 from tests.demo_fixtures import demo_seed_template, demo_server, fresh_demo_server
@@ -103,7 +105,46 @@ def login_as(client: FlaskClient) -> LoginAs:
 
 @pytest.fixture
 def signed_in_admin(request: pytest.FixtureRequest) -> None:
-    """For modules written before sign-in existed: tests using ``client`` get an admin
-    (``pytestmark = pytest.mark.usefixtures("signed_in_admin")``)."""
+    """For modules written before sign-in existed: tests using ``client`` (or the module-wide
+    ``synced_client``) get an admin (``pytestmark = pytest.mark.usefixtures("signed_in_admin")``)."""
     if "client" in request.fixturenames:
         request.getfixturevalue("login_as")("admin")
+    if "synced_client" in request.fixturenames:
+        from tests.access_helpers import make_user, sign_in
+
+        client: FlaskClient = request.getfixturevalue("synced_client")
+        sign_in(client, *make_user(client.application.extensions["quorum"], "admin"))
+
+
+@pytest.fixture(scope="module")
+def synced_demo(
+    demo_server: DemoServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Services]:
+    """One SQLite database synced from the shared demo server, for every test of a module."""
+    from sidecar.demo_run import connect_demo_source
+    from sidecar.sync.runner import run_source
+
+    data_dir = tmp_path_factory.mktemp("synced-demo")
+    built = Services.from_settings(
+        load_settings(
+            environ={}, overrides={"data_dir": str(data_dir), "allow_private_addresses": "true"}
+        )
+    )
+    run_source(built.db, built.vault, connect_demo_source(built, demo_server.url))
+    yield built
+    built.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def seed_info(demo_server: DemoServer) -> SeedInfo:
+    """The facts of the shared demo server's sample association."""
+    assert demo_server.seed_info is not None
+    return demo_server.seed_info
+
+
+@pytest.fixture(scope="module")
+def synced_client(synced_demo: Services) -> FlaskClient:
+    """A test client of an app on :func:`synced_demo` (sign in with the access fixtures)."""
+    from sidecar.web import create_app
+
+    return create_app({"TESTING": True}, services=synced_demo).test_client()

@@ -1,22 +1,16 @@
-"""Meetings against the demo Nextcloud: synced once, then projected, served as pages and JSON."""
+"""Meetings against the demo Nextcloud: synced_demo once, then projected, served as pages and JSON."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
 from sidecar import meetings as service
-from sidecar.config import load_settings
 from sidecar.context import Services, resolve_association
 from sidecar.demo.seed import PARIS, SeedInfo, paris
-from sidecar.demo.server import DemoServer
-from sidecar.demo_run import connect_demo_source
 from sidecar.projection.meetings import Meeting
-from sidecar.sync.runner import run_source
 
 pytestmark = pytest.mark.usefixtures("signed_in_admin")  # pages and API need a user
 
@@ -24,38 +18,10 @@ CA_SEATS = 7
 
 
 @pytest.fixture(scope="module")
-def synced(demo_server: DemoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    """One database synced from the shared demo server, for every test of this module."""
-    data_dir: Path = tmp_path_factory.mktemp("meetings-demo")
-    services = Services.from_settings(
-        load_settings(
-            environ={}, overrides={"data_dir": str(data_dir), "allow_private_addresses": "true"}
-        )
-    )
-    source_id = connect_demo_source(services, demo_server.url)
-    run_source(services.db, services.vault, source_id)
-    yield services
-    services.db.dispose()
-
-
-@pytest.fixture(scope="module")
-def info(demo_server: DemoServer) -> SeedInfo:
-    assert demo_server.seed_info is not None
-    return demo_server.seed_info
-
-
-@pytest.fixture(scope="module")
-def all_meetings(synced: Services) -> list[Meeting]:
-    with synced.db.session() as session:
+def all_meetings(synced_demo: Services) -> list[Meeting]:
+    with synced_demo.db.session() as session:
         association = resolve_association(session, None)
         return service.list_meetings(session, association.id, datetime.now(UTC))
-
-
-@pytest.fixture(scope="module")
-def client(synced: Services) -> FlaskClient:
-    from sidecar.web import create_app
-
-    return create_app({"TESTING": True}, services=synced).test_client()
 
 
 def _on(meetings: list[Meeting], day: date, uid: str = "ca-mensuel@") -> list[Meeting]:
@@ -68,8 +34,8 @@ def _one(meetings: list[Meeting], day: date, uid: str = "ca-mensuel@") -> Meetin
     return found[0]
 
 
-def test_next_monthly_meeting_is_ready(all_meetings: list[Meeting], info: SeedInfo) -> None:
-    meeting = _one(all_meetings, info.ca_next)
+def test_next_monthly_meeting_is_ready(all_meetings: list[Meeting], seed_info: SeedInfo) -> None:
+    meeting = _one(all_meetings, seed_info.ca_next)
     ready = meeting.readiness
     assert ready.notice_ok is True
     assert ready.agenda is True
@@ -83,43 +49,49 @@ def test_next_monthly_meeting_is_ready(all_meetings: list[Meeting], info: SeedIn
     assert ready.minutes == "not_due"
 
 
-def test_excluded_occurrence_is_gone(all_meetings: list[Meeting], info: SeedInfo) -> None:
-    assert _on(all_meetings, info.ca_exdate) == []
+def test_excluded_occurrence_is_gone(all_meetings: list[Meeting], seed_info: SeedInfo) -> None:
+    assert _on(all_meetings, seed_info.ca_exdate) == []
 
 
 def test_moved_occurrence_has_quorum_at_risk_with_a_proxy(
-    all_meetings: list[Meeting], info: SeedInfo
+    all_meetings: list[Meeting], seed_info: SeedInfo
 ) -> None:
-    assert _on(all_meetings, info.ca_override_original) == []
-    moved = _one(all_meetings, info.ca_override_start.date())
+    assert _on(all_meetings, seed_info.ca_override_original) == []
+    moved = _one(all_meetings, seed_info.ca_override_start.date())
     assert moved.moved
-    assert moved.start == info.ca_override_start.astimezone(UTC)
+    assert moved.start == seed_info.ca_override_start.astimezone(UTC)
     quorum = moved.readiness.quorum
     assert sum(p.valid for p in moved.readiness.proxies) == 1
     assert (quorum.required, quorum.expected, quorum.state) == (4, 3, "at_risk")
     assert moved.readiness.rsvp.declined == 2  # chloé, and bernard in the override
 
 
-def test_cancelled_meeting(all_meetings: list[Meeting], info: SeedInfo) -> None:
-    extra = _one(all_meetings, info.ca_extra_start.date(), "ca-extra@")
+def test_cancelled_meeting(all_meetings: list[Meeting], seed_info: SeedInfo) -> None:
+    extra = _one(all_meetings, seed_info.ca_extra_start.date(), "ca-extra@")
     assert extra.cancelled and not extra.counted
     assert extra.readiness.minutes == "not_due"
 
 
-def test_late_convocation(all_meetings: list[Meeting], info: SeedInfo) -> None:
-    budget = _one(all_meetings, info.ca_budget_start.date(), "ca-budget@")
+def test_late_convocation(all_meetings: list[Meeting], seed_info: SeedInfo) -> None:
+    budget = _one(all_meetings, seed_info.ca_budget_start.date(), "ca-budget@")
     assert budget.readiness.notice_ok is False
     assert budget.readiness.notice_days == 11
     assert budget.readiness.rsvp.no_answer == CA_SEATS - 1
     assert budget.readiness.quorum.state == "at_risk"
 
 
-def test_overdue_minutes_and_filed_minutes(all_meetings: list[Meeting], info: SeedInfo) -> None:
-    assert info.ca_minutes_missing is not None
-    missing = _one(all_meetings, info.ca_minutes_missing)
+def test_overdue_minutes_and_filed_minutes(
+    all_meetings: list[Meeting], seed_info: SeedInfo
+) -> None:
+    assert seed_info.ca_minutes_missing is not None
+    missing = _one(all_meetings, seed_info.ca_minutes_missing)
     assert missing.readiness.minutes == "overdue"
     assert missing.readiness.agenda is True
-    filed = [d for d in info.ca_folder_dates if d < info.today and d != info.ca_minutes_missing]
+    filed = [
+        d
+        for d in seed_info.ca_folder_dates
+        if d < seed_info.today and d != seed_info.ca_minutes_missing
+    ]
     assert filed, "the demo has past meetings with minutes"
     for day in filed:
         found = _on(all_meetings, day)
@@ -127,10 +99,12 @@ def test_overdue_minutes_and_filed_minutes(all_meetings: list[Meeting], info: Se
             assert found[0].readiness.minutes == "present"
 
 
-def test_training_is_not_a_meeting_and_ag_is(all_meetings: list[Meeting], info: SeedInfo) -> None:
+def test_training_is_not_a_meeting_and_ag_is(
+    all_meetings: list[Meeting], seed_info: SeedInfo
+) -> None:
     assert not [m for m in all_meetings if "compostage" in m.title.lower()]
-    assert not [m for m in all_meetings if m.day == info.formation_start.date()]
-    ag = _one(all_meetings, info.ag_start.date(), "ag-ordinaire@")
+    assert not [m for m in all_meetings if m.day == seed_info.formation_start.date()]
+    ag = _one(all_meetings, seed_info.ag_start.date(), "ag-ordinaire@")
     assert ag.body.code == "AG"
     assert ag.readiness.notice_ok is True
 
@@ -141,10 +115,10 @@ def test_bureau_series_is_a_bureau_meeting(all_meetings: list[Meeting]) -> None:
     assert all(m.readiness.quorum.state == "reached" for m in bureau)
 
 
-def test_api_lists_meetings_with_readiness(client: FlaskClient, info: SeedInfo) -> None:
-    start = paris(info.today, 0)
-    end = datetime.combine(info.ca_override_start.date() + timedelta(days=1), time(), PARIS)
-    response = client.get(
+def test_api_lists_meetings_with_readiness(synced_client: FlaskClient, seed_info: SeedInfo) -> None:
+    start = paris(seed_info.today, 0)
+    end = datetime.combine(seed_info.ca_override_start.date() + timedelta(days=1), time(), PARIS)
+    response = synced_client.get(
         "/api/v1/meetings",
         query_string={"from": start.isoformat(), "to": end.isoformat(), "body": "CA"},
     )
@@ -156,27 +130,27 @@ def test_api_lists_meetings_with_readiness(client: FlaskClient, info: SeedInfo) 
         i
         for i in items
         if datetime.fromisoformat(i["start"]).astimezone(PARIS).date()
-        == info.ca_override_start.date()
+        == seed_info.ca_override_start.date()
     )
     assert moved["readiness"]["quorum"] == {"required": 4, "expected": 3, "state": "at_risk"}
     assert moved["readiness"]["proxies"] == 1
     assert moved["readiness"]["rsvp"]["declined"] == 2
     assert set(moved["readiness"]) >= {"notice_ok", "agenda", "remote_link", "rsvp", "minutes"}
-    detail = client.get(f"/api/v1/meetings/{moved['id']}")
+    detail = synced_client.get(f"/api/v1/meetings/{moved['id']}")
     assert detail.status_code == 200
     assert detail.get_json()["id"] == moved["id"]
     assert len(detail.get_json()["attendees"]) == CA_SEATS
-    assert client.get("/api/v1/meetings/999999").status_code == 404
-    assert client.get("/api/v1/meetings?from=yesterday").status_code == 400
+    assert synced_client.get("/api/v1/meetings/999999").status_code == 404
+    assert synced_client.get("/api/v1/meetings?from=yesterday").status_code == 400
 
 
-def test_pages_show_readiness(client: FlaskClient, info: SeedInfo) -> None:
-    listing = client.get("/meetings?lang=en")
+def test_pages_show_readiness(synced_client: FlaskClient, seed_info: SeedInfo) -> None:
+    listing = synced_client.get("/meetings?lang=en")
     assert listing.status_code == 200
     html = listing.get_data(as_text=True)
     assert "Réunion du CA" in html and "compostage" not in html
     assert "at risk" in html.lower()
-    french = client.get("/meetings?lang=fr").get_data(as_text=True)
+    french = synced_client.get("/meetings?lang=fr").get_data(as_text=True)
     assert "Réunions" in french and "incertain" in french  # French is the default UI language
-    overview = client.get("/?lang=en").get_data(as_text=True)
+    overview = synced_client.get("/?lang=en").get_data(as_text=True)
     assert "Réunion du CA" in overview and "compostage" not in overview
