@@ -128,3 +128,65 @@ def test_config_export_import_roundtrip(run: Invoke, tmp_path: Path) -> None:
     result = run("config", "import", str(broken))
     assert result.exit_code == 1 and "nobody@x.org" in result.output
     assert run("config", "export").output == exported, "a failed import changes nothing"
+
+
+def test_unknown_host_is_one_line_and_non_zero(run: Invoke) -> None:
+    result = _add(run, "https://cloud.quorum-test.invalid", "secret")
+    assert result.exit_code == 1
+    assert "resolve" in result.output.lower() and "cloud.quorum-test.invalid" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_untrusted_certificate_is_one_line_and_non_zero(run: Invoke, tmp_path: Path) -> None:
+    """A real TLS server on 127.0.0.1 with a self-signed certificate (as a misconfigured
+    Nextcloud would have): Quorum refuses it and says the certificate is the problem."""
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = HTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        result = _add(run, f"https://127.0.0.1:{server.server_port}", "secret")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 1
+    assert "certificate" in result.output.lower(), result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "nextcloud.example")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
