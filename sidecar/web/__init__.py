@@ -76,6 +76,7 @@ def _register_filters(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from sidecar.web import admin as web_admin
     from sidecar.web import alerts as web_alerts
     from sidecar.web import api, health, meetings, overview, signin
     from sidecar.web import appapi as web_appapi
@@ -93,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     web_appapi.register(app, csrf)
     web_alerts.register(app, csrf)
     app.register_blueprint(web_metrics.bp)
+    app.register_blueprint(web_admin.bp)
     csrf.exempt(api.bp)  # the JSON API is token-authenticated, never cookie-authenticated
 
 

@@ -225,6 +225,7 @@ def visible_bodies(db: Session) -> set[str] | None:
 def audit(action: str, **details: Any) -> None:
     """Record an action of the signed-in user (or an anonymous attempt) in the audit log."""
     who: Principal | None = g.get("principal")
+    g.audited = True  # this request's own entry: no generic one after it
     with services().db.session() as db:
         accounts.record_audit(
             db,
@@ -240,6 +241,8 @@ def _audit_change(response: Response) -> Response:
     """Every successful state-changing request of a signed-in user goes to the audit log."""
     who: Principal | None = g.get("principal")
     if who is None or request.method in SAFE_METHODS or response.status_code >= 400:
+        return response
+    if g.get("audited"):
         return response
     audit(
         f"{request.method} {request.endpoint}",
