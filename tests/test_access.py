@@ -12,9 +12,11 @@ import logging
 import re
 
 import pytest
+import requests
 import responses
 from click.testing import CliRunner
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import LargeBinary, String, Text, select
 from werkzeug.routing import Rule
 
@@ -449,3 +451,72 @@ def test_a_source_on_the_metadata_address_is_refused(services: Services) -> None
                 add_source(
                     session, services.vault, association, "x", url, "a", "b", allow_private=False
                 )
+
+
+# --- Sign in with Nextcloud against the demo server (Login Flow v2 end to end) -------------
+
+
+def _demo_flow(services: Services, server: DemoServer, *, act_for_me: bool) -> FlaskClient:
+    """Start the flow in Quorum, approve it on the demo's login page as alice, continue."""
+    with services.db.session() as session:
+        association = resolve_association(session, None, create=True)
+        association.settings = {
+            "access": {"nextcloud_url": server.url, "groups": {"CA": "officer"}}
+        }
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, services=services)
+    client = app.test_client()
+    started = client.post("/login/nextcloud", data={"act_for_me": "on"} if act_for_me else {})
+    found = re.search(
+        r'href="(http://[^"]+/index\.php/login/v2/flow/[^"]+)"', started.get_data(as_text=True)
+    )
+    assert found is not None, started.get_data(as_text=True)
+    assert client.post("/login/nextcloud/poll").status_code == 202, "not approved yet"
+    with requests.Session() as browser:
+        assert "Grant access" in browser.get(found.group(1), timeout=10).text
+        wrong = browser.post(
+            found.group(1), data={"user": DEMO_LOGIN, "password": "nope"}, timeout=10
+        )
+        assert wrong.status_code == 403
+        approved = browser.post(
+            found.group(1),
+            data={"user": DEMO_LOGIN, "password": DEMO_USERS[DEMO_LOGIN]},
+            timeout=10,
+        )
+        assert approved.status_code == 200 and "Account connected" in approved.text
+    done = client.post("/login/nextcloud/poll")
+    assert done.status_code == 302 and done.headers["Location"] == "/"
+    return client
+
+
+def test_sign_in_with_nextcloud_against_the_demo_revokes_the_app_password(
+    services: Services, fresh_demo_server: DemoServer
+) -> None:
+    client = _demo_flow(services, fresh_demo_server, act_for_me=False)
+    overview = client.get("/")
+    assert overview.status_code == 200 and "alice" in overview.get_data(as_text=True)
+    assert client.get("/grants").status_code == 200, "CA → officer"
+    assert client.get("/jobs/").status_code == 403, "not admin"
+    assert ("DELETE", "ocs") in fresh_demo_server.stats.records, "the app password was revoked"
+    with services.db.session() as session:
+        user = session.scalar(select(User).where(User.login == DEMO_LOGIN))
+        assert user is not None and user.role == "officer" and user.app_password_enc is None
+
+
+def test_act_for_me_against_the_demo_keeps_a_working_app_password(
+    services: Services, fresh_demo_server: DemoServer
+) -> None:
+    _demo_flow(services, fresh_demo_server, act_for_me=True)
+    assert ("DELETE", "ocs") not in fresh_demo_server.stats.records, "kept, not revoked"
+    with services.db.session() as session:
+        user = session.scalar(select(User).where(User.login == DEMO_LOGIN))
+        assert user is not None and user.app_password_enc is not None
+        kept = services.vault.decrypt(user.app_password_enc)
+    answer = requests.request(
+        "PROPFIND",
+        f"{fresh_demo_server.url}/remote.php/dav/files/{DEMO_LOGIN}/",
+        auth=(DEMO_LOGIN, kept),
+        headers={"Depth": "0"},
+        timeout=10,
+    )
+    assert answer.status_code == 207, "the kept app password lets Quorum act for alice"
+    _assert_nowhere_in_clear(services, kept)

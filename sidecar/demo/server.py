@@ -33,6 +33,7 @@ from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
 from integrations.appapi import decode_authorization
+from sidecar.demo.loginflow import LoginFlows
 from sidecar.demo.ncfiles import NextcloudFilesProvider, file_etag, share_types_from
 from sidecar.demo.ocs import OcsApp
 from sidecar.demo.seed import SeedInfo
@@ -108,8 +109,8 @@ def request_kind(path: str) -> str:
     return "other"
 
 
-def basic_user(environ: WSGIEnvironment, users: Mapping[str, str]) -> str | None:
-    """Return the login whose Basic credentials were sent, or None."""
+def basic_credentials(environ: WSGIEnvironment) -> tuple[str, str] | None:
+    """The (login, password) of a Basic Authorization header, or None."""
     header = environ.get("HTTP_AUTHORIZATION", "")
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic":
@@ -118,6 +119,15 @@ def basic_user(environ: WSGIEnvironment, users: Mapping[str, str]) -> str | None
         login, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return None
+    return login, password
+
+
+def basic_user(environ: WSGIEnvironment, users: Mapping[str, str]) -> str | None:
+    """Return the login whose Basic credentials were sent, or None."""
+    found = basic_credentials(environ)
+    if found is None:
+        return None
+    login, password = found
     expected = users.get(login)
     if expected is None or not hmac.compare_digest(expected.encode(), password.encode()):
         return None
@@ -288,6 +298,7 @@ class DemoDispatcher:
         self.appapi = appapi
         self.data_dir = data_dir
         self.ocs = OcsApp(data_dir)
+        self.login_flows = LoginFlows(self.users)
         self.files = files_app(data_dir, self.users, self.ocs)
         self.calendars = radicale_app(data_dir)
 
@@ -302,9 +313,12 @@ class DemoDispatcher:
         if path.rstrip("/") in ("/.well-known/caldav", "/.well-known/carddav"):
             moved = _text("301 Moved Permanently", extra=[("Location", f"{DAV_ROOT}/")])
             return _respond(start_response, moved)
+        if self.login_flows.handles(path):
+            answer = self.login_flows.answer(path, environ, basic_credentials(environ))
+            return _respond(start_response, answer)
         if not (path.startswith(DAV_ROOT) or path.startswith("/ocs/")):
             return _respond(start_response, _text("404 Not Found", "Not found\n"))
-        user = basic_user(environ, self.users)
+        user = basic_user(environ, self.users) or self._app_password_user(environ)
         if user is None and self.appapi is not None:
             user = self.appapi.user(environ, self.users)
         if user is None:
@@ -329,6 +343,12 @@ class DemoDispatcher:
         if path.startswith(CALENDARS + "/") or path == CALENDARS:
             return self.calendars(_radicale_environ(environ, path), start_response)
         return _respond(start_response, self._principal(path, user, environ))
+
+    def _app_password_user(self, environ: WSGIEnvironment) -> str | None:
+        """The login of an app password issued by Login Flow v2 (and not revoked)."""
+        found = basic_credentials(environ)
+        login = self.login_flows.login_of(found[1]) if found else None
+        return login if found is not None and login == found[0] else None
 
     def _file_on_disk(self, path: str, user: str) -> Path | None:
         """The file a files path points to, or None if it would leave the user's tree."""
