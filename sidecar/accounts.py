@@ -53,6 +53,19 @@ def find_user(session: Session, association_id: int, login: str) -> User | None:
     )
 
 
+def find_nextcloud_user(session: Session, association_id: int, nc_user: str) -> User | None:
+    """The account of a Nextcloud identity: matched on ``nc_user`` only, never on a local login,
+    so a Nextcloud user called "admin" can never step into the local "admin" account."""
+    return session.scalar(
+        select(User).where(User.association_id == association_id, User.nc_user == nc_user)
+    )
+
+
+def _free_login(session: Session, association_id: int, nc_user: str) -> str:
+    """``nc_user``, or ``nc:<nc_user>`` when a local account already holds that login."""
+    return nc_user if find_user(session, association_id, nc_user) is None else f"nc:{nc_user}"
+
+
 def check_local_password(
     session: Session, association_id: int, login: str, password: str
 ) -> User | None:
@@ -110,9 +123,10 @@ def sign_in_nextcloud_user(
             f"The Nextcloud account {nc_user} is not part of {association.name}: ask an admin to "
             "add you to the roster or to a group Quorum knows."
         )
-    user = find_user(session, association.id, nc_user)
+    user = find_nextcloud_user(session, association.id, nc_user)
     if user is None:
-        user = User(association_id=association.id, login=nc_user, nc_user=nc_user)
+        login = _free_login(session, association.id, nc_user)
+        user = User(association_id=association.id, login=login, nc_user=nc_user)
         session.add(user)
     elif not user.active:
         raise QuorumError("This account was deactivated by an admin of the association.")

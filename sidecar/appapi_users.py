@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from integrations.types import NcUser
-from sidecar.accounts import find_user, sign_in_nextcloud_user
+from sidecar.accounts import find_nextcloud_user, sign_in_nextcloud_user
 from sidecar.appapi import ocs_for
 from sidecar.config import Settings
 from sidecar.context import resolve_association
@@ -38,10 +38,10 @@ def account_for(session: Session, nc_user: str, lookup: Lookup, *, now: datetime
     if not nc_user:
         raise QuorumError("This request comes from Nextcloud itself, not from one of its users.")
     association = resolve_association(session, None, create=True)
-    user = find_user(session, association.id, nc_user)
+    user = find_nextcloud_user(session, association.id, nc_user)
     if user is not None and not user.active:
         raise QuorumError("This account was deactivated by an admin of the association.")
-    if user is not None and user.nc_user == nc_user and _fresh(user, now):
+    if user is not None and _fresh(user, now):
         return user
     who = lookup(nc_user)
     if who.id != nc_user:

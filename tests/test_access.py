@@ -520,3 +520,29 @@ def test_act_for_me_against_the_demo_keeps_a_working_app_password(
     )
     assert answer.status_code == 207, "the kept app password lets Quorum act for alice"
     _assert_nowhere_in_clear(services, kept)
+
+
+def test_a_nextcloud_user_never_steps_into_a_local_account_of_the_same_name(
+    services: Services,
+) -> None:
+    """A local account "alice" (an admin) and a Nextcloud user "alice" (mapped to officer)
+    are two accounts: signing in with Nextcloud neither uses nor changes the local one."""
+    from sidecar.accounts import create_local_admin
+
+    _nextcloud_ready(services, {"CA": "officer"})
+    with services.db.session() as session:
+        association = resolve_association(session, None, create=True)
+        create_local_admin(session, association, "alice", "a-long-local-password")
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, services=services)
+    client = app.test_client()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        _approve(rsps)
+        rsps.add("DELETE", f"{BASE_URL}/ocs/v2.php/core/apppassword?format=json", json={})
+        client.post("/login/nextcloud")
+        client.post("/login/nextcloud/poll")
+        assert client.post("/login/nextcloud/poll").status_code == 302
+    assert client.get("/jobs/").status_code == 403, "the Nextcloud alice is an officer only"
+    with services.db.session() as session:
+        users = {u.login: u for u in session.scalars(select(User))}
+    assert users["alice"].role == "admin" and users["alice"].nc_user is None
+    assert users["nc:alice"].role == "officer" and users["nc:alice"].nc_user == "alice"
