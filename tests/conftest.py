@@ -148,3 +148,37 @@ def synced_client(synced_demo: Services) -> FlaskClient:
     from sidecar.web import create_app
 
     return create_app({"TESTING": True}, services=synced_demo).test_client()
+
+
+@pytest.fixture
+def synced(services: Services, demo_server: DemoServer) -> Services:
+    """``services`` (SQLite and PostgreSQL) after one sync of the shared demo server."""
+    from tests.sync.helpers import connect, sync
+
+    sync(services, connect(services, demo_server.url))
+    return services
+
+
+@pytest.fixture
+def fresh_synced(fresh_demo_server: DemoServer, tmp_path: Path) -> Iterator[tuple[Services, int]]:
+    """A SQLite database synced from a demo server of its own, free to be changed: (services,
+    source id)."""
+    from tests.sync.helpers import connect, sync
+
+    built = Services.from_settings(
+        load_settings(
+            environ={},
+            overrides={"data_dir": str(tmp_path / "q"), "allow_private_addresses": "true"},
+        )
+    )
+    source_id = connect(built, fresh_demo_server.url)
+    sync(built, source_id)
+    yield built, source_id
+    built.db.dispose()
+
+
+@pytest.fixture
+def no_csrf(app: Flask) -> Flask:
+    """The ``app`` with CSRF checks off, for tests that post forms without a page."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    return app

@@ -9,23 +9,9 @@ from flask import Flask
 
 from sidecar import meetings as meetings_service
 from sidecar.context import Services, resolve_association
-from sidecar.demo.server import DemoServer
 from sidecar.errors import ConfigError
 from sidecar.settings_io import export_settings, import_settings
 from tests.access_helpers import LoginAs
-from tests.sync.helpers import connect, sync
-
-
-@pytest.fixture
-def synced(services: Services, demo_server: DemoServer) -> Services:
-    sync(services, connect(services, demo_server.url))
-    return services
-
-
-@pytest.fixture
-def no_csrf(app: Flask) -> Flask:
-    app.config["WTF_CSRF_ENABLED"] = False
-    return app
 
 
 def test_get_lists_bodies_rules_and_members(

@@ -4,33 +4,15 @@ each document linked to its meeting and dossier and to Nextcloud."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from flask.testing import FlaskClient
 
-from sidecar.config import load_settings
 from sidecar.context import Services
 from sidecar.demo.seed import SeedInfo
 from sidecar.demo.server import DemoServer
 from tests.access_helpers import make_user, sign_in
-from tests.sync.helpers import alice_files, connect, sync
-
-
-@pytest.fixture
-def synced(fresh_demo_server: DemoServer, tmp_path: Path) -> Iterator[tuple[Services, int]]:
-    services = Services.from_settings(
-        load_settings(
-            environ={},
-            overrides={"data_dir": str(tmp_path / "q"), "allow_private_addresses": "true"},
-        )
-    )
-    source_id = connect(services, fresh_demo_server.url)
-    sync(services, source_id)
-    yield services, source_id
-    services.db.dispose()
+from tests.sync.helpers import alice_files, sync
 
 
 def _client(services: Services, role: str = "officer") -> FlaskClient:
@@ -53,9 +35,9 @@ def _json(client: FlaskClient, url: str) -> dict[str, Any]:
 
 
 def test_day_one_says_since_when_and_shows_recent_files(
-    synced: tuple[Services, int], fresh_demo_server: DemoServer
+    fresh_synced: tuple[Services, int], fresh_demo_server: DemoServer
 ) -> None:
-    services, _ = synced
+    services, _ = fresh_synced
     client = _client(services)
     year = _info(fresh_demo_server).today.year
 
@@ -75,9 +57,9 @@ def test_day_one_says_since_when_and_shows_recent_files(
 
 
 def test_changes_are_listed_with_their_meeting_dossier_and_moves(
-    synced: tuple[Services, int], fresh_demo_server: DemoServer
+    fresh_synced: tuple[Services, int], fresh_demo_server: DemoServer
 ) -> None:
-    services, source_id = synced
+    services, source_id = fresh_synced
     info = _info(fresh_demo_server)
     day = info.ca_folder_dates[-1]
     files = alice_files(fresh_demo_server.url)
@@ -116,8 +98,8 @@ def test_changes_are_listed_with_their_meeting_dossier_and_moves(
     assert "Annexe budget.pdf" in meeting  # the meeting page lists it by the same rule
 
 
-def test_documents_need_an_officer(synced: tuple[Services, int]) -> None:
-    services, _ = synced
+def test_documents_need_an_officer(fresh_synced: tuple[Services, int]) -> None:
+    services, _ = fresh_synced
     member = _client(services, "member")
     assert member.get("/api/v1/documents").status_code == 403
     bad = _client(services).get("/api/v1/documents?changed_since=yesterday")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -12,19 +11,6 @@ from sidecar.context import Services
 from sidecar.demo.server import DemoServer
 from sidecar.projection.meetings import Meeting
 from tests.access_helpers import LoginAs
-from tests.sync.helpers import connect, sync
-
-
-@pytest.fixture
-def synced(services: Services, demo_server: DemoServer) -> Services:
-    sync(services, connect(services, demo_server.url))
-    return services
-
-
-@pytest.fixture
-def no_csrf(app: Flask) -> Flask:
-    app.config["WTF_CSRF_ENABLED"] = False
-    return app
 
 
 def _feed_url(html: str) -> str:

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-import pytest
 from flask.testing import FlaskClient
 
 from sidecar import meetings as service
 from sidecar import prepare
-from sidecar.config import load_settings
 from sidecar.context import Services, resolve_association
 from sidecar.demo.seed import SeedInfo
 from sidecar.demo.server import DemoServer
 from sidecar.projection.meetings import Meeting
 from tests.access_helpers import make_user, sign_in
-from tests.sync.helpers import alice_files, connect, sync
-
-
-@pytest.fixture
-def synced(fresh_demo_server: DemoServer, tmp_path: Path) -> Iterator[tuple[Services, int]]:
-    services = Services.from_settings(
-        load_settings(
-            environ={},
-            overrides={"data_dir": str(tmp_path / "q"), "allow_private_addresses": "true"},
-        )
-    )
-    source_id = connect(services, fresh_demo_server.url)
-    sync(services, source_id)
-    yield services, source_id
-    services.db.dispose()
+from tests.sync.helpers import alice_files, sync
 
 
 def _info(server: DemoServer) -> SeedInfo:
@@ -55,9 +37,9 @@ def _prepare(services: Services, meeting: Meeting) -> prepare.Prepared:
 
 
 def test_prepare_creates_folder_and_agenda_then_resync_sees_it(
-    synced: tuple[Services, int], fresh_demo_server: DemoServer
+    fresh_synced: tuple[Services, int], fresh_demo_server: DemoServer
 ) -> None:
-    services, source_id = synced
+    services, source_id = fresh_synced
     ag = _meeting_on(services, _info(fresh_demo_server).ag_start.date())
     assert ag.readiness.agenda is False
 
@@ -76,9 +58,9 @@ def test_prepare_creates_folder_and_agenda_then_resync_sees_it(
 
 
 def test_existing_agenda_is_never_overwritten(
-    synced: tuple[Services, int], fresh_demo_server: DemoServer
+    fresh_synced: tuple[Services, int], fresh_demo_server: DemoServer
 ) -> None:
-    services, _ = synced
+    services, _ = fresh_synced
     ag = _meeting_on(services, _info(fresh_demo_server).ag_start.date())
     files = alice_files(fresh_demo_server.url)
     prepare.ensure_folder(files, ag.folder)
@@ -93,11 +75,11 @@ def test_existing_agenda_is_never_overwritten(
 
 
 def test_prepare_from_page_and_api(
-    synced: tuple[Services, int], fresh_demo_server: DemoServer
+    fresh_synced: tuple[Services, int], fresh_demo_server: DemoServer
 ) -> None:
     from sidecar.web import create_app
 
-    services, _ = synced
+    services, _ = fresh_synced
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, services=services)
     client: FlaskClient = sign_in(app.test_client(), *make_user(services, "officer"))
     ag = _meeting_on(services, _info(fresh_demo_server).ag_start.date())
@@ -117,10 +99,10 @@ def test_prepare_from_page_and_api(
     assert member.post(f"/api/v1/meetings/{ag.id}/prepare").status_code == 403
 
 
-def test_prepare_form_needs_csrf(synced: tuple[Services, int]) -> None:
+def test_prepare_form_needs_csrf(fresh_synced: tuple[Services, int]) -> None:
     from sidecar.web import create_app
 
-    services, _ = synced
+    services, _ = fresh_synced
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": True}, services=services)
     assert app.test_client().post("/meetings/1/prepare").status_code == 400
 
