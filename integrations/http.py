@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -108,6 +109,7 @@ class HttpClient:
         self.max_body = max_body
         self.on_request = on_request
         self.requests_made = 0
+        self._count_lock = threading.Lock()  # a sync plans files and calendars in two threads
         self._origin = origin(self.base_url)
         self._session = requests.Session()
         if login or password:  # Login Flow v2 runs before there are any credentials
@@ -202,7 +204,8 @@ class HttpClient:
         except requests.RequestException as exc:
             raise _connect_error(exc, url) from None
         finally:
-            self.requests_made += 1
+            with self._count_lock:
+                self.requests_made += 1
             if self.on_request is not None:
                 self.on_request(method, redact(url), status)
 

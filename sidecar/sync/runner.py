@@ -10,8 +10,10 @@ a wrong password or a rate limit stops the whole run, once, without retrying.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -19,6 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select, update
 
 from integrations.errors import AuthError, ConnectError, IntegrationError, RateLimited
+from integrations.types import CalendarInfo
 from sidecar.errors import QuorumError
 from sidecar.sources import Connection, connect
 from sidecar.storage import Database
@@ -141,49 +144,125 @@ def _plan_all(
     options: RunOptions,
     report: RunReport,
 ) -> list[tuple[Collection, Plan]]:
+    """Plan every enabled collection. Files are planned in a second thread while calendars
+    are planned here: one waits on the server while the other parses, so the run takes about
+    the longer of the two rather than their sum."""
     collections = [c for c in source.collections if c.enabled]
     calendars = [c for c in collections if c.kind == "calendar"]
-    folders = [c for c in collections if c.kind == "folder"]
-    plans: list[tuple[Collection, Plan]] = []
-    total = len(collections) + (1 if calendars else 0)
-    done = 0
+    folder_ids = [c.id for c in collections if c.kind == "folder"]
+    tracker = _Tracker(db, report.run_id, len(collections) + (1 if calendars else 0), options)
+    deadline = _Deadline(options.run_deadline)
     tz = source.association.timezone
-    deadline = None if options.run_deadline is None else time.monotonic() + options.run_deadline
+    # The first request goes alone: a wrong password then costs one 401, not one per thread
+    # (Nextcloud throttles a whole IP after repeated failures).
+    infos = _calendar_infos(conn, source) if calendars else {}
+    if calendars:
+        tracker.step("calendars")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-files") as pool:
+        files = pool.submit(
+            _plan_folders, db, conn, folder_ids, now, options, report, tracker, deadline
+        )
+        try:
+            plans = _plan_calendars(
+                session, conn, calendars, infos, now, tz, report, tracker, deadline
+            )
+        except BaseException:
+            deadline.expire()  # the files thread stops at its next collection
+            raise
+        return plans + files.result()
 
-    def check_deadline() -> None:
-        if deadline is not None and time.monotonic() > deadline:
+
+def _calendar_infos(conn: Connection, source: Source) -> dict[str, CalendarInfo]:
+    home = str(source.capabilities.get("calendar_home") or conn.calendars.discover_home())
+    return {info.href: info for info in conn.calendars.list_calendars(home)}
+
+
+def _plan_calendars(
+    session: Any,
+    conn: Connection,
+    calendars: list[Collection],
+    infos: dict[str, CalendarInfo],
+    now: datetime,
+    tz: str,
+    report: RunReport,
+    tracker: _Tracker,
+    deadline: _Deadline,
+) -> list[tuple[Collection, Plan]]:
+    plans: list[tuple[Collection, Plan]] = []
+    for coll in calendars:
+        deadline.check()
+        info = infos.get(coll.remote_path)
+        if info is None:
+            report.collection_errors[coll.display_name] = "this calendar no longer exists"
+        elif calendar_changed(coll, info):
+            plan = _guarded(
+                report, coll, plan_calendar, session, conn.calendars, coll, info, now, tz
+            )
+            plans.extend([(coll, plan)] if plan else [])
+        tracker.step(coll.display_name)
+    return plans
+
+
+def _plan_folders(
+    db: Database,
+    conn: Connection,
+    folder_ids: list[int],
+    now: datetime,
+    options: RunOptions,
+    report: RunReport,
+    tracker: _Tracker,
+    deadline: _Deadline,
+) -> list[tuple[Collection, Plan]]:
+    """In its own thread, with its own (read-only) session: sessions are not shared."""
+    plans: list[tuple[Collection, Plan]] = []
+    folder_options = FolderOptions(allow_mass_delete=options.allow_mass_delete)
+    with db.session() as session:
+        for folder_id in folder_ids:
+            deadline.check()
+            coll = session.get(Collection, folder_id)
+            assert coll is not None
+            plan = _guarded(
+                report, coll, plan_folder, session, conn.files, coll, now, folder_options
+            )
+            plans.extend([(coll, plan)] if plan else [])
+            tracker.step(coll.display_name)
+    return plans
+
+
+class _Tracker:
+    """Counts finished steps from both planning threads and commits the progress."""
+
+    def __init__(self, db: Database, run_id: int, total: int, options: RunOptions) -> None:
+        self.db, self.run_id, self.total, self.options = db, run_id, total, options
+        self.done = 0
+        self._lock = threading.Lock()
+        _progress(db, run_id, 0, total, "", options)
+
+    def step(self, what: str) -> None:
+        with self._lock:
+            self.done += 1
+            _progress(self.db, self.run_id, self.done, self.total, what, self.options)
+
+
+class _Deadline:
+    """The run's overall deadline, checked between collections by both threads."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.at = None if seconds is None else time.monotonic() + seconds
+        self.expired = False
+
+    def expire(self) -> None:
+        self.expired = True
+
+    def check(self) -> None:
+        if self.expired:
+            raise RunTimeout("the run was stopped; nothing of it was applied")
+        if self.at is not None and time.monotonic() > self.at:
             raise RunTimeout(
-                f"the sync took longer than {options.run_deadline:.0f} s and was stopped; "
+                f"the sync took longer than {self.seconds:.0f} s and was stopped; "
                 "nothing of it was applied"
             )
-
-    _progress(db, report.run_id, done, total, "calendars", options)
-    if calendars:
-        home = str(source.capabilities.get("calendar_home") or conn.calendars.discover_home())
-        infos = {info.href: info for info in conn.calendars.list_calendars(home)}
-        done += 1
-        for coll in calendars:
-            check_deadline()
-            info = infos.get(coll.remote_path)
-            if info is None:
-                report.collection_errors[coll.display_name] = "this calendar no longer exists"
-            elif calendar_changed(coll, info):
-                plan = _guarded(
-                    report, coll, plan_calendar, session, conn.calendars, coll, info, now, tz
-                )
-                plans.extend([(coll, plan)] if plan else [])
-            done += 1
-            _progress(db, report.run_id, done, total, coll.display_name, options)
-    folder_options = FolderOptions(allow_mass_delete=options.allow_mass_delete)
-    for coll in folders:
-        check_deadline()
-        folder_plan = _guarded(
-            report, coll, plan_folder, session, conn.files, coll, now, folder_options
-        )
-        plans.extend([(coll, folder_plan)] if folder_plan else [])
-        done += 1
-        _progress(db, report.run_id, done, total, coll.display_name, options)
-    return plans
 
 
 ABANDONED_AFTER = timedelta(hours=1)
