@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from integrations.errors import IntegrationError
+from integrations.errors import AuthError, ForbiddenError, IntegrationError, OcsError
 from integrations.ocs import OcsClient
 from integrations.types import Share
 from sidecar import sources as sources_service
@@ -381,11 +381,33 @@ def open_url(base_url: str, fileid: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class AuditNote:
+    """A problem that left the audit usable but less precise (e.g. a group checked by name)."""
+
+    kind: str  # group_members_unreadable
+    subject: str  # the group id
+    detail: str  # Nextcloud's own words, for the admin
+
+
+@dataclass(frozen=True)
 class AuditResult:
+    """What one audit found; ``errors`` are fatal (the findings are not to be trusted), ``notes``
+    partial (the findings stand, some checks were coarser)."""
+
     findings: list[Finding]
     share_count: int
     errors: list[str] = field(default_factory=list)
     expires: dict[str, date] = field(default_factory=dict)  # share id → expiration day
+    notes: list[AuditNote] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SharesRead:
+    """The shares of one account, the members of the groups it could read, and what it could not."""
+
+    shares: list[ShareInfo]
+    groups: dict[str, tuple[str, ...]]
+    notes: list[AuditNote]
 
 
 def share_info(share: Share) -> ShareInfo:
@@ -420,18 +442,39 @@ def insiders(
     )
 
 
-def read_shares(ocs: OcsClient) -> tuple[list[ShareInfo], dict[str, tuple[str, ...]], list[str]]:
-    """Shares of one account and, where readable, the members of the groups they target."""
+def group_refused(err: IntegrationError) -> str | None:
+    """Why Nextcloud refused to list a group's members on rights, or None for any other failure.
+
+    A non-admin account gets OCS 997, which OCS v2 sends as HTTP 401 (so it arrives as an
+    :class:`AuthError`), or a 403. The shares list, read just before with the same app password,
+    shows the login itself works, so here a 401 means "not allowed", not "wrong password".
+    """
+    if isinstance(err, AuthError):
+        return "Nextcloud answered 401 Unauthorised (OCS 997) for this account"
+    if isinstance(err, OcsError) and (err.statuscode in (403, 997) or err.http_status == 403):
+        return str(err)
+    return str(err) if isinstance(err, ForbiddenError) else None
+
+
+def read_shares(ocs: OcsClient) -> SharesRead:
+    """Shares of one account and, where readable, the members of the groups they target.
+
+    Raises :class:`IntegrationError` when the shares themselves (or a group, for any reason but
+    missing rights) cannot be read; a group the account may not list becomes an :class:`AuditNote`.
+    """
     shares = [share_info(s) for s in ocs.shares()]
     groups: dict[str, tuple[str, ...]] = {}
-    errors: list[str] = []
+    notes: list[AuditNote] = []
     for gid in sorted({s.share_with for s in shares if s.share_type == 1 and s.share_with}):
         try:
             groups[gid] = tuple(u.id for u in ocs.group_members(gid))
         except IntegrationError as err:
+            detail = group_refused(err)
+            if detail is None:
+                raise
             # Listing a group needs admin rights: fall back to matching the body's name.
-            errors.append(f"Members of group {gid} not readable: {err}")
-    return shares, groups, errors
+            notes.append(AuditNote("group_members_unreadable", gid, detail))
+    return SharesRead(shares, groups, notes)
 
 
 def audit_shares(
@@ -456,22 +499,22 @@ def share_audit(
     shares: list[ShareInfo] = []
     groups: dict[str, tuple[str, ...]] = {}
     errors: list[str] = []
+    notes: list[AuditNote] = []
     rows = session.scalars(
         select(models.Source).where(models.Source.association_id == association.id)
     )
     for source in rows:
         conn = connect(source, vault)
         try:
-            found, source_groups, problems = read_shares(conn.ocs)
+            read = read_shares(conn.ocs)
         except IntegrationError as err:
             errors.append(f"{source.name}: {err}")
             continue
         finally:
             conn.close()
-        shares += found
-        groups |= source_groups
-        errors += problems
+        shares += read.shares
+        groups |= read.groups
+        notes += read.notes
     expires = {s.id: s.expiration.date() for s in shares if s.expiration is not None}
-    return AuditResult(
-        audit_shares(shares, groups, session, association, today), len(shares), errors, expires
-    )
+    findings = audit_shares(shares, groups, session, association, today)
+    return AuditResult(findings, len(shares), errors, expires, notes)

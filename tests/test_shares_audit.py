@@ -12,20 +12,27 @@ from datetime import date
 import pytest
 import responses
 
-from integrations.errors import OcsError
+from integrations.errors import AuthError, ForbiddenError, OcsError, ServerError
 from integrations.http import HttpClient
 from integrations.ocs import OcsClient
-from sidecar.grants import read_shares, share_info
+from sidecar.grants import group_refused, read_shares, share_info
 from sidecar.projection.shares import Insiders, ShareInfo, audit, is_sensitive
 from tests.fixtures_nc import BASE_URL, add_fixture, load_fixture
 
 SHARES_URL = BASE_URL + "/ocs/v2.php/apps/files_sharing/api/v1/shares"
+GROUP_CA_URL = BASE_URL + "/ocs/v2.php/cloud/groups/CA/users/details"
 TODAY = date(2026, 11, 26)
 BOARD = Insiders(
     users=frozenset({"alice", "admin"}),
     emails=frozenset({"alice@example.invalid"}),
     body_names=frozenset({"ca", "conseil d administration"}),
 )
+
+
+def ocs_failure(code: int, message: str = "Unauthorised") -> str:
+    """An OCS v2 failure envelope as Nextcloud sends it for a refused call."""
+    meta = f'"status":"failure","statuscode":{code},"message":"{message}"'
+    return '{"ocs":{"meta":{' + meta + '},"data":[]}}'
 
 
 @pytest.fixture
@@ -43,10 +50,10 @@ def _all_shares(rsps: responses.RequestsMock, ocs: OcsClient) -> list[ShareInfo]
     """All of alice's shares (67), with the members of group CA (21) read alongside."""
     add_fixture(rsps, "67")
     add_fixture(rsps, "21")
-    shares, groups, errors = read_shares(ocs)
-    assert errors == []
-    assert groups == {"CA": ("admin", "alice")}
-    return shares
+    read = read_shares(ocs)
+    assert read.notes == []
+    assert read.groups == {"CA": ("admin", "alice")}
+    return read.shares
 
 
 def test_public_link_without_password_on_accounts_is_flagged(
@@ -109,24 +116,45 @@ def test_ocs_failure_answer_raises(rsps: responses.RequestsMock, ocs: OcsClient)
         read_shares(ocs)
 
 
+def _group_members_answer(rsps: responses.RequestsMock, status: int, body: str) -> None:
+    rsps.add("GET", GROUP_CA_URL, status=status, body=body, content_type="application/json")
+
+
+@pytest.mark.parametrize(("http", "code"), [(401, 997), (403, 997), (403, 403)])
 def test_group_members_not_readable_falls_back_to_body_names(
+    rsps: responses.RequestsMock, ocs: OcsClient, http: int, code: int
+) -> None:
+    add_fixture(rsps, "67")
+    _group_members_answer(rsps, http, ocs_failure(code))
+    read = read_shares(ocs)
+    assert read.groups == {} and len(read.shares) == 3
+    [note] = read.notes
+    assert (note.kind, note.subject) == ("group_members_unreadable", "CA")
+    assert f"OCS {code}" in note.detail and "app password" not in note.detail
+    findings = audit(read.shares, BOARD, [], TODAY)
+    assert not [f for f in findings if f.kind == "outside_members"]
+
+
+def test_group_members_server_error_is_not_a_note(
     rsps: responses.RequestsMock, ocs: OcsClient
 ) -> None:
     add_fixture(rsps, "67")
-    forbidden = (
-        '{"ocs":{"meta":{"status":"failure","statuscode":997,"message":"Unauthorised"},"data":[]}}'
-    )
-    rsps.add(
-        "GET",
-        BASE_URL + "/ocs/v2.php/cloud/groups/CA/users/details",
-        status=401,
-        body=forbidden,
-        content_type="application/json",
-    )
-    shares, groups, errors = read_shares(ocs)
-    assert groups == {} and len(errors) == 1 and "CA" in errors[0]
-    findings = audit(shares, BOARD, [], TODAY)
-    assert not [f for f in findings if f.kind == "outside_members"]
+    _group_members_answer(rsps, 503, "Service Unavailable")
+    with pytest.raises(ServerError):
+        read_shares(ocs)  # a server in trouble says nothing about rights: the audit fails
+
+
+def test_shares_list_refused_is_fatal(rsps: responses.RequestsMock, ocs: OcsClient) -> None:
+    rsps.add("GET", SHARES_URL, status=401, body=ocs_failure(997), content_type="application/json")
+    with pytest.raises(AuthError, match="app password"):
+        read_shares(ocs)  # the login itself is refused: nothing was read
+
+
+def test_group_refused_tells_rights_from_other_failures() -> None:
+    assert group_refused(OcsError("x", 997, 403)) == "x"
+    assert group_refused(ForbiddenError("y")) == "y"
+    assert group_refused(OcsError("gone", 404, 404)) is None
+    assert group_refused(ServerError("down")) is None
 
 
 def test_sensitive_paths_are_accent_insensitive() -> None:

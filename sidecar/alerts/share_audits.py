@@ -2,20 +2,23 @@
 
 The audit costs one OCS request per source and group, so it runs every
 :data:`REFRESH_EVERY` from the scheduler and on ``quorum alerts run --shares``, never on each
-alerts cycle. A successful audit replaces the cached findings; a failed one keeps them, and
+alerts cycle (and when an officer presses "refresh now" on the shares page). An audit that worked
+replaces the cached findings, with its partial problems as notes (a group the account may not
+list, checked by name only); a failed one (shares unreadable, login refused) keeps them, and
 records its error, which raises the ``share_audit_failing`` alert instead of resolving the share
 alerts: "could not look" never reads as "nothing wrong".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from sidecar import grants as grants_service
+from sidecar.grants import AuditNote
 from sidecar.projection.shares import Finding
 from sidecar.storage.models import Association, ShareAudit
 from sidecar.vault import Vault
@@ -26,11 +29,17 @@ Auditor = Callable[[Session, Association, Vault, date], grants_service.AuditResu
 
 @dataclass(frozen=True)
 class CachedAudit:
-    """The findings of the last successful audit (None: never succeeded) and the last error."""
+    """The findings of the last successful audit (None: never succeeded) and the last error.
+
+    ``share_count``, ``expires`` and ``notes`` belong to the audit behind ``findings``.
+    """
 
     findings: tuple[Finding, ...] | None
     at: datetime | None
     error: str | None
+    share_count: int | None = None
+    expires: Mapping[str, date] = field(default_factory=dict)
+    notes: tuple[AuditNote, ...] = ()
 
 
 def cached(session: Session, association_id: int) -> CachedAudit:
@@ -38,8 +47,16 @@ def cached(session: Session, association_id: int) -> CachedAudit:
     row = session.get(ShareAudit, association_id)
     if row is None:
         return CachedAudit(None, None, None)
-    findings = tuple(Finding(**item) for item in row.findings) if row.at is not None else None
-    return CachedAudit(findings, row.at, row.error)
+    if row.at is None:
+        return CachedAudit(None, None, row.error)
+    return CachedAudit(
+        tuple(Finding(**item) for item in row.findings),
+        row.at,
+        row.error,
+        row.share_count,
+        {share: date.fromisoformat(day) for share, day in (row.expires or {}).items()},
+        tuple(AuditNote(**item) for item in row.notes or []),
+    )
 
 
 def refresh(
@@ -60,7 +77,9 @@ def refresh(
         # The error texts name sources and groups, never a password.
         row.error = "; ".join(result.errors)[:2000]
     else:
-        row.at, row.error = now, None
+        row.at, row.error, row.share_count = now, None, result.share_count
         row.findings = [asdict(f) for f in result.findings]
+        row.expires = {share: day.isoformat() for share, day in result.expires.items()}
+        row.notes = [asdict(n) for n in result.notes]
     session.flush()
     return cached(session, association.id)

@@ -568,8 +568,9 @@ class Delivery(Base):
 class ShareAudit(Base):
     """The last sharing audit of an association, so rules and pages need no OCS round trip.
 
-    ``findings`` and ``at`` come from the last *successful* audit; a failed audit only sets
-    ``error`` and ``attempted_at``, so the findings it could not refresh stay as they were.
+    ``findings``, ``at``, ``share_count``, ``expires`` and ``notes`` come from the last audit that
+    worked (``notes``: what it could only check partly); a failed audit only sets ``error`` and
+    ``attempted_at``, so the findings it could not refresh stay as they were.
     """
 
     __tablename__ = "share_audits"
@@ -581,3 +582,6 @@ class ShareAudit(Base):
     findings: Mapped[list[Any]] = mapped_column(default=list)
     error: Mapped[str | None] = mapped_column(Text)  # the last attempt's error, None when it worked
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    share_count: Mapped[int | None]  # shares read by the audit behind ``findings``
+    expires: Mapped[dict[str, Any]] = mapped_column(default=dict)  # share id → ISO expiry day
+    notes: Mapped[list[Any]] = mapped_column(default=list)  # partial problems of that audit

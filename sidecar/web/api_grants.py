@@ -167,6 +167,7 @@ def shares_audit() -> ResponseReturnValue:
         {
             "share_count": result.share_count,
             "errors": result.errors,
+            "notes": [vars(n) for n in result.notes],
             "findings": [vars(f) for f in result.findings],
         }
     )
