@@ -25,6 +25,7 @@ from typing import Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from integrations.appapi import (
     HEADER_APP_ID,
@@ -39,9 +40,9 @@ from integrations.errors import IntegrationError
 from sidecar import __version__
 from sidecar.config import Settings
 from sidecar.context import Services, resolve_association
-from sidecar.errors import ConfigError, QuorumError
+from sidecar.errors import ConfigError, NotFound, QuorumError
 from sidecar.storage import Database
-from sidecar.storage.models import Lease
+from sidecar.storage.models import Association, Lease
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +173,35 @@ def run_init(services: Services, report: Progress) -> bool:
 
 def _ensure_association(services: Services) -> None:
     with services.db.session() as session:
-        resolve_association(session, None, create=True)
+        app_association(session, services.settings.appapi_association, create=True)
+
+
+def app_association(session: Session, slug: str, *, create: bool = False) -> Association:
+    """The association the app serves: ``QUORUM_APPAPI_ASSOCIATION``, else the only one.
+
+    With ``create``, a named association that does not exist yet is created (``/init`` on a
+    fresh volume); an install holding several associations must name one.
+    """
+    if slug:
+        found = session.scalar(select(Association).where(Association.slug == slug))
+        if found is not None:
+            return found
+        if not create:
+            raise ConfigError(
+                f"QUORUM_APPAPI_ASSOCIATION names {slug!r}, which does not exist: fix the "
+                "setting, or run `quorum association list` to see the slugs."
+            )
+        association = Association(slug=slug, name=slug, settings={})
+        session.add(association)
+        session.flush()
+        return association
+    try:
+        return resolve_association(session, None, create=create)
+    except NotFound as err:
+        raise ConfigError(
+            "In app mode Quorum serves one association, and this install holds several (or "
+            "none): set QUORUM_APPAPI_ASSOCIATION to the slug of the one Nextcloud belongs to."
+        ) from err
 
 
 def _reason(err: Exception) -> str:

@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session
 
 from integrations.types import NcUser
 from sidecar.accounts import find_nextcloud_user, sign_in_nextcloud_user
-from sidecar.appapi import ocs_for
+from sidecar.appapi import app_association, ocs_for
 from sidecar.config import Settings
-from sidecar.context import resolve_association
 from sidecar.errors import QuorumError
 from sidecar.storage.models import User
 
@@ -29,16 +28,19 @@ REFRESH = timedelta(minutes=15)
 Lookup = Callable[[str], NcUser]
 
 
-def account_for(session: Session, nc_user: str, lookup: Lookup, *, now: datetime) -> User:
-    """The active Quorum user for Nextcloud user ``nc_user``, created or refreshed as needed.
+def account_for(
+    session: Session, nc_user: str, lookup: Lookup, *, now: datetime, association: str = ""
+) -> User:
+    """The active Quorum user for Nextcloud user ``nc_user``, created or refreshed as needed,
+    in the association the app serves (slug ``association``, else the only one).
 
     Raises QuorumError when the account was deactivated, belongs to nobody in the
     association's mapping, or when Nextcloud answers for someone else.
     """
     if not nc_user:
         raise QuorumError("This request comes from Nextcloud itself, not from one of its users.")
-    association = resolve_association(session, None, create=True)
-    user = find_nextcloud_user(session, association.id, nc_user)
+    found = app_association(session, association, create=True)
+    user = find_nextcloud_user(session, found.id, nc_user)
     if user is not None and not user.active:
         raise QuorumError("This account was deactivated by an admin of the association.")
     if user is not None and _fresh(user, now):
@@ -46,9 +48,7 @@ def account_for(session: Session, nc_user: str, lookup: Lookup, *, now: datetime
     who = lookup(nc_user)
     if who.id != nc_user:
         raise QuorumError(f"Nextcloud answered for {who.id!r} instead of {nc_user!r}.")
-    user = sign_in_nextcloud_user(
-        session, association, who.id, who.display_name, who.email, who.groups
-    )
+    user = sign_in_nextcloud_user(session, found, who.id, who.display_name, who.email, who.groups)
     user.last_login_at = now  # the clock of the freshness check
     return user
 

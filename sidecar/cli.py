@@ -84,17 +84,38 @@ def source() -> None:
 
 @source.command("add")
 @click.argument("name")
-@click.option(
-    "--url", required=True, help="Base address of the Nextcloud, e.g. https://cloud.example.org"
-)
-@click.option("--login", required=True)
+@click.option("--url", help="Base address of the Nextcloud, e.g. https://cloud.example.org")
+@click.option("--login")
 @click.option("--password-stdin", is_flag=True, help="Read the app password from standard input.")
 @click.option("--no-discover", is_flag=True, help="Do not connect now.")
+@click.option(
+    "--appapi-user",
+    metavar="NCUSER",
+    help="App mode: read the registering Nextcloud through AppAPI as this account (no password).",
+)
 @pass_ctx
 def source_add(
-    ctx: Ctx, name: str, url: str, login: str, password_stdin: bool, no_discover: bool
+    ctx: Ctx,
+    name: str,
+    url: str | None,
+    login: str | None,
+    password_stdin: bool,
+    no_discover: bool,
+    appapi_user: str | None,
 ) -> None:
-    """Add a source; the app password is read from stdin and stored encrypted."""
+    """Add a source; the app password is read from stdin and stored encrypted.
+
+    In app mode, ``--appapi-user NCUSER`` instead: no address, login nor password.
+    """
+    if appapi_user is not None:
+        from sidecar.cli_appapi import add_appapi_source
+
+        if url or login or password_stdin or no_discover:
+            raise QuorumError("--appapi-user takes no --url, --login, --password-stdin.")
+        add_appapi_source(ctx.services, ctx.association, name, appapi_user)
+        return
+    if not url or not login:
+        raise QuorumError("Give the source's --url and --login (or --appapi-user in app mode).")
     if not password_stdin:
         raise QuorumError("Give the app password on standard input with --password-stdin.")
     password = sys.stdin.readline().rstrip("\r\n")

@@ -78,6 +78,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("app_version", str, "AppAPI: the app version Nextcloud registered (EX-APP-VERSION)."),
     Option("app_secret", str, "AppAPI: the shared secret Nextcloud generated (APP_SECRET)."),
     Option("nextcloud_url", str, "AppAPI: the Nextcloud address as reachable from Quorum."),
+    Option(
+        "appapi_association",
+        str,
+        "AppAPI: slug of the association the app serves; default: the only association.",
+    ),
     Option("metrics_token", str, "Bearer token required by /metrics; empty means /metrics is off."),
     Option(
         "webhook_secret",
@@ -111,6 +116,7 @@ class Settings:
     app_version: str = ""
     app_secret: str = field(default="", repr=False)
     nextcloud_url: str = ""
+    appapi_association: str = ""
     metrics_token: str = field(default="", repr=False)
     webhook_secret: str = field(default="", repr=False)
 

@@ -43,8 +43,14 @@ def set_meeting_folder(association: Association, pattern: str) -> str:
 def validated_meeting_folder(pattern: object) -> str:
     """The tidied pattern, or ConfigError naming the problem."""
     if not isinstance(pattern, str):
-        raise ConfigError("meeting_folder must be text such as {body_folder}/{date:%Y-%m-%d}/.")
+        raise ConfigError(
+            "meeting_folder must be text such as {body_folder}/{date:%Y-%m-%d}/.",
+            code="folder.not_text",
+        )
     try:
         return check_meeting_folder(pattern)
     except FolderPatternError as err:
-        raise ConfigError(f"Meeting folder pattern: {err}") from err
+        # codes "folder.empty", "folder.placeholder"... (see check_meeting_folder)
+        raise ConfigError(
+            f"Meeting folder pattern: {err}", code=f"folder.{err.code}", **err.params
+        ) from err

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 
 class QuorumError(Exception):
-    """Base class of errors shown to a person (CLI line, flash message, JSON ``error``)."""
+    """Base class of errors shown to a person (CLI line, flash message, JSON ``error``).
 
-    def __init__(self, message: str) -> None:
+    ``message`` is English, for the CLI and the logs; ``code`` (with ``params``) is stable, so
+    pages can say the same thing in the reader's language (:mod:`sidecar.web.error_texts`).
+    """
+
+    def __init__(self, message: str, *, code: str = "", **params: object) -> None:
         super().__init__(message)
         self.message = message
+        self.code = code
+        self.params = params
 
 
 class ConfigError(QuorumError):

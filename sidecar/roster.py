@@ -54,7 +54,11 @@ def find_body(session: Session, association_id: int, code: str) -> Body:
     for body in session.scalars(select(Body).where(Body.association_id == association_id)):
         if body.code.casefold() == code.casefold():
             return body
-    raise NotFound(f"No body {code!r}: the bodies are listed on the Bodies & roster page.")
+    raise NotFound(
+        f"No body {code!r}: the bodies are listed on the Bodies & roster page.",
+        code="roster.no_body",
+        body=code,
+    )
 
 
 def get_body(session: Session, association_id: int, body_id: int) -> Body:
@@ -95,7 +99,7 @@ def seat(
     """Seat a person on ``body`` (creating or updating the member); True if newly seated."""
     email = email.strip().lower()
     if not EMAIL.match(email):
-        raise QuorumError(f"{email!r} is not an e-mail address.")
+        raise QuorumError(f"{email!r} is not an e-mail address.", code="roster.email", email=email)
     member = _member_for(session, body.association_id, email, nc_user or None)
     member.name = name.strip() or member.name
     member.email = email
@@ -164,7 +168,10 @@ def import_group(
         select(Source).where(Source.association_id == association.id).order_by(Source.id)
     )
     if source is None:
-        raise QuorumError("No Nextcloud source yet: add one (`quorum source add`) first.")
+        raise QuorumError(
+            "No Nextcloud source yet: add one (`quorum source add`) first.",
+            code="roster.no_source",
+        )
     conn = connect(source, vault)
     try:
         users = conn.ocs.group_members(group)
@@ -237,9 +244,13 @@ def create_body(session: Session, association_id: int, code: str, name: str, kin
     """A new body with the French defaults (DESIGN.md); the code must be new."""
     code = code.strip().upper()
     if not code or not name.strip():
-        raise QuorumError("A body needs a short code (CA, BUREAU…) and a name.")
+        raise QuorumError(
+            "A body needs a short code (CA, BUREAU…) and a name.", code="roster.body_fields"
+        )
     if kind not in KINDS:
-        raise QuorumError(f"Unknown kind {kind!r}: use one of {', '.join(KINDS)}.")
+        raise QuorumError(
+            f"Unknown kind {kind!r}: use one of {', '.join(KINDS)}.", code="roster.kind", kind=kind
+        )
     try:
         find_body(session, association_id, code)
     except NotFound:
@@ -247,4 +258,4 @@ def create_body(session: Session, association_id: int, code: str, name: str, kin
         session.add(body)
         session.flush()
         return body
-    raise QuorumError(f"A body {code!r} already exists.")
+    raise QuorumError(f"A body {code!r} already exists.", code="roster.body_taken", body=code)

@@ -27,8 +27,8 @@ AUDIT_PAGE_SIZE = 50
 class FieldError(QuorumError):
     """A form value is wrong; ``field`` names the form field."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: str, *, code: str = "", **params: object) -> None:
+        super().__init__(message, code=code, **params)
         self.field = field
 
 
@@ -47,12 +47,22 @@ def create_local_user(
     """A new local account (password sign-in) with ``role``; never overwrites an existing one."""
     login = login.strip()
     if not login or len(login) > 200:
-        raise FieldError("login", "The login must be between 1 and 200 characters.")
+        raise FieldError(
+            "login", "The login must be between 1 and 200 characters.", code="user.login"
+        )
     if find_user(session, association.id, login) is not None:
-        raise FieldError("login", f"There is already a user {login!r}: pick another login.")
+        raise FieldError(
+            "login",
+            f"There is already a user {login!r}: pick another login.",
+            code="user.login_taken",
+            login=login,
+        )
     if len(password) < MIN_PASSWORD_LENGTH:
         raise FieldError(
-            "password", f"The password must have at least {MIN_PASSWORD_LENGTH} characters."
+            "password",
+            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
+            code="user.password_short",
+            min=MIN_PASSWORD_LENGTH,
         )
     _check_role(role)
     user = User(association_id=association.id, login=login, display_name=login, role=role)
@@ -64,7 +74,7 @@ def create_local_user(
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise FieldError("role", f"Choose a role among {', '.join(ROLES)}.")
+        raise FieldError("role", f"Choose a role among {', '.join(ROLES)}.", code="user.role")
 
 
 def find(session: Session, association_id: int, user_id: int) -> User:
@@ -86,7 +96,7 @@ def change_role(session: Session, user: User, role: str) -> None:
 def deactivate(session: Session, user: User, *, by_user_id: int) -> None:
     """Stop ``user`` from signing in (sessions and tokens stop working at once)."""
     if user.id == by_user_id:
-        raise QuorumError("You cannot deactivate your own account.")
+        raise QuorumError("You cannot deactivate your own account.", code="user.deactivate_self")
     if user.role == "admin":
         _keep_one_admin(session, user)
     user.active = False
@@ -100,7 +110,11 @@ def _keep_one_admin(session: Session, user: User) -> None:
         .where(User.association_id == user.association_id, User.role == "admin", User.active)
     )
     if (admins or 0) <= 1 and user.active:
-        raise FieldError("role", "This is the last admin of the association: name another first.")
+        raise FieldError(
+            "role",
+            "This is the last admin of the association: name another first.",
+            code="user.last_admin",
+        )
 
 
 @dataclass(frozen=True)
@@ -131,7 +145,10 @@ def parse_groups(text: str) -> dict[str, str]:
         group, sep, role = (part.strip() for part in line.rpartition("="))
         if not sep or not group or role not in ROLES:
             raise FieldError(
-                "groups", f"Line {number}: write “group = role”, role among {', '.join(ROLES)}."
+                "groups",
+                f"Line {number}: write “group = role”, role among {', '.join(ROLES)}.",
+                code="access.groups_line",
+                line=number,
             )
         mapping[group] = role
     return mapping
@@ -146,9 +163,18 @@ def save_access(
         try:
             url = check_url(url, allow_private=allow_private)
         except (ValueError, IntegrationError) as err:
-            raise FieldError("nextcloud_url", f"This address cannot be used: {err}") from err
+            raise FieldError(
+                "nextcloud_url",
+                f"This address cannot be used: {err}",
+                code="access.url",
+                reason=str(err),
+            ) from err
     if form.default_role and form.default_role not in ROLES:
-        raise FieldError("default_role", f"Choose a role among {', '.join(ROLES)}, or none.")
+        raise FieldError(
+            "default_role",
+            f"Choose a role among {', '.join(ROLES)}, or none.",
+            code="access.default_role",
+        )
     access = {
         "nextcloud_url": url,
         "default_role": form.default_role or None,

@@ -59,7 +59,7 @@ def test_admin_creates_a_local_user_changes_role_and_deactivates(services: Servi
 def test_errors_are_shown_next_to_their_field(services: Services) -> None:
     admin = signed_in_client(_app(services), "admin")
     short = admin.post(
-        "/admin/users", data={"login": "yann", "password": "short", "role": "member"}
+        "/admin/users?lang=en", data={"login": "yann", "password": "short", "role": "member"}
     )
     assert short.status_code == 400
     html = short.get_data(as_text=True)
@@ -68,7 +68,7 @@ def test_errors_are_shown_next_to_their_field(services: Services) -> None:
     assert 'value="yann"' in html, "what was typed is kept"
     bad_role = admin.post("/admin/users", data={"login": "y", "password": PASSWORD, "role": "god"})
     assert 'id="f-role-error"' in bad_role.get_data(as_text=True)
-    mapping = admin.post("/admin/access", data={"groups": "CA = king"})
+    mapping = admin.post("/admin/access?lang=en", data={"groups": "CA = king"})
     assert mapping.status_code == 400 and 'id="f-groups-error">Line 1' in mapping.get_data(
         as_text=True
     )
@@ -81,7 +81,7 @@ def test_the_last_admin_cannot_be_demoted_nor_deactivate_themselves(services: Se
     app = _app(services)
     admin_id, token = make_user(services, "admin")
     admin = sign_in(app.test_client(), admin_id, token)
-    refused = admin.post(f"/admin/users/{admin_id}/role", data={"role": "member"})
+    refused = admin.post(f"/admin/users/{admin_id}/role?lang=en", data={"role": "member"})
     assert refused.status_code == 400 and "last admin" in refused.get_data(as_text=True)
     assert admin.post(f"/admin/users/{admin_id}/deactivate").status_code == 400
     with services.db.session() as session:

@@ -35,7 +35,13 @@ _PROBE_BODY = BodyInfo(id=0, code="CA", name="Conseil", kind="ca")
 
 
 class FolderPatternError(ValueError):
-    """A meeting folder pattern that cannot be used; the message says what to fix."""
+    """A meeting folder pattern that cannot be used; the message says what to fix, ``code``
+    (with ``params``) names the problem for translation."""
+
+    def __init__(self, message: str, code: str, **params: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 # --- the meeting folder convention -----------------------------------------------------
@@ -50,27 +56,40 @@ def check_meeting_folder(pattern: str) -> str:
     """The pattern, tidied (no leading "/", one trailing "/"), or FolderPatternError."""
     text = pattern.strip().strip("/")
     if not text:
-        raise FolderPatternError("The meeting folder pattern is empty.")
+        raise FolderPatternError("The meeting folder pattern is empty.", "empty")
     try:
         fields = list(string.Formatter().parse(text))
     except ValueError as err:
-        raise FolderPatternError(f"Unbalanced braces in {pattern!r}: {err}.") from err
+        raise FolderPatternError(f"Unbalanced braces in {pattern!r}: {err}.", "braces") from err
     names = [name for _literal, name, _spec, _conv in fields if name is not None]
     for name, spec, conversion in ((f[1], f[2], f[3]) for f in fields if f[1] is not None):
         if name not in PLACEHOLDERS or conversion:
             allowed = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
-            raise FolderPatternError(f"Unknown placeholder {{{name}}}: use {allowed}.")
+            raise FolderPatternError(
+                f"Unknown placeholder {{{name}}}: use {allowed}.",
+                "placeholder",
+                name=str(name),
+                allowed=allowed,
+            )
         if spec and name != "date":
-            raise FolderPatternError(f"Only {{date}} takes a format, not {{{name}:{spec}}}.")
+            raise FolderPatternError(
+                f"Only {{date}} takes a format, not {{{name}:{spec}}}.",
+                "format",
+                name=str(name),
+                spec=str(spec),
+            )
     if "date" not in names:
-        raise FolderPatternError("The pattern needs the meeting's date, e.g. {date:%Y-%m-%d}.")
+        raise FolderPatternError(
+            "The pattern needs the meeting's date, e.g. {date:%Y-%m-%d}.", "no_date"
+        )
     folders = {meeting_folder(text, _PROBE_BODY, day) for day in _PROBE_DAYS}
     if len(folders) < len(_PROBE_DAYS):
         raise FolderPatternError(
-            "The date format must keep day, month and year apart, e.g. {date:%Y-%m-%d}."
+            "The date format must keep day, month and year apart, e.g. {date:%Y-%m-%d}.",
+            "ambiguous_date",
         )
     if any(part in (".", "..") for part in text.split("/")):
-        raise FolderPatternError("A folder name cannot be '.' or '..'.")
+        raise FolderPatternError("A folder name cannot be '.' or '..'.", "dots")
     return text + "/"
 
 

@@ -77,8 +77,8 @@ def _register_filters(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from sidecar.web import admin as web_admin
+    from sidecar.web import admin_sources, api, health, meetings, overview, signin
     from sidecar.web import alerts as web_alerts
-    from sidecar.web import api, health, meetings, overview, signin
     from sidecar.web import appapi as web_appapi
     from sidecar.web import grants as grants_web
     from sidecar.web import jobs as web_jobs
@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     web_alerts.register(app, csrf)
     app.register_blueprint(web_metrics.bp)
     app.register_blueprint(web_admin.bp)
+    app.register_blueprint(admin_sources.bp)
     csrf.exempt(api.bp)  # the JSON API is token-authenticated, never cookie-authenticated
 
 

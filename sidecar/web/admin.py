@@ -21,12 +21,13 @@ from sidecar.user_admin import FieldError
 from sidecar.web import services
 from sidecar.web.access import requires
 from sidecar.web.auth import audit, current_association, current_principal
+from sidecar.web.error_texts import error_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _field_errors(err: FieldError) -> dict[str, str]:
-    return {err.field: err.message}
+    return {err.field: error_text(err)}
 
 
 # --- users --------------------------------------------------------------------------------
@@ -86,7 +87,7 @@ def change_role(user_id: int) -> ResponseReturnValue:
     except NotFound:
         abort(404)
     except FieldError as err:
-        return _users_page(400, {f"role-{user_id}": err.message})
+        return _users_page(400, {f"role-{user_id}": error_text(err)})
     audit("admin.user.role", target=login, target_id=user_id, before=before, role=role)
     flash(_("%(login)s is now %(role)s.", login=login, role=_role_label(role)), "ok")
     return redirect(url_for("admin.users"))
@@ -103,7 +104,7 @@ def deactivate(user_id: int) -> ResponseReturnValue:
     except NotFound:
         abort(404)
     except QuorumError as err:
-        return _users_page(400, {f"active-{user_id}": err.message})
+        return _users_page(400, {f"active-{user_id}": error_text(err)})
     audit("admin.user.deactivate", target=login, target_id=user_id)
     flash(_("%(login)s can no longer sign in.", login=login), "ok")
     return redirect(url_for("admin.users"))

@@ -156,7 +156,13 @@ def _appapi_principal() -> Principal | None:
     lookup = appapi_users.nextcloud_lookup(services().settings)
     try:
         with services().db.session() as db:
-            user = appapi_users.account_for(db, nc_user, lookup, now=datetime.now(UTC))
+            user = appapi_users.account_for(
+                db,
+                nc_user,
+                lookup,
+                now=datetime.now(UTC),
+                association=services().settings.appapi_association,
+            )
             return _principal(user, ("read", "write"), "appapi")
     except (QuorumError, IntegrationError) as err:
         abort(403, description=err.message)

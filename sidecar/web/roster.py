@@ -17,6 +17,7 @@ from sidecar.storage.models import Body
 from sidecar.web import services
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association
+from sidecar.web.error_texts import error_text as domain_error_text
 
 bp = Blueprint("roster", __name__, url_prefix="/bodies")
 
@@ -80,7 +81,8 @@ def create() -> ResponseReturnValue:
                 form.get("kind", "custom"),
             )
         except QuorumError as err:
-            flash(gettext("The body was not created: %(reason)s", reason=err.message), "error")
+            reason = domain_error_text(err)
+            flash(gettext("The body was not created: %(reason)s", reason=reason), "error")
             return redirect(url_for("roster.index"))
         anchor = f"body-{body.id}"
     flash(gettext("Body created with the default rules."), "ok")
@@ -96,7 +98,7 @@ def meeting_folder() -> ResponseReturnValue:
         with services().db.session() as session:
             conventions.set_meeting_folder(current_association(session), pattern)
     except QuorumError as err:
-        return _page(folder_form=(pattern, err.message), status=400)
+        return _page(folder_form=(pattern, domain_error_text(err)), status=400)
     flash(gettext("Meeting folder convention saved."), "ok")
     return redirect(url_for("roster.index") + "#meeting-folder")
 
@@ -164,7 +166,8 @@ def import_group(body_id: int) -> ResponseReturnValue:
         try:
             done = roster.import_group(session, association, body.code, group, services().vault)
         except (QuorumError, IntegrationError) as err:
-            flash(gettext("Nothing was imported: %(reason)s", reason=err.message), "error")
+            reason = domain_error_text(err) if isinstance(err, QuorumError) else err.message
+            flash(gettext("Nothing was imported: %(reason)s", reason=reason), "error")
             return redirect(url_for("roster.index") + f"#body-{body_id}")
     flash(import_summary(done), "ok")
     return redirect(url_for("roster.index") + f"#body-{body_id}")
