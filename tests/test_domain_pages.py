@@ -62,6 +62,14 @@ def test_members_do_not_see_the_grants_card(
 
 
 def test_sharing_audit_speaks_french(app: Flask, synced: Services, login_as: LoginAs) -> None:
+    from datetime import UTC, datetime
+
+    from sidecar.alerts import share_audits
+    from sidecar.context import resolve_association
+
+    with synced.db.session() as session:  # the page shows the cached audit
+        association = resolve_association(session, None)
+        share_audits.refresh(session, association, synced.vault, datetime.now(UTC))
     html = login_as("admin").get("/shares?lang=fr").get_data(as_text=True)
     assert "Lien public sans mot de passe sur un dossier sensible" in html
     english = login_as("admin").get("/shares?lang=en").get_data(as_text=True)

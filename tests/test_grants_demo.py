@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from flask.testing import FlaskClient
+from markupsafe import escape
 
 from sidecar import grants as service
 from sidecar.context import Services, resolve_association
@@ -107,3 +109,15 @@ def test_open_url_keeps_the_fileid_number() -> None:
         "https://nc.example/index.php/f/173"
     )
     assert service.open_url("https://nc.example", None) is None
+
+
+def test_dossier_page_links_each_file_to_nextcloud(
+    synced_client: FlaskClient, dossiers: dict[str, Dossier], seed_info: SeedInfo
+) -> None:
+    lyon = dossiers[seed_info.lyon_folder]
+    files = [f for f in lyon.files if not f.is_folder]
+    assert files and all(f.fileid for f in files)
+    page = synced_client.get("/grants/" + quote(lyon.key, safe="/:")).get_data(as_text=True)
+    for f in files:
+        number = (service.open_url("", f.fileid) or "").rsplit("/", 1)[-1]
+        assert f'/index.php/f/{number}">{escape(f.path)}</a>' in page

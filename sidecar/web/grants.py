@@ -6,18 +6,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, Flask, abort, render_template, request
+from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import CSRFProtect
 
 from sidecar import documents as documents_service
 from sidecar import grants as service
+from sidecar.alerts import share_audits
 from sidecar.projection.grants import STATUSES, Dossier
 from sidecar.web import services
 from sidecar.web.access import requires
 from sidecar.web.api_grants import dossier_json
 from sidecar.web.auth import current_association
-from sidecar.web.share_texts import finding_text, severity_label
+from sidecar.web.share_texts import finding_text, note_text, severity_label
 
 bp = Blueprint("grants", __name__)
 
@@ -96,8 +97,15 @@ def dossier(key: str) -> ResponseReturnValue:
             o for o in service.obligations(session, association, today, found) if o.subject == key
         ]
         data = dossier_json(chosen, today, association.financial_year_end)
+        base_url = documents_service.files_base_url(session, association.id)
+    links = {f.path: service.open_url(base_url, f.fileid) for f in chosen.files if base_url}
     return render_template(
-        "pages/grant.html", association=association, d=chosen, data=data, obligations=obligations
+        "pages/grant.html",
+        association=association,
+        d=chosen,
+        data=data,
+        obligations=obligations,
+        links=links,
     )
 
 
@@ -122,18 +130,31 @@ def documents() -> ResponseReturnValue:
 @bp.get("/shares")
 @requires("officer")
 def shares() -> ResponseReturnValue:
+    """The last cached sharing audit (the scheduler refreshes it; officers may refresh it now)."""
     today = datetime.now(UTC).date()
     with services().db.session() as session:
         association = current_association(session)
-        result = service.share_audit(session, association, services().vault, today)
-    texts = [finding_text(f, result.expires.get(f.share_id), today) for f in result.findings]
+        last = share_audits.cached(session, association.id)
+    found = last.findings or ()
+    texts = [finding_text(f, last.expires.get(f.share_id), today) for f in found]
     return render_template(
         "pages/shares.html",
         association=association,
-        result=result,
-        findings=list(zip(result.findings, texts, strict=True)),
+        last=last,
+        findings=list(zip(found, texts, strict=True)),
+        notes=[note_text(n) for n in last.notes],
         severity_label=severity_label,
     )
+
+
+@bp.post("/shares/refresh")
+@requires("officer")
+def refresh_shares() -> ResponseReturnValue:
+    """Run the sharing audit now (one OCS round trip per source and group) and cache it."""
+    with services().db.session() as session:
+        association = current_association(session)
+        share_audits.refresh(session, association, services().vault, datetime.now(UTC))
+    return redirect(url_for("grants.shares"))
 
 
 def register(app: Flask, csrf: CSRFProtect) -> None:

@@ -12,6 +12,7 @@ from datetime import date
 
 from flask_babel import gettext
 
+from sidecar.grants import AuditNote
 from sidecar.projection.shares import Finding
 
 
@@ -89,3 +90,17 @@ def finding_text(finding: Finding, expires: date | None, today: date) -> Finding
             ),
         )
     return FindingText(finding.title, finding.why, finding.fix)
+
+
+def note_text(note: AuditNote) -> str:
+    """A partial problem of the audit, translated; Nextcloud's own words follow in English."""
+    if note.kind == "group_members_unreadable":
+        text: str = gettext(
+            "Members of group %(group)s are not readable by this Nextcloud account: the group was "
+            "checked by name only (a group named like a body counts as the board). Nextcloud "
+            "said: %(detail)s",
+            group=note.subject,
+            detail=note.detail,
+        )
+        return text
+    return f"{note.subject}: {note.detail}"
