@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import threading
 from types import FrameType
 
 from cheroot import wsgi
@@ -17,18 +16,25 @@ def make_server(app: Flask, host: str, port: int) -> wsgi.Server:
 
 
 def serve_app(app: Flask, host: str, port: int, *, banner: str | None = None) -> None:
-    """Serve until SIGINT/SIGTERM; requests in flight finish before the process exits."""
+    """Serve until Ctrl-C or SIGTERM, then stop cleanly: requests in flight finish.
+
+    The signal only interrupts the serving loop; the server is stopped afterwards, outside the
+    signal handler (stopping it from inside the handler, on the thread that runs the loop,
+    never returns).
+    """
     server = make_server(app, host, port)
-    stop = threading.Event()
 
-    def _stop(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-        server.stop()
+    def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
 
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # SIGINT too: a process started in the background of a script inherits it ignored.
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     print(banner or f"Quorum is serving on http://{host}:{server.bind_addr[1]}/", flush=True)
     try:
         server.serve()
+    except KeyboardInterrupt:
+        pass
     finally:
+        server.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
