@@ -235,6 +235,7 @@ def sync(ctx: Ctx, source_name: str | None, as_json: bool, allow_mass_delete: bo
             options=RunOptions(
                 allow_mass_delete=allow_mass_delete,
                 deadline=services.settings.http_timeout,
+                run_deadline=services.settings.job_timeout,
                 progress=_progress_bar if show_bar else None,
             ),
         )

@@ -102,6 +102,7 @@ def job_run(ctx: Ctx, name: str) -> None:
         limits=jobs.JobLimits(settings.http_timeout, settings.job_timeout),
         options=RunOptions(
             deadline=min(settings.http_timeout, settings.job_timeout),
+            run_deadline=settings.job_timeout,
             progress=_progress_bar if show_bar else None,
         ),
     )

@@ -322,7 +322,7 @@ def run_job(
         if source_id is None:
             return None
         deadline = min(limits.http_timeout, limits.job_timeout)
-        options = options or RunOptions(deadline=deadline)
+        options = options or RunOptions(deadline=deadline, run_deadline=limits.job_timeout)
         return run_source(db, vault, source_id, job_id=job_id, options=options)
     finally:
         release(db, job_id, claimed_at)
