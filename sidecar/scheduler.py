@@ -81,6 +81,7 @@ class Scheduler:
         self.lease_seconds = lease_seconds
         self.holder = holder or holder_id()
         self._holding = threading.Event()
+        self._stopping = threading.Event()  # set by stop(): start no new job
         self._apscheduler: BaseScheduler | None = None
 
     @property
@@ -104,6 +105,8 @@ class Scheduler:
         limits = jobs.JobLimits(settings.http_timeout, settings.job_timeout)
         reports: list[RunReport] = []
         for job_id in jobs.due_job_ids(self.services.db, now or datetime.now(UTC)):
+            if self._stopping.is_set():
+                break  # shutting down: a job already running finishes, no new one starts
             report = jobs.run_job(
                 self.services.db, self.services.vault, job_id, due=True, limits=limits, now=now
             )
@@ -164,6 +167,7 @@ class Scheduler:
 
     def stop(self) -> None:
         """Stop the clock and hand the lease back at once."""
+        self._stopping.set()
         if self._apscheduler is not None and self._apscheduler.running:
             self._apscheduler.shutdown(wait=False)
         self._apscheduler = None

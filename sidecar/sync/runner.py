@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -158,10 +158,14 @@ def _plan_all(
     infos = _calendar_infos(conn, source) if calendars else {}
     if calendars:
         tracker.step("calendars")
+    folders = (db, conn, folder_ids, now, options, report, tracker, deadline)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-files") as pool:
-        files = pool.submit(
-            _plan_folders, db, conn, folder_ids, now, options, report, tracker, deadline
-        )
+        try:
+            files: Future[list[tuple[Collection, Plan]]] | None = pool.submit(
+                _plan_folders, *folders
+            )
+        except RuntimeError:  # the interpreter is shutting down: no new thread, plan here
+            files = None
         try:
             plans = _plan_calendars(
                 session, conn, calendars, infos, now, tz, report, tracker, deadline
@@ -169,7 +173,7 @@ def _plan_all(
         except BaseException:
             deadline.expire()  # the files thread stops at its next collection
             raise
-        return plans + files.result()
+        return plans + (files.result() if files is not None else _plan_folders(*folders))
 
 
 def _calendar_infos(conn: Connection, source: Source) -> dict[str, CalendarInfo]:

@@ -81,3 +81,18 @@ def test_a_run_killed_while_applying_leaves_the_previous_state(
     with services.db.session() as session:
         outcomes = [r.outcome for r in session.scalars(select(SyncRun).order_by(SyncRun.id))]
     assert "running" not in outcomes and "abandoned" in outcomes
+
+
+def test_a_run_started_while_the_interpreter_shuts_down_still_completes(
+    services: Services, demo_server: DemoServer
+) -> None:
+    """At a web worker's exit no new thread may start: files are then planned in line."""
+    source_id = connect(services, demo_server.url)
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+
+    with mock.patch("sidecar.sync.runner.ThreadPoolExecutor.submit", refuse):
+        report = sync(services, source_id)
+    assert report.outcome == "ok", report.error
+    assert "/Comptabilité/" in mirrored_files(services) and mirrored_uids(services)
