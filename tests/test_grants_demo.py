@@ -89,8 +89,12 @@ def test_api_obligations_documents_and_audit(synced_client: FlaskClient) -> None
     ]
     assert documents == []  # a first sync mirrors the tree without logging it as activity
     assert synced_client.get("/api/v1/documents?changed_since=yesterday").status_code == 400
-    audit = synced_client.get("/api/v1/shares/audit").get_json()
-    assert audit["findings"][0]["kind"] == "public_link_no_password"
+    audit = synced_client.get("/api/v1/shares/audit").get_json()  # first use: audits once
+    assert audit["findings"][0]["kind"] == "public_link_no_password" and audit["at"]
+    again = synced_client.get("/api/v1/shares/audit").get_json()
+    assert again["at"] == audit["at"], "later reads come from the cache, not from Nextcloud"
+    refreshed = synced_client.post("/api/v1/shares/audit").get_json()
+    assert refreshed["at"] > audit["at"] and refreshed["findings"] == audit["findings"]
 
 
 def test_grants_page_shows_completeness_and_next_deadline(

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from sidecar import documents as documents_service
 from sidecar import grants as service
+from sidecar.alerts import share_audits
 from sidecar.errors import NotFound
 from sidecar.projection.documents import Document
 from sidecar.projection.grants import Dossier, next_deadline
@@ -159,18 +160,37 @@ def documents() -> ResponseReturnValue:
 @bp.get("/shares/audit")
 @requires("officer")
 def shares_audit() -> ResponseReturnValue:
-    today = datetime.now(UTC).date()
+    """The cached audit, as the shares page shows it; audited once now if it never was."""
     with services().db.session() as session:
         association = current_association(session)
-        result = service.share_audit(session, association, services().vault, today)
-    return jsonify(
-        {
-            "share_count": result.share_count,
-            "errors": result.errors,
-            "notes": [vars(n) for n in result.notes],
-            "findings": [vars(f) for f in result.findings],
-        }
-    )
+        audit = share_audits.cached(session, association.id)
+        if audit.at is None and audit.error is None:
+            audit = share_audits.refresh(session, association, services().vault, _now())
+    return jsonify(_audit_json(audit))
+
+
+@bp.post("/shares/audit")
+@requires("officer")
+def refresh_shares_audit() -> ResponseReturnValue:
+    """Audit the shares now (one OCS request per source and group) and answer the result."""
+    with services().db.session() as session:
+        association = current_association(session)
+        audit = share_audits.refresh(session, association, services().vault, _now())
+    return jsonify(_audit_json(audit))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _audit_json(audit: share_audits.CachedAudit) -> dict[str, Any]:
+    return {
+        "at": audit.at.isoformat() if audit.at else None,
+        "share_count": audit.share_count,
+        "errors": [audit.error] if audit.error else [],
+        "notes": [vars(n) for n in audit.notes],
+        "findings": [vars(f) for f in audit.findings or ()],
+    }
 
 
 @bp.errorhandler(NotFound)
