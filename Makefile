@@ -20,7 +20,7 @@ test: $(BIN)/.quorum-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 clean:
 	rm -rf $(VENV) .quorum-demo .pytest_cache .mypy_cache .ruff_cache

@@ -49,11 +49,11 @@ from urllib.parse import quote
 import requests
 from sqlalchemy import select, update
 
+from sidecar.cli.demo import connect_demo_source
 from sidecar.config import load_settings
 from sidecar.context import Services
 from sidecar.demo import DEMO_LOGIN, DEMO_USERS, seed
 from sidecar.demo.ncfiles import file_etag
-from sidecar.demo_run import connect_demo_source
 from sidecar.storage.models import CalendarObjectRecord, Collection, FileRecord
 from sidecar.sync.runner import RunOptions, run_source
 

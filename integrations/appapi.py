@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import requests
 
@@ -138,20 +136,3 @@ class AppApiOcs(OcsClient):
                 return False
             raise
         return True
-
-
-def appapi_ocs(
-    nextcloud_url: str,
-    credentials: AppApiCredentials,
-    user_id: str = "",
-    *,
-    deadline: float = DEFAULT_DEADLINE,
-) -> AppApiOcs:
-    """An :class:`AppApiOcs` over a fresh client (close it with ``.http.close()``)."""
-    return AppApiOcs(AppApiHttpClient(nextcloud_url, credentials, user_id, deadline=deadline))
-
-
-def headers_of(request_headers: Mapping[str, Any]) -> dict[str, str]:
-    """The three AppAPI headers of an incoming request ("" when absent), names normalised."""
-    names = (HEADER_APP_ID, HEADER_APP_VERSION, HEADER_AUTHORIZATION)
-    return {name: str(request_headers.get(name) or "") for name in names}

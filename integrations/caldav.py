@@ -1,7 +1,7 @@
 """A thin CalDAV client on :class:`~integrations.http.HttpClient`.
 
 Not the ``caldav`` package: caldav 3.x sends through niquests (bypassing our timeouts, caps and
-``responses``) and loads objects one by one (PITFALLS.md). Here a sync is one ``sync-collection``
+``responses``) and loads objects one by one (docs/pitfalls.md). Here a sync is one ``sync-collection``
 REPORT asking for ETags *and* calendar data, and ``calendar-multiget`` in batches for the rest.
 
 Hrefs returned (``CalendarInfo.href``, ``CalendarObject.href``, removed hrefs) are decoded

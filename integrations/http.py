@@ -41,7 +41,7 @@ from integrations.urls import origin
 USER_AGENT = "Quorum/0.1"
 CONNECT_TIMEOUT = 10.0
 # Nextcloud delays failed logins by up to 25 s: a deadline under ~30 s turns throttling into
-# fake outages (PITFALLS.md). A single read waits up to what is left of the deadline.
+# fake outages (docs/pitfalls.md). A single read waits up to what is left of the deadline.
 DEFAULT_DEADLINE = 120.0
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
 MAX_REDIRECTS = 3

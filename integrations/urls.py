@@ -3,7 +3,7 @@
 :func:`check_url` runs when an admin saves a server URL, so a Quorum hosted for many associations
 cannot be pointed at cloud metadata services or the host's internal network. It resolves the
 name once: a DNS answer that changes later (rebinding) is not caught here.
-:func:`safe_href_path` treats every href of a multistatus as untrusted (PITFALLS.md: hrefs to
+:func:`safe_href_path` treats every href of a multistatus as untrusted (docs/pitfalls.md: hrefs to
 another server, ``%2e%2e%2f``, NUL).
 """
 

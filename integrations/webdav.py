@@ -4,7 +4,7 @@ Nextcloud has no sync-collection on files; a change updates the ETag of every pa
 the sync walks down from the root only into folders whose ETag changed. All the Nextcloud
 properties it needs come in one PROPFIND (:data:`PROPFIND_FILE_PROPS`). A listing is returned only
 from a well-formed 207 multistatus: a maintenance page, an empty or truncated body raises, because
-reading it as "this folder is empty" would delete the mirror (PITFALLS.md).
+reading it as "this folder is empty" would delete the mirror (docs/pitfalls.md).
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def parse_xml(body: bytes, *, what: str = "The server's answer") -> Element:
     try:
         return _parse_bounded(body)
     except (ParseError, DefusedXmlException, RecursionError, ValueError) as exc:
-        # Depending on the parser, deep nesting raises a bare RecursionError (PITFALLS.md).
+        # Depending on the parser, deep nesting raises a bare RecursionError (docs/pitfalls.md).
         reason = type(exc).__name__ if isinstance(exc, RecursionError) else str(exc)
         raise ProtocolError(f"{what} is not well-formed XML: {reason[:200]}") from None
 

@@ -125,6 +125,13 @@ class Settings:
         return self.database_url or f"sqlite:///{(self.data_dir / 'quorum.db').resolve()}"
 
     @property
+    def effective_app_version(self) -> str:
+        """The version registered in Nextcloud: ``QUORUM_APP_VERSION``, else the package's."""
+        from sidecar import __version__
+
+        return self.app_version or __version__
+
+    @property
     def effective_key_file(self) -> Path:
         return self.key_file or self.data_dir / "secret.key"
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from integrations.appapi import AppApiCredentials
 from sidecar.config import Settings
 from sidecar.errors import NotFound
+from sidecar.security.vault import Vault
 from sidecar.storage import Database
 from sidecar.storage.models import Association
-from sidecar.vault import Vault
 
 DEFAULT_SLUG = "default"
 
@@ -28,7 +29,16 @@ class Services:
         db = Database(settings.effective_database_url)
         if upgrade:
             db.upgrade()
-        return cls(settings, db, Vault.from_file(settings.effective_key_file))
+        vault = Vault.from_file(settings.effective_key_file)
+        vault.appapi = appapi_credentials(settings)
+        return cls(settings, db, vault)
+
+
+def appapi_credentials(settings: Settings) -> AppApiCredentials | None:
+    """This ExApp's identity and secret in AppAPI mode; None otherwise."""
+    if settings.mode != "appapi" or not settings.app_secret:
+        return None
+    return AppApiCredentials(settings.app_id, settings.effective_app_version, settings.app_secret)
 
 
 def resolve_association(session: Session, slug: str | None, *, create: bool = False) -> Association:

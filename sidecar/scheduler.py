@@ -1,10 +1,10 @@
 """The one scheduler: a database lease decides which process runs due jobs.
 
-APScheduler 3 does not coordinate processes (see PITFALLS.md), so it is used only as a local
+APScheduler 3 does not coordinate processes (see docs/pitfalls.md), so it is used only as a local
 clock: one ``tick`` job every few seconds runs the jobs that are due in the database, and one
 ``renew`` job keeps the ``scheduler`` lease. Only the lease holder ticks; a lease that is not
 renewed (its process died) expires and another process takes it over. Even two holders at once
-(a clock jump) could not run a job twice: every run starts with an atomic claim (``sidecar.jobs``).
+(a clock jump) could not run a job twice: every run starts with an atomic claim (``sidecar.services.jobs``).
 
 After the due jobs, each tick runs the alerts cycle (:mod:`sidecar.alerts.cycle`) of every
 association whose ``alerts_interval`` is over, and at once for those whose sync changed something.
@@ -17,19 +17,18 @@ import os
 import socket
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 from apscheduler.schedulers.base import BaseScheduler  # type: ignore[import-untyped]
 from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
-from sidecar import jobs
 from sidecar.context import Services
-from sidecar.storage import Database
-from sidecar.storage.models import Lease, Source, SyncRun
+from sidecar.services import jobs
+from sidecar.storage.leases import acquire_lease, release_lease
+from sidecar.storage.models import Source, SyncRun
 from sidecar.sync.runner import RunReport
 
 log = logging.getLogger(__name__)
@@ -39,30 +38,6 @@ LEASE_NAME = "scheduler"
 def holder_id() -> str:
     """Who holds a lease: host, process and a random part (two schedulers in one process differ)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def acquire_lease(db: Database, name: str, holder: str, ttl: float, now: datetime) -> bool:
-    """Take or renew ``name`` for ``ttl`` seconds; False if someone else holds it unexpired."""
-    expires = now + timedelta(seconds=ttl)
-    with db.session() as session:
-        result = session.execute(
-            update(Lease)
-            .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at < now))
-            .values(holder=holder, expires_at=expires)
-        )
-        if int(result.rowcount) == 1:  # type: ignore[attr-defined]
-            return True
-    try:
-        with db.session() as session:
-            session.add(Lease(name=name, holder=holder, expires_at=expires))
-    except IntegrityError:  # it exists and is someone else's, or another process inserted first
-        return False
-    return True
-
-
-def release_lease(db: Database, name: str, holder: str) -> None:
-    with db.session() as session:
-        session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
 
 
 class Scheduler:

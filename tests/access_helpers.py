@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from sidecar import api_tokens
 from sidecar.context import Services, resolve_association
+from sidecar.services import api_tokens
 from sidecar.storage.models import Association, User
 
 _numbers = count(1)

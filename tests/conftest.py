@@ -121,7 +121,7 @@ def synced_demo(
     demo_server: DemoServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Services]:
     """One SQLite database synced from the shared demo server, for every test of a module."""
-    from sidecar.demo_run import connect_demo_source
+    from sidecar.cli.demo import connect_demo_source
     from sidecar.sync.runner import run_source
 
     data_dir = tmp_path_factory.mktemp("synced-demo")

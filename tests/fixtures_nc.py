@@ -1,4 +1,5 @@
-"""Recorded Nextcloud 29 exchanges (``../shared/fixtures/nextcloud`` beside the repository)."""
+"""Recorded Nextcloud 29 exchanges (``tests/fixtures/nextcloud``: real answers of a Nextcloud 29
+server, kept in the repository so that a fresh clone tests alone; see its README)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import responses
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "nextcloud"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "nextcloud"
 BASE_URL = "http://nextcloud.example"
 
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 
-from sidecar import meetings as meetings_service
 from sidecar.context import Services, resolve_association
 from sidecar.errors import ConfigError
-from sidecar.settings_io import export_settings, import_settings
+from sidecar.services import meetings as meetings_service
+from sidecar.services.settings_io import export_settings, import_settings
 from tests.access_helpers import LoginAs
 
 

@@ -113,7 +113,7 @@ def test_metadata_address_is_refused(run: Invoke) -> None:
 
 
 def test_config_export_import_roundtrip(run: Invoke, tmp_path: Path) -> None:
-    from sidecar.demo_run import demo_settings_toml
+    from sidecar.cli.demo import demo_settings_toml
 
     settings = tmp_path / "asso.toml"
     settings.write_text(demo_settings_toml(), encoding="utf-8")

@@ -9,7 +9,7 @@ import pytest
 
 from sidecar.config import load_settings
 from sidecar.errors import ConfigError
-from sidecar.vault import Vault, add_new_key, drop_old_keys
+from sidecar.security.vault import Vault, add_new_key, drop_old_keys
 
 
 def test_defaults_and_environment() -> None:

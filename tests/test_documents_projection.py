@@ -10,18 +10,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sidecar import prepare
+from sidecar.projection.document_links import link_documents
 from sidecar.projection.documents import (
     DEFAULT_MEETING_FOLDER,
     FolderPatternError,
     check_meeting_folder,
-    link_documents,
     meeting_folder,
     recently_modified,
 )
 from sidecar.projection.grants import Dossier
 from sidecar.projection.inputs import BodyInfo, EventInstance, FileInfo
 from sidecar.projection.meetings import Meeting, build_meeting
+from sidecar.services import prepare
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)

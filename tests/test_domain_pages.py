@@ -81,8 +81,8 @@ def test_officer_enters_and_removes_a_paper_proxy(
 ) -> None:
     from datetime import UTC, datetime
 
-    from sidecar import meetings
     from sidecar.context import resolve_association
+    from sidecar.services import meetings
 
     def next_ag() -> Meeting:
         assert demo_server.seed_info is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,10 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sidecar.sync import expand
 from sidecar.sync.expand import MAX_INSTANCES, ExpansionError, parse_object
 
 WINDOW = (datetime(2026, 9, 1, tzinfo=UTC), datetime(2027, 8, 1, tzinfo=UTC))
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "nextcloud"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "nextcloud"
 
 
 def _cal(*lines: str) -> str:
@@ -75,7 +77,9 @@ def test_secondly_rules_are_refused_not_expanded() -> None:
         )
 
 
-def test_instance_cap() -> None:
+def test_instance_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The count decides here, not the clock: a loaded machine must not trip the time budget first.
+    monkeypatch.setattr(expand, "TIME_BUDGET_SECONDS", 3600.0)
     parsed = parse_object(
         _cal(
             "BEGIN:VEVENT",
@@ -89,6 +93,19 @@ def test_instance_cap() -> None:
     )
     assert len(parsed.occurrences) == MAX_INSTANCES
     assert parsed.warnings
+
+
+def test_time_budget_stops_an_expansion_by_the_clock_not_the_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fake clock that moves one second per look: the budget (2 s) stops the series after a
+    few instances, whatever the machine's speed."""
+    ticks = itertools.count()
+    monkeypatch.setattr("sidecar.sync.expand.time.monotonic", lambda: float(next(ticks)))
+    hourly = _cal("BEGIN:VEVENT", "UID:t", "DTSTART:20260901T000000Z", "RRULE:FREQ=HOURLY",
+                  "SUMMARY:x", "END:VEVENT")  # fmt: skip
+    with pytest.raises(ExpansionError, match="took too long"):
+        parse_object(hourly, window=WINDOW)
 
 
 def test_garbage_and_oversized_objects_get_a_reason() -> None:

@@ -10,11 +10,11 @@ import requests
 from flask.testing import FlaskClient
 from icalendar import Calendar
 
-from sidecar import feeds
+from sidecar.cli.demo import connect_demo_source
 from sidecar.config import load_settings
 from sidecar.context import Services, resolve_association
 from sidecar.demo.server import DEMO_USERS, DemoServer
-from sidecar.demo_run import connect_demo_source
+from sidecar.services import feeds
 from sidecar.storage.models import Member
 from sidecar.sync.runner import run_source
 

@@ -10,11 +10,13 @@ import pytest
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from sidecar import grants as service
 from sidecar.context import Services, resolve_association
 from sidecar.demo.seed import SeedInfo
 from sidecar.projection.grants import Dossier
 from sidecar.projection.obligations import Obligation
+from sidecar.services import document_changes as changes_service
+from sidecar.services import dossiers as dossier_service
+from sidecar.services import share_audit as audit_service
 
 pytestmark = pytest.mark.usefixtures("signed_in_admin")  # pages and API need a user
 
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("signed_in_admin")  # pages and API need a 
 def dossiers(synced_demo: Services, seed_info: SeedInfo) -> dict[str, Dossier]:
     with synced_demo.db.session() as session:
         association = resolve_association(session, None)
-        found = service.dossiers(session, association, seed_info.today)
+        found = dossier_service.dossiers(session, association, seed_info.today)
     return {(d.folder or d.key).strip("/"): d for d in found}
 
 
@@ -47,7 +49,7 @@ def test_report_due_six_months_after_financial_year_end(
 ) -> None:
     with synced_demo.db.session() as session:
         association = resolve_association(session, None)
-        found: list[Obligation] = service.obligations(session, association, seed_info.today)
+        found: list[Obligation] = dossier_service.obligations(session, association, seed_info.today)
     [report] = [o for o in found if o.kind == "financial_report"]
     assert report.due == seed_info.cr_financier_due
     assert report.subject.rstrip("/").endswith(seed_info.lyon_previous_folder)
@@ -58,7 +60,7 @@ def test_sharing_audit_flags_the_public_accounts_link_not_the_board_share(
 ) -> None:
     with synced_demo.db.session() as session:
         association = resolve_association(session, None)
-        result = service.share_audit(session, association, synced_demo.vault, seed_info.today)
+        result = audit_service.share_audit(session, association, synced_demo.vault, seed_info.today)
     assert result.share_count == 4
     flagged = {(f.kind, f.path) for f in result.findings}
     assert ("public_link_no_password", "/Comptabilité") in flagged
@@ -109,10 +111,10 @@ def test_grants_page_shows_completeness_and_next_deadline(
 
 
 def test_open_url_keeps_the_fileid_number() -> None:
-    assert service.open_url("https://nc.example/", "00000173ocabcdef") == (
+    assert changes_service.open_url("https://nc.example/", "00000173ocabcdef") == (
         "https://nc.example/index.php/f/173"
     )
-    assert service.open_url("https://nc.example", None) is None
+    assert changes_service.open_url("https://nc.example", None) is None
 
 
 def test_dossier_page_links_each_file_to_nextcloud(
@@ -123,5 +125,5 @@ def test_dossier_page_links_each_file_to_nextcloud(
     assert files and all(f.fileid for f in files)
     page = synced_client.get("/grants/" + quote(lyon.key, safe="/:")).get_data(as_text=True)
     for f in files:
-        number = (service.open_url("", f.fileid) or "").rsplit("/", 1)[-1]
+        number = (changes_service.open_url("", f.fileid) or "").rsplit("/", 1)[-1]
         assert f'/index.php/f/{number}">{escape(f.path)}</a>' in page

@@ -10,11 +10,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sidecar import grants as service
 from sidecar.context import Services, resolve_association
 from sidecar.demo.seed import SeedInfo
 from sidecar.demo.server import DemoServer
 from sidecar.projection.grants import Dossier
+from sidecar.services import dossiers as dossier_service
+from sidecar.services import grant_forms
 from tests.access_helpers import LoginAs
 from tests.sync.helpers import connect, sync
 
@@ -39,7 +40,7 @@ def _info(server: DemoServer) -> SeedInfo:
 def _dossiers(services: Services) -> list[Dossier]:
     with services.db.session() as session:
         association = resolve_association(session, None)
-        return service.dossiers(session, association, datetime.now(UTC).date())
+        return dossier_service.dossiers(session, association, datetime.now(UTC).date())
 
 
 def _by_folder(services: Services, folder: str) -> Dossier:
@@ -47,7 +48,7 @@ def _by_folder(services: Services, folder: str) -> Dossier:
 
 
 def test_parse_grant_amounts_dates_and_period() -> None:
-    values, errors = service.parse_grant(
+    values, errors = grant_forms.parse_grant(
         {
             "funder": "Fondation de France",
             "amount_requested": "23 000,50 €",
@@ -59,7 +60,7 @@ def test_parse_grant_amounts_dates_and_period() -> None:
     assert errors == {}
     assert values["amount_requested_cents"] == 2_300_050
     assert values["folder"] == "/Subventions/FdF 2027/"
-    _, errors = service.parse_grant(
+    _, errors = grant_forms.parse_grant(
         {"amount_awarded": "beaucoup", "decision_date": "31/03/2027", "status": "won"}
     )
     assert errors == {
@@ -68,7 +69,7 @@ def test_parse_grant_amounts_dates_and_period() -> None:
         "decision_date": "date",
         "status": "status",
     }
-    _, errors = service.parse_grant(
+    _, errors = grant_forms.parse_grant(
         {"funder": "X", "action_start": "2027-06-01", "action_end": "2027-01-01"}
     )
     assert errors == {"action_end": "period"}
@@ -158,7 +159,7 @@ def test_officer_change_creates_then_closes_the_prefecture_duty(
             association = resolve_association(session, None)
             return [
                 o
-                for o in service.obligations(session, association, datetime.now(UTC).date())
+                for o in dossier_service.obligations(session, association, datetime.now(UTC).date())
                 if o.kind == "prefecture_declaration" and "trésorier" in o.source
             ]
 

@@ -9,13 +9,13 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from sidecar import jobs
 from sidecar.cli import cli
+from sidecar.cli.demo import connect_demo_source
 from sidecar.config import load_settings
 from sidecar.context import Services
 from sidecar.demo import DemoServer
-from sidecar.demo_run import connect_demo_source
 from sidecar.errors import QuorumError
+from sidecar.services import jobs
 from sidecar.web import create_app
 from tests.access_helpers import signed_in_client
 

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from flask.testing import FlaskClient
 
-from sidecar import meetings as service
 from sidecar.context import Services, resolve_association
 from sidecar.demo.seed import PARIS, SeedInfo, paris
 from sidecar.projection.meetings import Meeting
+from sidecar.services import meetings as service
 
 pytestmark = pytest.mark.usefixtures("signed_in_admin")  # pages and API need a user
 

@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime
 
 from flask.testing import FlaskClient
 
-from sidecar import meetings as service
-from sidecar import prepare
 from sidecar.context import Services, resolve_association
 from sidecar.demo.seed import SeedInfo
 from sidecar.demo.server import DemoServer
 from sidecar.projection.meetings import Meeting
+from sidecar.services import meetings as service
+from sidecar.services import prepare
 from tests.access_helpers import make_user, sign_in
 from tests.sync.helpers import alice_files, sync
 

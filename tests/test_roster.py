@@ -16,10 +16,10 @@ from sqlalchemy import select
 from integrations.errors import OcsError
 from integrations.http import HttpClient
 from integrations.ocs import OcsClient
-from sidecar import roster
 from sidecar.cli import cli
 from sidecar.context import Services, resolve_association
 from sidecar.demo.server import DemoServer
+from sidecar.services import roster
 from sidecar.storage.models import Body, Member
 from tests.access_helpers import LoginAs
 from tests.fixtures_nc import BASE_URL, add_fixture, load_fixture

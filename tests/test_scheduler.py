@@ -10,12 +10,13 @@ import pytest
 import responses
 from sqlalchemy import func, select
 
-from sidecar import jobs
+from sidecar.cli.demo import connect_demo_source
 from sidecar.config import load_settings
 from sidecar.context import Services, resolve_association
 from sidecar.demo import DemoServer
-from sidecar.demo_run import connect_demo_source
-from sidecar.scheduler import LEASE_NAME, Scheduler, acquire_lease
+from sidecar.scheduler import LEASE_NAME, Scheduler
+from sidecar.services import jobs
+from sidecar.storage.leases import acquire_lease
 from sidecar.storage.models import Collection, Source, SyncJob, SyncRun
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)

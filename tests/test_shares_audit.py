@@ -1,7 +1,7 @@
 """Sharing audit on recorded Nextcloud 29 answers (fixtures 66-68, 21) and on OCS failures.
 
 These OCS answers exist only in Nextcloud (no local server speaks the sharing API the same
-way), so ``responses`` replays the recorded exchanges from ../shared/fixtures/nextcloud/.
+way), so ``responses`` replays the recorded exchanges from tests/fixtures/nextcloud/.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import responses
 from integrations.errors import AuthError, ForbiddenError, OcsError, ServerError
 from integrations.http import HttpClient
 from integrations.ocs import OcsClient
-from sidecar.grants import group_refused, read_shares, share_info
 from sidecar.projection.shares import Insiders, ShareInfo, audit, is_sensitive
+from sidecar.services.share_audit import group_refused, read_shares, share_info
 from tests.fixtures_nc import BASE_URL, add_fixture, load_fixture
 
 SHARES_URL = BASE_URL + "/ocs/v2.php/apps/files_sharing/api/v1/shares"

@@ -12,8 +12,8 @@ from flask import Flask
 
 from sidecar.alerts import share_audits
 from sidecar.context import Services, resolve_association
-from sidecar.grants import AuditNote, AuditResult
 from sidecar.projection.shares import Finding
+from sidecar.services.share_audit import AuditNote, AuditResult
 from tests.access_helpers import LoginAs
 from tests.alerts.test_share_audit_notes import add_source
 from tests.fixtures_nc import add_fixture

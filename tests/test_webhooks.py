@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from sidecar import jobs
+from sidecar.cli.demo import connect_demo_source
 from sidecar.config import load_settings
 from sidecar.context import Services, resolve_association
 from sidecar.demo import DemoServer
-from sidecar.demo_run import connect_demo_source
 from sidecar.scheduler import Scheduler
+from sidecar.services import jobs
 from sidecar.storage.models import SyncJob
 from sidecar.web import create_app
 

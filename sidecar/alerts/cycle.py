@@ -21,6 +21,7 @@ from sqlalchemy import or_, select
 from sidecar.alerts import service, share_audits
 from sidecar.alerts.send import Opener
 from sidecar.context import Services
+from sidecar.storage.leases import acquire_lease
 from sidecar.storage.models import Association, Source
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,6 @@ class CycleReport:
 
 def take_slot(services: Services, name: str, every: timedelta, now: datetime) -> bool:
     """True once per ``every`` for ``name``, whichever process asks first."""
-    from sidecar.scheduler import acquire_lease  # the scheduler imports this module
 
     holder = f"slot:{uuid.uuid4().hex}"
     return acquire_lease(services.db, name, holder, every.total_seconds(), now)
@@ -80,7 +80,7 @@ def run_cycle(
 
 
 def _may_audit(services: Services, association_id: int, now: datetime) -> bool:
-    """No audit while a server refused the password (no retry loop on a 401, see PITFALLS.md)
+    """No audit while a server refused the password (no retry loop on a 401, see docs/pitfalls.md)
     or asked to wait (Retry-After): it waits for the next sync that works."""
     with services.db.session() as session:
         blocked = session.scalar(

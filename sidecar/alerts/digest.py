@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from sidecar.alerts import messages
 from sidecar.alerts.channels import Message, TransportError
-from sidecar.alerts.send import Sender, _recipient, build_message
+from sidecar.alerts.send import Sender, build_message, find_recipient
 from sidecar.storage.models import Alert, Association, Channel, Delivery
 
 DEFAULT_HOUR = 8
@@ -105,7 +105,7 @@ def _send_digest(
                 continue
             language = delivery.language
             items.append(build_message(session, sender.services, delivery, alert))
-        recipient = _recipient(session, sender.association_id, email, language)
+        recipient = find_recipient(session, sender.association_id, email, language)
         transport = sender._transport(session, channel)
     digest = messages.render_digest(items, recipient.language if recipient else language)
     try:

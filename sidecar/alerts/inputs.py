@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sidecar import grants as grants_service
-from sidecar import meetings as meetings_service
 from sidecar.projection.shares import Finding
 from sidecar.rules import RuleInputs, SyncHealth, UnreadableObject
+from sidecar.services import dossiers as dossier_service
+from sidecar.services import meetings as meetings_service
 from sidecar.storage.models import (
     Association,
     CalendarObjectRecord,
@@ -80,12 +80,12 @@ def gather(
 ) -> RuleInputs:
     """Everything the rules read; the sharing audit's findings come from its cache."""
     today = now.astimezone(ZoneInfo(association.timezone)).date()
-    dossiers = grants_service.dossiers(session, association, today)
+    dossiers = dossier_service.dossiers(session, association, today)
     return RuleInputs(
         now=now,
         meetings=tuple(meetings_service.list_meetings(session, association.id, now)),
         dossiers=tuple(dossiers),
-        obligations=tuple(grants_service.obligations(session, association, today, dossiers)),
+        obligations=tuple(dossier_service.obligations(session, association, today, dossiers)),
         findings=tuple(findings),
         share_audit_error=share_audit_error,
         sync=tuple(sync_health(session, association.id)),

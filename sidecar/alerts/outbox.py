@@ -29,7 +29,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sidecar.alerts.channels import PER_PERSON, WANTS_RESOLVED
+from sidecar.alerts.channels import per_person, wants_resolved
 from sidecar.alerts.lifecycle import OPEN, RESOLVED
 from sidecar.alerts.routing import Roster, escalation_recipients, load_roster, recipients
 from sidecar.config import Settings
@@ -87,7 +87,7 @@ def targets(
     for channel in channels:
         if not _accepts(channel, alert):
             continue
-        if PER_PERSON.get(channel.kind, True):
+        if per_person(channel.kind):
             found += [Target(channel, p.email, p.language) for p in people]
         elif not personal and not escalation:
             # A shared room or a bridge never sees one member's personal reminder.
@@ -137,7 +137,7 @@ def _owed(
         opened = f"opened#{alert.episode}"
         told = [
             c for c in channels
-            if WANTS_RESOLVED.get(c.kind) and (alert.id, c.id, "", opened) in existing
+            if wants_resolved(c.kind) and (alert.id, c.id, "", opened) in existing
         ]  # fmt: skip
         return [(f"resolved#{alert.episode}", [Target(c, "", language) for c in told])]
     owed = [

@@ -63,7 +63,7 @@ def base_url(association: Association) -> str:
     )
 
 
-def _recipient(
+def find_recipient(
     session: Session, association_id: int, email: str, language: str
 ) -> Recipient | None:
     if not email:
@@ -182,7 +182,7 @@ class Sender:
                 self._failed(session, delivery, channel, err, now)
                 return
             message = build_message(session, self.services, delivery, alert)
-            recipient = _recipient(
+            recipient = find_recipient(
                 session, self.association_id, delivery.recipient, delivery.language
             )
         # The network call happens with no transaction open: no lock is held while we wait.
@@ -229,21 +229,3 @@ def _reload(session: Session, delivery_id: int) -> tuple[Delivery, Channel]:
     channel = session.get(Channel, delivery.channel_id)
     assert channel is not None
     return delivery, channel
-
-
-def deliver(
-    services: Services, association_id: int, now: datetime, *, opener: Opener | None = None
-) -> SendReport:
-    """Send every due delivery of the association, keep calendar todos current, then send the
-    digests whose time has come."""
-    from sidecar.alerts.digest import send_digests
-    from sidecar.alerts.todos import refresh_todos
-
-    sender = Sender(services, association_id, opener)
-    try:
-        sender.run(now)
-        refresh_todos(sender, now)
-        send_digests(sender, now)
-    finally:
-        sender.close()
-    return sender.report

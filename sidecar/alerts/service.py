@@ -15,20 +15,21 @@ from sqlalchemy.orm import Session
 
 from sidecar.alerts import lifecycle, messages, outbox, share_audits
 from sidecar.alerts.channels import (
-    PER_PERSON,
+    KINDS,
     Recipient,
     TransportError,
     check_channel_url,
     open_transport,
 )
+from sidecar.alerts.delivery import deliver
 from sidecar.alerts.inputs import gather
 from sidecar.alerts.lifecycle import ReconcileReport
-from sidecar.alerts.send import Opener, SendReport, deliver
+from sidecar.alerts.send import Opener, SendReport
 from sidecar.context import Services
 from sidecar.errors import NotFound, QuorumError
 from sidecar.rules import evaluate
+from sidecar.security.vault import Vault
 from sidecar.storage.models import Alert, Association, Channel
-from sidecar.vault import Vault
 
 SNOOZE = timedelta(days=7)
 __all__ = ["RunReport", "TransportError", "act", "add_channel", "run", "test_channel"]
@@ -111,8 +112,8 @@ def add_channel(
 
     A webhook or Talk URL is checked first (:func:`~.channels.check_channel_url`).
     """
-    if kind not in PER_PERSON:
-        raise QuorumError(f"Unknown channel kind {kind!r}: use one of {', '.join(PER_PERSON)}.")
+    if kind not in KINDS:
+        raise QuorumError(f"Unknown channel kind {kind!r}: use one of {', '.join(KINDS)}.")
     try:
         check_channel_url(kind, config, allow_private=allow_private)
     except TransportError as err:

@@ -17,14 +17,14 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from sidecar import grants as grants_service
-from sidecar.grants import AuditNote
 from sidecar.projection.shares import Finding
+from sidecar.security.vault import Vault
+from sidecar.services import share_audit as audit_service
+from sidecar.services.share_audit import AuditNote
 from sidecar.storage.models import Association, ShareAudit
-from sidecar.vault import Vault
 
 REFRESH_EVERY = timedelta(hours=4)
-Auditor = Callable[[Session, Association, Vault, date], grants_service.AuditResult]
+Auditor = Callable[[Session, Association, Vault, date], audit_service.AuditResult]
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def refresh(
     association: Association,
     vault: Vault,
     now: datetime,
-    auditor: Auditor = grants_service.share_audit,
+    auditor: Auditor = audit_service.share_audit,
 ) -> CachedAudit:
     """Audit the shares now and store the outcome; errors are kept, never raised."""
     result = auditor(session, association, vault, now.date())

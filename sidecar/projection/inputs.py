@@ -87,7 +87,7 @@ class Seat:
 
 @dataclass(frozen=True)
 class BodyInfo:
-    """A deliberative body and its statutory rules (see DESIGN.md for the French defaults)."""
+    """A deliberative body and its statutory rules (see docs/design.md for the French defaults)."""
 
     id: int
     code: str

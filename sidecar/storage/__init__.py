@@ -9,7 +9,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -32,11 +33,12 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
-    def upgrade(self, revision: str = "heads") -> None:
+    def upgrade(self, revision: str = "head") -> None:
         """Apply Alembic migrations (creates the schema on an empty database)."""
         with self.engine.begin() as connection:
             config = alembic_config(self.url)
             config.attributes["connection"] = connection
+            _collapse_old_heads(connection, ScriptDirectory.from_config(config))
             command.upgrade(config, revision)
 
     def dispose(self) -> None:
@@ -70,3 +72,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _collapse_old_heads(connection: Connection, scripts: ScriptDirectory) -> None:
+    """Databases made before the history was linear hold one row per branch head (0002…0008 all
+    started from 0001). Every branch had been applied in the order the revisions were written,
+    which is now the linear order: keep the latest row, so Alembic sees one current revision."""
+    if not inspect(connection).has_table("alembic_version"):
+        return
+    current = [
+        row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+    ]
+    if len(current) < 2:
+        return
+    order = [rev.revision for rev in reversed(list(scripts.walk_revisions()))]
+    latest = max(current, key=order.index)
+    connection.execute(text("DELETE FROM alembic_version WHERE version_num <> :v"), {"v": latest})

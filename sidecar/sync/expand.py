@@ -1,7 +1,7 @@
 """Parse one calendar object and expand it into occurrences, within bounds.
 
 Recurrence and time zones are the job of icalendar and recurring-ical-events; this module only
-puts fences around them (see PITFALLS.md): a size cap on the object, a window, a cap on instances,
+puts fences around them (see docs/pitfalls.md): a size cap on the object, a window, a cap on instances,
 a time budget, and a refusal to expand SECONDLY/MINUTELY rules, so one hostile or broken object is
 isolated and recorded while the rest of the calendar syncs.
 """
@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from recurring_ical_events import BadRuleStringFormat, CalendarQuery
-from tzlocal.windows_tz import win_tz
 
 MAX_OBJECT_BYTES = 1_000_000
 MAX_INSTANCES = 1_000
@@ -92,10 +92,10 @@ TIME_PROPERTIES = ("DTSTART", "DTEND", "DUE", "RECURRENCE-ID")
 def zone_named(tzid: str) -> tzinfo | None:
     """The zone a TZID names: an IANA name, else an Outlook (Windows) name; None if unknown.
 
-    The Windows names come from tzlocal's copy of the Unicode CLDR mapping (tzlocal is
-    installed with APScheduler), e.g. "Romance Standard Time" → Europe/Paris.
+    The Windows names come from icalendar's own copy of the Unicode CLDR mapping,
+    e.g. "Romance Standard Time" → Europe/Paris.
     """
-    for name in (tzid, win_tz.get(tzid)):
+    for name in (tzid, WINDOWS_TO_OLSON.get(tzid)):
         if not name:
             continue
         try:
@@ -108,7 +108,7 @@ def zone_named(tzid: str) -> tzinfo | None:
 def _settle_time_zones(components: list[Any], default_tz: str) -> list[str]:
     """Give a zone to times whose TZID icalendar did not know; warn about unknown TZIDs.
 
-    icalendar leaves such a time floating (PITFALLS.md), which Quorum then reads in the
+    icalendar leaves such a time floating (docs/pitfalls.md), which Quorum then reads in the
     association's zone: that assumption is recorded, never silent.
     """
     unknown: set[str] = set()

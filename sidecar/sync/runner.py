@@ -19,17 +19,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from integrations.errors import AuthError, ConnectError, IntegrationError, RateLimited
 from integrations.types import CalendarInfo
 from sidecar.errors import QuorumError
-from sidecar.sources import Connection, connect
+from sidecar.security.vault import Vault
 from sidecar.storage import Database
 from sidecar.storage.models import Collection, Source, SyncJob, SyncRun
 from sidecar.sync.calendars import CalendarPlan, apply_calendar, calendar_changed, plan_calendar
+from sidecar.sync.connection import Connection, connect
 from sidecar.sync.counts import Counts
 from sidecar.sync.files import FolderOptions, FolderPlan, apply_folder, plan_folder
-from sidecar.vault import Vault
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ def run_source(
 
 def _plan_all(
     db: Database,
-    session: Any,
+    session: Session,
     conn: Connection,
     source: Source,
     now: datetime,
@@ -182,7 +183,7 @@ def _calendar_infos(conn: Connection, source: Source) -> dict[str, CalendarInfo]
 
 
 def _plan_calendars(
-    session: Any,
+    session: Session,
     conn: Connection,
     calendars: list[Collection],
     infos: dict[str, CalendarInfo],
@@ -272,7 +273,7 @@ class _Deadline:
 ABANDONED_AFTER = timedelta(hours=1)
 
 
-def _sweep_abandoned(session: Any, source_id: int, now: datetime, options: RunOptions) -> None:
+def _sweep_abandoned(session: Session, source_id: int, now: datetime, options: RunOptions) -> None:
     """A run still "running" long after any run could last was killed with its process."""
     longest = max(ABANDONED_AFTER, timedelta(seconds=2 * (options.run_deadline or 0)))
     session.execute(
@@ -305,7 +306,11 @@ def _guarded(
 
 
 def _apply_all(
-    session: Any, plans: list[tuple[Collection, Plan]], now: datetime, tz: str, report: RunReport
+    session: Session,
+    plans: list[tuple[Collection, Plan]],
+    now: datetime,
+    tz: str,
+    report: RunReport,
 ) -> Counts:
     counts = Counts()
     for stale, plan in plans:
@@ -343,8 +348,8 @@ def _progress(
         options.progress(done, total, what)
 
 
-def _source_ok(session: Any, source_id: int) -> None:
-    source = session.get(Source, source_id)
+def _source_ok(session: Session, source_id: int) -> None:
+    source = session.get_one(Source, source_id)
     source.status, source.status_message, source.retry_after = "ok", None, None
 
 
@@ -363,8 +368,8 @@ def _finish(run: SyncRun, report: RunReport, started: datetime) -> None:
     run.details = {"collection_errors": report.collection_errors}
 
 
-def _finish_in(session: Any, report: RunReport, started: datetime) -> None:
-    run = session.get(SyncRun, report.run_id)
+def _finish_in(session: Session, report: RunReport, started: datetime) -> None:
+    run = session.get_one(SyncRun, report.run_id)
     _finish(run, report, started)
     run.progress_done = run.progress_total
 

@@ -14,13 +14,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from sidecar import api_tokens, user_admin
-from sidecar.accounts import ROLES, find_user
 from sidecar.errors import NotFound, QuorumError
-from sidecar.user_admin import FieldError
-from sidecar.web import services
+from sidecar.services import api_tokens, user_admin
+from sidecar.services.accounts import ROLES, find_user
+from sidecar.services.user_admin import FieldError
 from sidecar.web.access import requires
 from sidecar.web.auth import audit, current_association, current_principal
+from sidecar.web.context import services
 from sidecar.web.error_texts import error_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

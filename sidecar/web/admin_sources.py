@@ -2,7 +2,7 @@
 
 In app mode Quorum needs no app password: the admin names the Nextcloud account to read as,
 Quorum stores the source and discovers its calendars and folders at once
-(:mod:`sidecar.appapi_sources`). Outside app mode the form is not offered and a POST is refused
+(:mod:`sidecar.appapi.sources`). Outside app mode the form is not offered and a POST is refused
 with what to do instead. Every addition is audited as ``admin.source.add``.
 """
 
@@ -13,11 +13,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from integrations.errors import IntegrationError
-from sidecar import appapi_sources
-from sidecar.user_admin import FieldError
-from sidecar.web import services
+from sidecar.appapi import sources as appapi_sources
+from sidecar.services.user_admin import FieldError
 from sidecar.web.access import requires
 from sidecar.web.auth import audit, current_association
+from sidecar.web.context import services
 from sidecar.web.error_texts import error_text
 
 bp = Blueprint("admin_sources", __name__, url_prefix="/admin/sources")

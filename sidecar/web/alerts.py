@@ -9,30 +9,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_wtf import CSRFProtect
 from sqlalchemy import select
 
 from sidecar.alerts import links, service
 from sidecar.alerts.lifecycle import STATES
 from sidecar.errors import NotFound, QuorumError
 from sidecar.storage.models import Alert, Channel, Delivery
-from sidecar.web import services
 from sidecar.web.access import public, requires
 from sidecar.web.auth import current_association, current_principal
+from sidecar.web.context import services
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
 LOG_LIMIT = 50
-
-
-def register(app: Flask, csrf: CSRFProtect) -> None:
-    from sidecar.web import api_alerts
-
-    app.register_blueprint(bp)
-    app.register_blueprint(api_alerts.bp)
-    csrf.exempt(api_alerts.bp)
 
 
 def _secret() -> str:

@@ -21,21 +21,21 @@ from flask import Blueprint, Flask, abort, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from integrations.errors import IntegrationError
-from sidecar import appapi
+from sidecar.appapi import mode as appapi
 from sidecar.context import Services
-from sidecar.web import services
 from sidecar.web.access import public, role_of
+from sidecar.web.context import services
+from sidecar.web.errors import json_error
 
 log = logging.getLogger(__name__)
 bp = Blueprint("appapi", __name__)
 INIT_THREAD = "quorum.appapi.init"
 
 
-def register(app: Flask, csrf: object) -> None:
-    """Add the blueprint, exempt from CSRF (AppAPI signs its requests instead)."""
+def init_app(app: Flask) -> None:
+    """Check the AppAPI settings and install the signature check (the blueprint, CSRF-exempt since
+    AppAPI signs its requests, is listed in :mod:`sidecar.web.blueprints`)."""
     appapi.check_settings(app.extensions["quorum"].settings)
-    app.register_blueprint(bp)
-    csrf.exempt(bp)  # type: ignore[attr-defined]
     # First of all checks: a forged AppAPI request is refused before any session logic runs.
     app.before_request_funcs.setdefault(None, []).insert(0, _require_appapi_signature)
 
@@ -102,7 +102,7 @@ def enabled() -> ResponseReturnValue:
     _verify()
     flag = request.args.get("enabled", "")
     if flag not in {"0", "1"}:
-        return jsonify(error="enabled must be 0 or 1"), 400
+        return json_error("enabled must be 0 or 1", 400)
     quorum = services()
     ocs = appapi.ocs_for(quorum.settings)
     try:

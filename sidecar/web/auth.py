@@ -35,11 +35,13 @@ from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from integrations.errors import IntegrationError
-from sidecar import accounts, api_tokens, appapi_users
+from sidecar.appapi import users as appapi_users
 from sidecar.errors import NotFound, QuorumError
+from sidecar.services import accounts, api_tokens
 from sidecar.storage.models import Association, Body, Member, Membership, User
-from sidecar.web import services
 from sidecar.web.access import role_of
+from sidecar.web.context import services
+from sidecar.web.errors import is_api
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_LIFETIME = timedelta(hours=12)
@@ -80,10 +82,6 @@ def init_app(app: Flask) -> None:
     app.before_request(enforce)
     app.after_request(_audit_change)
     app.context_processor(lambda: {"principal": g.get("principal")})
-
-
-def is_api() -> bool:
-    return request.path.startswith("/api/")
 
 
 def enforce() -> ResponseReturnValue | None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from sidecar import feeds
-from sidecar.web import services
+from sidecar.services import feeds
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association, current_principal
+from sidecar.web.context import services
 
 bp = Blueprint("feed_page", __name__)
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, abort
 from flask.typing import ResponseReturnValue
 
-from sidecar import feeds
+from sidecar.services import feeds
 from sidecar.storage.models import Association
-from sidecar.web import services
 from sidecar.web.access import public
+from sidecar.web.context import services
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 

@@ -6,18 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import CSRFProtect
 
-from sidecar import documents as documents_service
-from sidecar import grants as service
 from sidecar.alerts import share_audits
 from sidecar.projection.grants import STATUSES, Dossier
-from sidecar.web import services
+from sidecar.services import document_changes as changes_service
+from sidecar.services import documents as documents_service
+from sidecar.services import dossiers as dossier_service
 from sidecar.web.access import requires
-from sidecar.web.api_grants import dossier_json
+from sidecar.web.api.grants import dossier_json
 from sidecar.web.auth import current_association
+from sidecar.web.context import services
 from sidecar.web.share_texts import finding_text, note_text, severity_label
 
 bp = Blueprint("grants", __name__)
@@ -64,10 +64,10 @@ def pipeline() -> ResponseReturnValue:
     today = datetime.now(UTC).date()
     with services().db.session() as session:
         association = current_association(session)
-        found = service.dossiers(session, association, today)
+        found = dossier_service.dossiers(session, association, today)
         fy_end = association.financial_year_end
         rows = [(d, dossier_json(d, today, fy_end)) for d in found]
-        obligations = service.obligations(session, association, today, found)
+        obligations = dossier_service.obligations(session, association, today, found)
     bars = chart(found)
     return render_template(
         "pages/grants.html",
@@ -89,16 +89,18 @@ def dossier(key: str) -> ResponseReturnValue:
     today = datetime.now(UTC).date()
     with services().db.session() as session:
         association = current_association(session)
-        found = service.dossiers(session, association, today)
+        found = dossier_service.dossiers(session, association, today)
         chosen = next((d for d in found if d.key == key), None)
         if chosen is None:
             abort(404)
         obligations = [
-            o for o in service.obligations(session, association, today, found) if o.subject == key
+            o
+            for o in dossier_service.obligations(session, association, today, found)
+            if o.subject == key
         ]
         data = dossier_json(chosen, today, association.financial_year_end)
         base_url = documents_service.files_base_url(session, association.id)
-    links = {f.path: service.open_url(base_url, f.fileid) for f in chosen.files if base_url}
+    links = {f.path: changes_service.open_url(base_url, f.fileid) for f in chosen.files if base_url}
     return render_template(
         "pages/grant.html",
         association=association,
@@ -155,18 +157,3 @@ def refresh_shares() -> ResponseReturnValue:
         association = current_association(session)
         share_audits.refresh(session, association, services().vault, datetime.now(UTC))
     return redirect(url_for("grants.shares"))
-
-
-def register(app: Flask, csrf: CSRFProtect) -> None:
-    """Register the grants pages, their JSON API (token-authenticated) and the ICS feeds."""
-    from sidecar.web import api_grants, api_grants_edit, feed_page, feeds, grants_edit
-
-    app.register_blueprint(bp)
-    app.register_blueprint(feed_page.bp)
-    app.register_blueprint(grants_edit.bp)
-    app.register_blueprint(api_grants.bp)
-    app.register_blueprint(api_grants_edit.bp)
-    csrf.exempt(api_grants_edit.bp)
-    app.register_blueprint(feeds.bp)
-    csrf.exempt(api_grants.bp)
-    csrf.exempt(feeds.bp)

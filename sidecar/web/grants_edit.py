@@ -12,19 +12,20 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sidecar import grants as service
 from sidecar.errors import NotFound
 from sidecar.projection.grants import STATUSES
+from sidecar.services import dossiers as dossier_service
+from sidecar.services import grant_forms
 from sidecar.storage.models import Member
-from sidecar.web import services
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association
+from sidecar.web.context import services
 
 bp = Blueprint("grants_edit", __name__)
 
 
 def error_text(code: str) -> str:
-    """What to fix, for an error code of :func:`sidecar.grants.parse_grant`."""
+    """What to fix, for an error code of :func:`sidecar.services.grant_forms.parse_grant`."""
     texts: dict[str, str] = {
         "required": gettext("This field is required."),
         "amount": gettext("Enter an amount in euros, such as 1500 or 1 500,50."),
@@ -64,7 +65,7 @@ def _form_values(values: dict[str, Any]) -> dict[str, str]:
     for name, value in values.items():
         if value is None:
             shown[name] = ""
-        elif name in service.AMOUNT_FIELDS:
+        elif name in grant_forms.AMOUNT_FIELDS:
             shown[name.removesuffix("_cents")] = f"{value / 100:.2f}".replace(".00", "")
         elif isinstance(value, date):
             shown[name] = value.isoformat()
@@ -109,10 +110,10 @@ def edit() -> ResponseReturnValue:
     with services().db.session() as session:
         association = current_association(session)
         try:
-            found = service.found_dossier(session, association, _today(), key)
+            found = dossier_service.found_dossier(session, association, _today(), key)
         except NotFound:
             abort(404)
-        shown = _form_values(service.draft_values(found))
+        shown = _form_values(dossier_service.draft_values(found))
     return _render_form(key, shown, {})
 
 
@@ -123,7 +124,7 @@ def save() -> ResponseReturnValue:
     key = request.form.get("key", "")
     raw = request.form.to_dict()
     raw["confirmed"] = "true"  # saving from the form is the admin's confirmation
-    values, errors = service.parse_grant(raw)
+    values, errors = grant_forms.parse_grant(raw)
     if errors:
         texts = {name: error_text(code) for name, code in errors.items()}
         return _render_form(key, request.form.to_dict(), texts, status=400)
@@ -132,10 +133,10 @@ def save() -> ResponseReturnValue:
         grant_id = int(key[1:]) if key.startswith("g") and key[1:].isdigit() else None
         try:
             if grant_id is not None:
-                service.grant_row(session, association.id, grant_id)
+                dossier_service.grant_row(session, association.id, grant_id)
         except NotFound:
             abort(404)
-        row = service.save_grant(session, association.id, values, grant_id)
+        row = dossier_service.save_grant(session, association.id, values, grant_id)
         new_key = f"g{row.id}"
     flash(gettext("Dossier saved."), "ok")
     return redirect(url_for("grants.dossier", key=new_key))
@@ -148,7 +149,7 @@ def confirm() -> ResponseReturnValue:
     with services().db.session() as session:
         association = current_association(session)
         try:
-            row = service.confirm_dossier(
+            row = dossier_service.confirm_dossier(
                 session, association, _today(), request.form.get("key", "")
             )
         except NotFound:
@@ -167,14 +168,14 @@ def tick() -> ResponseReturnValue:
     with services().db.session() as session:
         association = current_association(session)
         try:
-            row = service.grant_for_key(session, association, _today(), key)
+            row = dossier_service.grant_for_key(session, association, _today(), key)
         except NotFound:
             abort(404)
         if request.form.get("action") == "untick":
-            service.untick_piece(session, row.id, piece)
+            dossier_service.untick_piece(session, row.id, piece)
             message = gettext("The piece will be looked for in the files again.")
         else:
-            service.tick_piece(session, row.id, piece, link)
+            dossier_service.tick_piece(session, row.id, piece, link)
             message = gettext("Piece ticked.")
         new_key = f"g{row.id}"
     flash(message, "ok")
@@ -196,7 +197,7 @@ def officer_change() -> ResponseReturnValue:
         return redirect(url_for("grants.pipeline") + "#officer-change")
     with services().db.session() as session:
         association = current_association(session)
-        service.record_officer_change(
+        dossier_service.record_officer_change(
             session, association.id, changed_on, request.form.get("description", "")
         )
     flash(gettext("Change of officers recorded: declare it to the préfecture within 3 months."))
@@ -216,7 +217,7 @@ def declared(change_id: int) -> ResponseReturnValue:
     with services().db.session() as session:
         association = current_association(session)
         try:
-            service.mark_declared(session, association.id, change_id, day)
+            dossier_service.mark_declared(session, association.id, change_id, day)
         except NotFound:
             abort(404)
     flash(gettext("Declaration recorded."), "ok")

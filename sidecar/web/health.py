@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from sidecar.scheduler import LEASE_NAME
 from sidecar.storage.models import Lease
-from sidecar.web import services
 from sidecar.web.access import public
+from sidecar.web.context import services
 
 bp = Blueprint("health", __name__)
 

@@ -7,31 +7,20 @@ are not.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_wtf import CSRFProtect
 from sqlalchemy import select
 
-from sidecar import jobs
 from sidecar.errors import NotFound, QuorumError
+from sidecar.services import jobs
 from sidecar.storage.models import Source, SyncRun
-from sidecar.web import services
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association
+from sidecar.web.context import services
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 REFRESH_SECONDS = 3  # while a job runs, the page reloads itself to move the progress bar
-
-
-def register(app: Flask, csrf: CSRFProtect) -> None:
-    from sidecar.web import api_jobs, webhooks
-
-    app.register_blueprint(bp)
-    app.register_blueprint(api_jobs.bp)
-    app.register_blueprint(webhooks.bp)
-    csrf.exempt(api_jobs.bp)
-    csrf.exempt(webhooks.bp)
 
 
 @bp.get("/")

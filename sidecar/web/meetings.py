@@ -4,36 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_wtf import CSRFProtect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError
-from sidecar import meetings as service
-from sidecar import prepare as prepare_service
 from sidecar.errors import NotFound, QuorumError
+from sidecar.services import meetings as service
+from sidecar.services import prepare as prepare_service
 from sidecar.storage.models import Source
 from sidecar.storage.read import load_bodies
-from sidecar.web import services
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association, visible_bodies
+from sidecar.web.context import services
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
-
-
-def register(app: Flask, csrf: CSRFProtect) -> None:
-    """Wire the meetings pages and their JSON API (token-authenticated, so no CSRF)."""
-    from sidecar.web import api_bodies, api_meetings, roster
-
-    app.register_blueprint(bp)
-    app.register_blueprint(roster.bp)
-    app.register_blueprint(api_meetings.bp)
-    csrf.exempt(api_meetings.bp)
-    app.register_blueprint(api_bodies.bp)
-    csrf.exempt(api_bodies.bp)
 
 
 def _nextcloud_url(session: Session, association_id: int) -> str | None:

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from sidecar.scheduler import LEASE_NAME
 from sidecar.storage.models import Alert, Lease, Source, SyncRun
-from sidecar.web import services
 from sidecar.web.access import public
+from sidecar.web.context import services
 
 bp = Blueprint("metrics", __name__)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

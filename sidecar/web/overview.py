@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
-from sidecar import accounts, dashboard, meetings
-from sidecar import grants as grants_service
 from sidecar.errors import NotFound
-from sidecar.web import services
+from sidecar.services import accounts, dashboard, meetings
+from sidecar.services import dossiers as dossier_service
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association, current_principal, visible_bodies
+from sidecar.web.context import services
 
 bp = Blueprint("overview", __name__)
 
@@ -39,7 +39,7 @@ def index() -> ResponseReturnValue:
             "deadlines": dashboard.upcoming(session, association.id, "deadlines", now),
             "sources": dashboard.source_states(session, association.id),
             "tz": association.timezone,
-            "grants": grants_service.glance(session, association, now.date())
+            "grants": dossier_service.glance(session, association, now.date())
             if accounts.rank(current_principal().role) >= accounts.rank("officer")
             else None,
         }

@@ -10,20 +10,20 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from integrations.errors import IntegrationError
-from sidecar import conventions, roster
 from sidecar.errors import NotFound, QuorumError
 from sidecar.projection.documents import DEFAULT_MEETING_FOLDER
+from sidecar.services import conventions, roster
 from sidecar.storage.models import Body
-from sidecar.web import services
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association
+from sidecar.web.context import services
 from sidecar.web.error_texts import error_text as domain_error_text
 
 bp = Blueprint("roster", __name__, url_prefix="/bodies")
 
 
 def error_text(code: str) -> str:
-    """What to fix, for an error code of :func:`sidecar.roster.parse_rules`."""
+    """What to fix, for an error code of :func:`sidecar.services.roster.parse_rules`."""
     texts: dict[str, str] = {
         "required": gettext("This field is required."),
         "number": gettext("Enter a whole number, 0 or more."),

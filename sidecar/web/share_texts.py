@@ -12,8 +12,8 @@ from datetime import date
 
 from flask_babel import gettext
 
-from sidecar.grants import AuditNote
 from sidecar.projection.shares import Finding
+from sidecar.services.share_audit import AuditNote
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from integrations.errors import IntegrationError
-from sidecar import accounts, nc_signin, throttle
 from sidecar.context import resolve_association
 from sidecar.errors import QuorumError
+from sidecar.security import throttle
+from sidecar.services import accounts, nc_signin
 from sidecar.storage.models import Association
-from sidecar.web import services
 from sidecar.web.access import public, requires
 from sidecar.web.auth import audit, sign_in
+from sidecar.web.context import services
 
 bp = Blueprint("signin", __name__)
 

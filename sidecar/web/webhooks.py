@@ -17,10 +17,11 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from sidecar import jobs
+from sidecar.services import jobs
 from sidecar.storage.models import Source, SyncJob
-from sidecar.web import services
 from sidecar.web.access import public
+from sidecar.web.context import services
+from sidecar.web.errors import json_error
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 SECRET_HEADER = "X-Quorum-Webhook-Secret"  # noqa: S105 (a header name)
@@ -77,12 +78,12 @@ def event_kind(payload: dict[str, Any]) -> str | None:
 def nextcloud() -> ResponseReturnValue:
     secret = configured_secret()
     if not secret:
-        return jsonify(error="Webhooks are off: set QUORUM_WEBHOOK_SECRET."), 404
+        return json_error("Webhooks are off: set QUORUM_WEBHOOK_SECRET.", 404)
     if not authorised(secret):
-        return jsonify(error="Wrong or missing webhook secret."), 401
+        return json_error("Wrong or missing webhook secret.", 401)
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        return jsonify(error="Expected a JSON webhook_listeners event."), 400
+        return json_error("Expected a JSON webhook_listeners event.", 400)
     kind, user = event_kind(payload), event_user(payload)
     if kind is None or user is None:
         return jsonify(ignored=True, reason="not a file or calendar event with a user"), 202

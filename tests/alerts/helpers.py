@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sidecar.alerts import lifecycle, outbox, service
-from sidecar.alerts.channels import PER_PERSON, Message, Recipient, TransportError
-from sidecar.alerts.send import SendReport, deliver
+from sidecar.alerts.channels import Message, Recipient, TransportError, per_person
+from sidecar.alerts.delivery import deliver
+from sidecar.alerts.send import SendReport
 from sidecar.context import Services, resolve_association
 from sidecar.rules import AlertCondition, Audience
 from sidecar.storage.models import Association, Body, Channel, Member, Membership
@@ -106,7 +107,7 @@ class _Recording:
 
     @property
     def per_person(self) -> bool:
-        return PER_PERSON[self.kind]
+        return per_person(self.kind)
 
     wants_resolved = True
 

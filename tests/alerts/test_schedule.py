@@ -14,15 +14,15 @@ from sqlalchemy import select
 
 from sidecar.alerts import cycle, outbox, service, share_audits
 from sidecar.alerts.channels import TransportError, open_transport
+from sidecar.alerts.delivery import deliver
 from sidecar.alerts.digest import period_start
-from sidecar.alerts.send import deliver
 from sidecar.config import load_settings
 from sidecar.context import Services
 from sidecar.demo import DemoServer
 from sidecar.errors import QuorumError
-from sidecar.grants import AuditResult
 from sidecar.projection.shares import Finding
 from sidecar.scheduler import Scheduler
+from sidecar.services.share_audit import AuditResult
 from sidecar.storage.models import Alert, Association, Channel, Delivery
 from tests.alerts.conftest import Smtp
 from tests.alerts.helpers import add_channel, cond, reconcile, setup_association

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from requests import PreparedRequest
 
 from integrations.appapi import AppApiCredentials, decode_authorization, encode_authorization
-from sidecar import appapi
+from sidecar.appapi import mode as appapi
 from sidecar.config import load_settings
 from sidecar.context import Services
 from sidecar.web import create_app

@@ -19,14 +19,15 @@ from sqlalchemy import func, select
 from integrations.appapi import AppApiCredentials, encode_authorization
 from integrations.errors import AuthError
 from integrations.types import NcUser
-from sidecar import appapi_users
+from sidecar.appapi import users as appapi_users
 from sidecar.config import load_settings
 from sidecar.context import Services, resolve_association
 from sidecar.demo.seed import seed
 from sidecar.demo.server import DemoAppApi, DemoServer
 from sidecar.errors import QuorumError
-from sidecar.sources import add_appapi_source, connect, probe, record_discovery
+from sidecar.services.sources import add_appapi_source, probe, record_discovery
 from sidecar.storage.models import CalendarObjectRecord, FileRecord, Source, User
+from sidecar.sync.connection import connect
 from sidecar.sync.runner import RunOptions, run_source
 from sidecar.web import create_app
 

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from integrations.types import NcUser
-from sidecar import appapi_users
-from sidecar.appapi import app_association
+from sidecar.appapi import users as appapi_users
+from sidecar.appapi.mode import app_association
 from sidecar.cli import cli
 from sidecar.context import Services, resolve_association
 from sidecar.demo.server import DemoServer

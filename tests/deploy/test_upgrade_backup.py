@@ -11,9 +11,9 @@ import yaml
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
-from sidecar import backup
 from sidecar.config import load_settings
 from sidecar.context import Services
+from sidecar.services import backup
 from sidecar.storage import Database
 from sidecar.storage.models import Association, Source, SyncRun
 from sidecar.web import create_app
@@ -35,7 +35,7 @@ def _seed_at_0001(db: Database) -> None:
         )
 
 
-def test_a_database_created_at_0001_upgrades_to_heads_with_its_data(database_url: str) -> None:
+def test_a_database_created_at_0001_upgrades_to_head_with_its_data(database_url: str) -> None:
     db = Database(database_url)
     try:
         db.upgrade("0001")
@@ -46,7 +46,39 @@ def test_a_database_created_at_0001_upgrades_to_heads_with_its_data(database_url
             assert found is not None and found.name == "Les Jardins"
             assert found.created_at == STARTED
             versions = set(session.scalars(text("SELECT version_num FROM alembic_version")))
-        assert "0001" not in versions and versions
+        assert versions == {_head()}
+    finally:
+        db.dispose()
+
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from sidecar.storage import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, f"the migration history must be linear, found heads {heads}"
+    return heads[0]
+
+
+#: What ``alembic_version`` held before the history was made linear: one row per branch head.
+OLD_BRANCH_HEADS = ("0002_meetings", "0003_grants", "0006_access", "0008_share_audit_notes")
+
+
+def test_a_database_stamped_with_the_old_branch_heads_upgrades_to_one_head(
+    database_url: str,
+) -> None:
+    db = Database(database_url)
+    try:
+        db.upgrade("0008_share_audit_notes")
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM alembic_version"))
+            for head in OLD_BRANCH_HEADS:
+                conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": head})
+        db.upgrade()
+        with db.session() as session:
+            versions = set(session.scalars(text("SELECT version_num FROM alembic_version")))
+        assert versions == {_head()}
     finally:
         db.dispose()
 

@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from integrations.caldav import CalendarClient
 from integrations.http import HttpClient
 from integrations.webdav import FilesClient
+from sidecar.cli.demo import connect_demo_source
 from sidecar.context import Services
 from sidecar.demo import DEMO_LOGIN, DEMO_USERS
-from sidecar.demo_run import connect_demo_source
 from sidecar.storage.models import CalendarObjectRecord, FileChange, FileRecord, Occurrence
 from sidecar.sync.runner import RunOptions, RunReport, run_source
 

@@ -1,4 +1,4 @@
-"""Broken answers never delete anything (PITFALLS: an unparsable listing is not an empty folder).
+"""Broken answers never delete anything (docs/pitfalls.md: an unparsable listing is not an empty folder).
 
 A fault-injecting WSGI middleware wraps the real demo server; only the listed requests are
 spoiled, everything else is Radicale and WsgiDAV answering for real.

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from integrations.errors import BlockedAddress, ConnectError
 from integrations.urls import check_url
-from sidecar import sources
 from sidecar.alerts.channels.base import (
     EditedMeanwhile,
     Message,
@@ -29,12 +28,13 @@ from sidecar.alerts.channels.email import EmailTransport
 from sidecar.alerts.channels.nextcloud import NextcloudTransport
 from sidecar.alerts.channels.talk import TalkTransport
 from sidecar.alerts.channels.webhook import WebhookTransport
+from sidecar.security.vault import Vault
 from sidecar.storage.models import Channel, Source
-from sidecar.vault import Vault
+from sidecar.sync.connection import connect
 
 __all__ = [
     "KINDS",
-    "PER_PERSON",
+    "TRANSPORTS",
     "EditedMeanwhile",
     "Message",
     "Recipient",
@@ -42,20 +42,35 @@ __all__ = [
     "TransportError",
     "check_channel_url",
     "open_transport",
+    "per_person",
+    "wants_resolved",
 ]
 
-KINDS = ("email", "nextcloud", "talk", "webhook", "calendar", "digest")
-#: Whether a kind addresses people one by one (else it posts once, to a shared place).
-PER_PERSON = {
-    "email": True,
-    "nextcloud": True,
-    "digest": True,
-    "talk": False,
-    "webhook": False,
-    "calendar": False,
+#: The transport of each kind (a digest is e-mail, sent on a schedule): the registry of kinds.
+TRANSPORTS: dict[str, type[Transport]] = {
+    "email": EmailTransport,
+    "nextcloud": NextcloudTransport,
+    "talk": TalkTransport,
+    "webhook": WebhookTransport,
+    "calendar": CalendarTransport,
+    "digest": EmailTransport,
 }
-#: Whether a kind is told when an alert resolves (to complete a todo, to clear a bridge).
-WANTS_RESOLVED = {"calendar": True, "webhook": True}
+KINDS = tuple(TRANSPORTS)
+
+
+def per_person(kind: str) -> bool:
+    """Whether a kind addresses people one by one (else it posts once, to a shared place);
+    an unknown kind is treated as personal, so nothing is posted to a shared place by mistake."""
+    transport = TRANSPORTS.get(kind)
+    return transport.per_person if transport else True
+
+
+def wants_resolved(kind: str) -> bool:
+    """Whether a kind is told when an alert resolves (to complete a todo, to clear a bridge)."""
+    transport = TRANSPORTS.get(kind)
+    return bool(transport and transport.wants_resolved)
+
+
 #: Kinds whose ``config["url"]`` Quorum will connect to.
 URL_KINDS = ("webhook", "talk")
 
@@ -106,7 +121,7 @@ def open_transport(
     if kind == "talk":
         return TalkTransport(config, _secret(channel, vault))
     if kind in ("nextcloud", "calendar"):
-        conn = sources.connect(_source(session, channel), vault, deadline=30.0)
+        conn = connect(_source(session, channel), vault, deadline=30.0)
         if kind == "nextcloud":
             return NextcloudTransport(conn.ocs)
         return CalendarTransport(conn.calendars, str(config.get("calendar") or ""))

@@ -1,7 +1,7 @@
 """grants, piece ticks, officer changes, feed tokens
 
 Revision ID: 0003_grants
-Revises: 0001
+Revises: 0002_meetings
 Create Date: 2026-11-26
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_grants"
-down_revision = "0001"
+down_revision = "0002_meetings"
 branch_labels = None
 depends_on = None
 

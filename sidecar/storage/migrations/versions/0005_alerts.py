@@ -1,7 +1,7 @@
 """alerts, channels, routing rules, deliveries (outbox)
 
 Revision ID: 0005_alerts
-Revises: 0001
+Revises: 0003_grants
 Create Date: 2026-11-26
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_alerts"
-down_revision = "0001"
+down_revision = "0003_grants"
 branch_labels = None
 depends_on = None
 

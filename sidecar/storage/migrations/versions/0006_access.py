@@ -1,7 +1,7 @@
 """access: users, API tokens, audit log, login attempts
 
 Revision ID: 0006_access
-Revises: 0001
+Revises: 0005_alerts
 Create Date: 2026-11-27
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_access"
-down_revision = "0001"
+down_revision = "0005_alerts"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """cached sharing audit per association; who claimed an alert delivery
 
 Revision ID: 0007_share_audit
-Revises: 0001
+Revises: 0006_access
 Create Date: 2026-11-27
 """
 
@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_share_audit"
-down_revision = "0001"
+down_revision = "0006_access"
 branch_labels = None
 # alert_deliveries is created by 0005_alerts: this branch must come after it.
-depends_on = "0005_alerts"
+depends_on = None
 
 
 def upgrade() -> None:

@@ -1,0 +1,1 @@
+"""Alerts: reconcile what the rules say should be open, then deliver through channels."""

@@ -1,0 +1,1 @@
+"""AppAPI mode: Quorum run by Nextcloud as an external app (ExApp)."""

@@ -1,0 +1,40 @@
+"""The ``quorum`` command line: thin commands over the services.
+
+Every command group is registered here, in one list; each module defines its commands and
+imports only :mod:`sidecar.cli.base`, never this package.
+"""
+
+from __future__ import annotations
+
+from sidecar.cli import access, alerts, deploy, domain, jobs, serve, setup, sources
+from sidecar.cli.base import cli
+
+COMMANDS = (
+    setup.db,
+    sources.source,
+    sources.sync,
+    setup.config,
+    serve.serve,
+    serve.demo,
+    access.user,
+    access.token,
+    access.secrets,
+    alerts.alerts,
+    deploy.backup_command,
+    deploy.restore_command,
+    domain.roster_group,
+    domain.feed_group,
+    jobs.job,
+    jobs.scheduler,
+)
+
+for _command in COMMANDS:
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Entry point of the ``quorum`` script."""
+    cli()
+
+
+__all__ = ["cli", "main"]

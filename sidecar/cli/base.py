@@ -1,0 +1,73 @@
+"""The root ``quorum`` group and what every command shares: the lazily built services, one-line
+errors, the progress bar and a sync run's summary."""
+
+from __future__ import annotations
+
+import click
+
+from integrations.errors import IntegrationError
+from sidecar.config import load_settings
+from sidecar.context import Services
+from sidecar.errors import QuorumError
+from sidecar.security import redaction
+from sidecar.sync.runner import RunReport
+
+
+class Ctx:
+    """Lazily built services, so `quorum --help` needs no database."""
+
+    def __init__(self, association: str | None) -> None:
+        self.association = association
+        self._services: Services | None = None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            self._services = Services.from_settings(load_settings())
+        return self._services
+
+    def close(self) -> None:
+        if self._services is not None:
+            self._services.db.dispose()
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+class QuorumGroup(click.Group):
+    """Turns Quorum's errors into one line on stderr and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (QuorumError, IntegrationError) as err:
+            raise click.ClickException(err.message) from err
+
+
+@click.group(cls=QuorumGroup)
+@click.option("--association", "-a", help="Slug of the association (when there are several).")
+@click.pass_context
+def cli(ctx: click.Context, association: str | None) -> None:
+    """Quorum: board meetings, grant dossiers and alerts from your Nextcloud."""
+    redaction.install()  # before any command logs: secrets never reach a log record
+    ctx.obj = Ctx(association)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def progress_bar(done: int, total: int, what: str) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    bar = "#" * filled + "-" * (width - filled)
+    click.echo(f"\r[{bar}] {done}/{total} {what[:40]:<40}", nl=done >= total, err=True)
+
+
+def run_summary(report: RunReport) -> str:
+    line = (
+        f"{report.source}: {report.outcome} — +{report.counts.added} ~{report.counts.changed} "
+        f"-{report.counts.removed}, {report.requests} requests, {report.seconds:.1f} s"
+    )
+    if report.error:
+        line += f"\n  {report.error}"
+    for name, error in report.collection_errors.items():
+        line += f"\n  {name}: {error}"
+    return line

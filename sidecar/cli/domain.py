@@ -1,0 +1,66 @@
+"""``quorum roster ...`` and ``quorum feed ...``."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from sidecar.cli.base import Ctx, pass_ctx
+from sidecar.context import resolve_association
+from sidecar.errors import NotFound
+from sidecar.services import feeds, roster
+from sidecar.storage.models import Member
+
+
+@click.group("roster")
+def roster_group() -> None:
+    """Members of the bodies (CA, Bureau, AG…)."""
+
+
+@roster_group.command("import-group")
+@click.argument("body")
+@click.argument("group")
+@pass_ctx
+def roster_import_group(ctx: Ctx, body: str, group: str) -> None:
+    """Seat the members of Nextcloud group GROUP on BODY (by its code, e.g. CA).
+
+    Members are added or updated, never removed; roles already set are kept.
+    """
+    services = ctx.services
+    with services.db.session() as session:
+        association = resolve_association(session, ctx.association)
+        done = roster.import_group(session, association, body, group, services.vault)
+    click.echo(
+        f"{done.body} ← group {done.group}: {len(done.added)} added, "
+        f"{len(done.updated)} already there."
+    )
+    for uid in done.skipped:
+        click.echo(f"  skipped {uid}: no e-mail address in Nextcloud (add it, or enter by hand)")
+    for email in done.not_in_group:
+        click.echo(f"  {email} sits on {done.body} but is not in the group (left as is)")
+
+
+@click.group("feed")
+def feed_group() -> None:
+    """Personal ICS feeds (deadlines, obligations, meetings)."""
+
+
+@feed_group.command("token")
+@click.argument("email")
+@click.option("--base-url", default="", help="Public address of Quorum, to print a full URL.")
+@pass_ctx
+def feed_token(ctx: Ctx, email: str, base_url: str) -> None:
+    """Give the member with EMAIL a new feed token (the previous one stops working)."""
+    with ctx.services.db.session() as session:
+        association = resolve_association(session, ctx.association)
+        member = session.scalar(
+            select(Member).where(
+                Member.association_id == association.id, Member.email == email.strip().lower()
+            )
+        )
+        if member is None:
+            raise NotFound(f"No member with e-mail {email!r}: add them to a body first.")
+        token = feeds.issue_token(session, member.id)
+    path = f"/feeds/{token}.ics"
+    click.echo(f"{base_url.rstrip('/')}{path}" if base_url else path)
+    click.echo("Keep it secret: anyone with this address can read the feed.", err=True)

@@ -1,0 +1,1 @@
+"""Secrets at rest, log redaction, sign-in throttling and key rotation."""

@@ -1,0 +1,132 @@
+"""Documents service: recent activity of the mirrored files, each linked to meetings and dossiers.
+
+The first sync of a folder logs no "added" change (every file would be news), so a window that
+reaches back before Quorum started following the files says so and shows the files modified
+last in Nextcloud instead of an empty list. The links come from the one pure rule in
+:mod:`sidecar.projection.documents`, the same the meeting and dossier pages use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sidecar.projection.document_links import Document, link_document
+from sidecar.projection.documents import recently_modified
+from sidecar.projection.grants import Dossier
+from sidecar.projection.inputs import FileInfo
+from sidecar.projection.meetings import Meeting
+from sidecar.services import document_changes as changes_service
+from sidecar.services import dossiers as dossier_service
+from sidecar.services import meetings as meetings_service
+from sidecar.storage import models
+from sidecar.storage.read import load_files
+
+WINDOWS = (7, 30, 90)  # the choices of "last N days"
+DEFAULT_WINDOW = 30
+RECENT_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class LinkedChange:
+    """One logged change and the document it is about (its meetings and dossier)."""
+
+    change: changes_service.DocumentChange
+    document: Document
+
+
+@dataclass(frozen=True)
+class RecentFile:
+    """A file modified lately in Nextcloud, when the log does not reach back far enough."""
+
+    document: Document
+    open_url: str | None
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What the documents page and API show for a window starting at ``since``."""
+
+    since: datetime
+    following_since: datetime | None  # the first sync of the files; None: nothing mirrored
+    changes: tuple[LinkedChange, ...]
+    recent: tuple[RecentFile, ...]  # only when the window starts before ``following_since``
+
+    @property
+    def before_following(self) -> bool:
+        """Whether the window reaches back before Quorum followed the files."""
+        return self.following_since is None or self.since < self.following_since
+
+
+def window(text: str | None) -> int:
+    """The number of days asked for, one of :data:`WINDOWS`, else the default."""
+    return int(text) if text and text.isdigit() and int(text) in WINDOWS else DEFAULT_WINDOW
+
+
+def following_since(session: Session, association_id: int) -> datetime | None:
+    """When Quorum's first sync saw the association's files."""
+    found: datetime | None = session.scalar(
+        select(func.min(models.FileRecord.first_seen))
+        .join(models.Collection, models.FileRecord.collection_id == models.Collection.id)
+        .join(models.Source, models.Collection.source_id == models.Source.id)
+        .where(models.Source.association_id == association_id)
+    )
+    return found
+
+
+def files_base_url(session: Session, association_id: int) -> str | None:
+    """The Nextcloud holding the mirrored folders (the first source with a folder)."""
+    found: str | None = session.scalar(
+        select(models.Source.base_url)
+        .join(models.Collection, models.Collection.source_id == models.Source.id)
+        .where(models.Source.association_id == association_id, models.Collection.kind == "folder")
+        .order_by(models.Source.id)
+        .limit(1)
+    )
+    return found
+
+
+def activity(
+    session: Session, association: models.Association, since: datetime, now: datetime
+) -> Activity:
+    """Changes since ``since``, newest first, each with its links; recent files if needed."""
+    files = load_files(session, association.id)
+    meetings = meetings_service.list_meetings(session, association.id, now)
+    dossiers = dossier_service.dossiers(session, association, now.date())
+    by_fileid = {f.fileid: f for f in files if f.fileid}
+    changes = tuple(
+        LinkedChange(c, link_document(_file_of(c, by_fileid), meetings, dossiers))
+        for c in changes_service.document_changes(session, association.id, since)
+    )
+    started = following_since(session, association.id)
+    result = Activity(since, started, changes, ())
+    if not result.before_following:
+        return result
+    recent = _recent(files, meetings, dossiers, files_base_url(session, association.id))
+    return Activity(since, started, changes, recent)
+
+
+def _file_of(change: changes_service.DocumentChange, by_fileid: dict[str, FileInfo]) -> FileInfo:
+    """The file as mirrored now, or (removed, renamed since) as the log saw it."""
+    current = by_fileid.get(change.fileid or "")
+    if current is not None and current.path == change.path:
+        return current
+    return FileInfo(id=0, path=change.path, is_folder=change.is_folder, fileid=change.fileid)
+
+
+def _recent(
+    files: list[FileInfo],
+    meetings: list[Meeting],
+    dossiers: list[Dossier],
+    base_url: str | None,
+) -> tuple[RecentFile, ...]:
+    return tuple(
+        RecentFile(
+            link_document(f, meetings, dossiers),
+            changes_service.open_url(base_url, f.fileid) if base_url else None,
+        )
+        for f in recently_modified(files, RECENT_LIMIT)
+    )

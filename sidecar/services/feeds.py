@@ -1,0 +1,158 @@
+"""Per-member ICS feeds: grant deadlines, obligations and board meetings, behind a secret token.
+
+Only the SHA-256 of a token is stored, so a leaked database does not give away subscriptions;
+a member who lost a token gets a new one, and the old one stops working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from icalendar import Calendar, Event
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sidecar.projection.grants import Dossier
+from sidecar.projection.inputs import EventInstance
+from sidecar.projection.obligations import Obligation
+from sidecar.services import dossiers as dossier_service
+from sidecar.storage import models
+from sidecar.storage.read import load_events
+
+PRODID = "-//Quorum//Grants and meetings feed//FR"
+UID_DOMAIN = "quorum.invalid"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, member_id: int) -> str:
+    """A new secret token for ``member_id``; earlier tokens of the member are revoked."""
+    for old in session.scalars(
+        select(models.FeedToken).where(models.FeedToken.member_id == member_id)
+    ):
+        session.delete(old)
+    token = secrets.token_urlsafe(32)
+    session.add(models.FeedToken(member_id=member_id, token_hash=_digest(token)))
+    session.flush()
+    return token
+
+
+def member_for_token(session: Session, token: str) -> models.Member | None:
+    """The active member the token belongs to, or None (unknown, revoked or inactive)."""
+    row = session.scalar(
+        select(models.FeedToken).where(models.FeedToken.token_hash == _digest(token))
+    )
+    if row is None:
+        return None
+    member = session.get(models.Member, row.member_id)
+    if member is None or not member.active:
+        return None
+    row.last_used_at = datetime.now(UTC)
+    return member
+
+
+def member_of(
+    session: Session, association_id: int, *, email: str | None, nc_user: str | None
+) -> models.Member | None:
+    """The active member a signed-in user is (by Nextcloud account, else by e-mail)."""
+    for column, value in ((models.Member.nc_user, nc_user), (models.Member.email, email)):
+        if not value:
+            continue
+        found = session.scalar(
+            select(models.Member).where(
+                models.Member.association_id == association_id,
+                models.Member.active.is_(True),
+                column == (value.strip().lower() if column is models.Member.email else value),
+            )
+        )
+        if found is not None:
+            return found
+    return None
+
+
+def token_info(session: Session, member_id: int) -> models.FeedToken | None:
+    """The member's current token row (its hash, creation and last use), if any."""
+    return session.scalar(
+        select(models.FeedToken).where(models.FeedToken.member_id == member_id).limit(1)
+    )
+
+
+def _all_day(uid: str, summary: str, day: date, description: str, stamp: datetime) -> Event:
+    event = Event()
+    event.add("uid", f"{uid}@{UID_DOMAIN}")
+    event.add("dtstamp", stamp)
+    event.add("summary", summary)
+    event.add("dtstart", day)
+    event.add("dtend", day + timedelta(days=1))
+    event.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
+    if description:
+        event.add("description", description)
+    return event
+
+
+def _meeting(instance: EventInstance, stamp: datetime) -> Event | None:
+    if instance.start is None or instance.status == "CANCELLED":
+        return None
+    event = Event()
+    # Each expanded occurrence becomes its own event, so it needs its own UID.
+    digest = _digest(f"{instance.uid}|{instance.recurrence_id}")[:16]
+    event.add("uid", f"meeting-{digest}@{UID_DOMAIN}")
+    event.add("dtstamp", stamp)
+    event.add("summary", instance.summary)
+    event.add("dtstart", instance.start.date() if instance.all_day else instance.start)
+    if instance.end is not None:
+        event.add("dtend", instance.end.date() if instance.all_day else instance.end)
+    if instance.location:
+        event.add("location", instance.location)
+    return event
+
+
+def build_calendar(
+    dossiers: Sequence[Dossier],
+    obligations: Sequence[Obligation],
+    meetings: Sequence[EventInstance],
+    name: str,
+    stamp: datetime,
+) -> bytes:
+    """The ICS text of a feed: one all-day event per deadline or obligation, and the meetings."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", name)
+    for d in dossiers:
+        if d.submission_deadline and d.status in ("idea", "preparing"):
+            missing = ", ".join(p.name for p in d.missing)
+            cal.add_component(
+                _all_day(
+                    f"grant-{_digest(d.key)[:16]}",
+                    f"Date limite — dossier {d.funder} {d.year or ''}".strip(),
+                    d.submission_deadline,
+                    f"Pièces manquantes : {missing}" if missing else "",
+                    stamp,
+                )
+            )
+    for o in obligations:
+        if o.status != "done":
+            uid = f"obligation-{_digest(o.key)[:16]}"
+            cal.add_component(_all_day(uid, o.title, o.due, o.reason, stamp))
+    for instance in meetings:
+        event = _meeting(instance, stamp)
+        if event is not None:
+            cal.add_component(event)
+    return bytes(cal.to_ical())
+
+
+def feed_for(session: Session, association: models.Association, now: datetime) -> bytes:
+    """The association's feed: open dossiers, obligations, meetings of the last 30 days on."""
+    today = now.date()
+    dossiers = dossier_service.dossiers(session, association, today)
+    obligations = dossier_service.obligations(session, association, today, dossiers)
+    meetings = load_events(
+        session, association.id, roles=("meetings",), start=now - timedelta(days=30)
+    )
+    return build_calendar(dossiers, obligations, meetings, f"Quorum — {association.name}", now)

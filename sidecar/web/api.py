@@ -1,7 +1,0 @@
-"""The JSON API, version 1."""
-
-from __future__ import annotations
-
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -1,0 +1,44 @@
+"""JSON API of alerts: ``GET /api/v1/alerts?state=open`` (all states without ``state``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from sidecar.alerts.lifecycle import STATES
+from sidecar.storage.models import Alert
+from sidecar.web.access import requires
+from sidecar.web.auth import current_association
+from sidecar.web.context import services
+from sidecar.web.errors import json_error
+
+bp = Blueprint("api_alerts", __name__, url_prefix="/api/v1/alerts")
+
+
+def alert_dict(alert: Alert) -> dict[str, Any]:
+    return {
+        "key": alert.key,
+        "rule": alert.rule,
+        "severity": alert.severity,
+        "subject": alert.subject,
+        "state": alert.state,
+        "first_seen": alert.first_seen.isoformat(),
+        "last_seen": alert.last_seen.isoformat(),
+    }
+
+
+@bp.get("")
+@requires("officer")
+def index() -> ResponseReturnValue:
+    state = request.args.get("state")
+    if state is not None and state not in STATES:
+        return json_error(f"Unknown state {state!r}: use one of {', '.join(STATES)}.", 400)
+    with services().db.session() as session:
+        query = select(Alert).where(Alert.association_id == current_association(session).id)
+        if state:
+            query = query.where(Alert.state == state)
+        found = [alert_dict(a) for a in session.scalars(query.order_by(Alert.key))]
+    return jsonify(alerts=found)

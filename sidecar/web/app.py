@@ -1,0 +1,111 @@
+"""The Flask application factory: the only wiring point of the web side.
+
+The scheduler is never started here (see docs/pitfalls.md): it runs in ``quorum scheduler`` or in
+``quorum serve`` behind a database lease.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import Babel, get_locale
+from flask_wtf import CSRFProtect
+
+from sidecar.config import load_settings
+from sidecar.context import Services
+from sidecar.web.context import services
+
+babel = Babel()
+csrf = CSRFProtect()
+LANGUAGES = ("fr", "en")
+
+
+def template_folder() -> str:
+    """Templates ship inside the wheel as ``sidecar/templates``; a checkout has ``templates/``."""
+    packaged = Path(__file__).resolve().parents[1] / "templates"
+    if packaged.is_dir():
+        return str(packaged)
+    return str(Path(__file__).resolve().parents[2] / "templates")
+
+
+def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=template_folder(),
+        static_folder=str(Path(template_folder()) / "static"),
+    )
+    if services is None:
+        services = Services.from_settings(load_settings())
+    app.config.update(
+        SECRET_KEY=services.settings.secret_key or _secret_key(services),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        BABEL_DEFAULT_LOCALE=services.settings.language,
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).resolve().parents[1] / "translations"),
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.config.update(config or {})
+    app.extensions["quorum"] = services
+    babel.init_app(app, locale_selector=_locale)
+    csrf.init_app(app)
+    _init_security(app)
+    _register_blueprints(app)
+    _register_filters(app)
+    return app
+
+
+def _init_security(app: Flask) -> None:
+    """Log redaction, session cookie policy, the access check (sidecar.web.auth) and the one
+    mapping of errors to answers (sidecar.web.errors)."""
+    from sidecar.security import redaction
+    from sidecar.web import auth, errors
+
+    redaction.install()
+    auth.init_app(app)
+    errors.init_app(app)
+
+
+def _register_filters(app: Flask) -> None:
+    from sidecar.web import display
+
+    app.add_template_filter(display.when)
+    app.add_template_filter(display.day)
+    app.add_template_global(display.obligation_status)
+    app.add_template_global(display.obligation_reason)
+    app.add_template_global(display.outcome_label)
+    app.add_template_global(lambda: str(get_locale()), "current_locale")
+
+
+def _register_blueprints(app: Flask) -> None:
+    from sidecar.web import appapi as appapi_views
+    from sidecar.web.blueprints import BLUEPRINTS
+
+    for registration in BLUEPRINTS:
+        app.register_blueprint(registration.blueprint)
+        if registration.csrf_exempt:
+            csrf.exempt(registration.blueprint)
+    appapi_views.init_app(app)
+
+
+def _locale() -> str:
+    requested = request.args.get("lang")
+    if requested in LANGUAGES:
+        session["lang"] = requested
+        return requested
+    remembered = session.get("lang")
+    if remembered in LANGUAGES:
+        return str(remembered)
+    return str(services().settings.language)
+
+
+def _secret_key(services: Services) -> str:
+    """A random key kept in the data directory, so sessions survive restarts."""
+    import secrets
+
+    path = services.settings.data_dir / "flask-secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()

@@ -1,0 +1,54 @@
+"""One error response for the JSON API and one for pages, mapped here and nowhere else.
+
+A view raises :class:`~sidecar.errors.NotFound` or another :class:`~sidecar.errors.QuorumError`
+(or aborts with an HTTP status); the API answers ``{"error": …}`` with the status, a page answers
+with a Quorum page that says what happened. Pages that can say more (a form with its fields)
+catch the error themselves and show it beside the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from sidecar.errors import NotFound, QuorumError
+from sidecar.web.error_texts import error_text
+
+
+def is_api() -> bool:
+    """Whether the request is for the JSON API (token-authenticated, answered in JSON)."""
+    return request.path.startswith("/api/")
+
+
+def json_error(message: str, status: int, **extra: Any) -> tuple[Response, int]:
+    """The API's error answer: ``{"error": message, **extra}`` with ``status``."""
+    return jsonify({"error": message, **extra}), status
+
+
+def _page(message: str, status: int) -> tuple[str, int]:
+    return render_template("pages/error.html", status=status, message=message), status
+
+
+def _domain(err: QuorumError, status: int) -> tuple[Response | str, int]:
+    if is_api():
+        return json_error(err.message, status)
+    return _page(error_text(err), status)
+
+
+def _http(err: HTTPException) -> ResponseReturnValue:
+    status = err.code or 500
+    if status < 400 or err.response is not None:
+        return err.get_response()
+    if is_api():
+        return json_error(err.description or err.name, status)
+    return _page((err.description or "") if status in (401, 403) else "", status)
+
+
+def init_app(app: Flask) -> None:
+    """Install the handlers (``create_app`` calls this once)."""
+    app.register_error_handler(NotFound, lambda err: _domain(err, 404))
+    app.register_error_handler(QuorumError, lambda err: _domain(err, 400))
+    app.register_error_handler(HTTPException, _http)
