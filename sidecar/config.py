@@ -201,3 +201,17 @@ def _coerce(option: Option, value: Any) -> Any:
             raise TypeError(f"expected true or false, got {value!r}")
         return value
     return option.convert(str(value))
+
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def templates_dir() -> Path:
+    """Jinja templates: ``sidecar/templates`` inside the wheel, else the checkout's ``templates/``."""
+    packaged = PACKAGE / "templates"
+    return packaged if packaged.is_dir() else PACKAGE.parent / "templates"
+
+
+def translations_dir() -> Path:
+    """The compiled message catalogues (``sidecar/translations``)."""
+    return PACKAGE / "translations"

@@ -17,14 +17,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from sidecar.alerts import texts
 from sidecar.alerts.channels.base import Message, one_line
+from sidecar.config import templates_dir, translations_dir
 
-TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
+TRANSLATIONS = translations_dir()
 
 
 def _templates() -> Path:
-    packaged = Path(__file__).resolve().parents[1] / "templates"
-    root = packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "templates"
-    return root / "email"
+    return templates_dir() / "email"
 
 
 @lru_cache(maxsize=8)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from integrations.errors import NotFoundError, PreconditionFailed
 from integrations.webdav import FilesClient
+from sidecar.config import templates_dir
 from sidecar.errors import QuorumError
 from sidecar.projection.inputs import BodyInfo
 from sidecar.projection.meetings import Meeting
@@ -43,11 +44,8 @@ class Prepared:
 
 
 def documents_dir() -> Path:
-    """Document templates: ``sidecar/templates/documents`` in the wheel, else the checkout's."""
-    packaged = Path(__file__).resolve().parent / "templates" / "documents"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[1] / "templates" / "documents"
+    """Document templates (the agenda's), beside the pages' templates."""
+    return templates_dir() / "documents"
 
 
 def quorum_rule(rule: str, required: int, seats: int) -> str:

@@ -13,7 +13,7 @@ from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 from flask_wtf import CSRFProtect
 
-from sidecar.config import load_settings
+from sidecar.config import load_settings, templates_dir, translations_dir
 from sidecar.context import Services
 from sidecar.web.context import services
 
@@ -24,10 +24,7 @@ LANGUAGES = ("fr", "en")
 
 def template_folder() -> str:
     """Templates ship inside the wheel as ``sidecar/templates``; a checkout has ``templates/``."""
-    packaged = Path(__file__).resolve().parents[1] / "templates"
-    if packaged.is_dir():
-        return str(packaged)
-    return str(Path(__file__).resolve().parents[2] / "templates")
+    return str(templates_dir())
 
 
 def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:
@@ -43,7 +40,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         BABEL_DEFAULT_LOCALE=services.settings.language,
-        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).resolve().parents[1] / "translations"),
+        BABEL_TRANSLATION_DIRECTORIES=str(translations_dir()),
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.config.update(config or {})

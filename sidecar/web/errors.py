@@ -44,7 +44,8 @@ def _http(err: HTTPException) -> ResponseReturnValue:
         return err.get_response()
     if is_api():
         return json_error(err.description or err.name, status)
-    return _page((err.description or "") if status in (401, 403) else "", status)
+    # Werkzeug's own texts for 404/405/500 are generic English: the page says it better.
+    return _page("" if status in (404, 405, 500) else (err.description or ""), status)
 
 
 def init_app(app: Flask) -> None:
