@@ -1,10 +1,9 @@
-"""``GET /metrics``: Prometheus text exposition (format 0.0.4), computed from the database.
+"""``GET /metrics``: Prometheus exposition through ``prometheus_client``, read from the database.
 
 Every number comes from the tables at scrape time (sync runs, the scheduler lease, alerts), so
 all gunicorn workers, the scheduler process and the CLI are counted alike and any worker gives
-the same answer. That is why this is a small writer and not ``prometheus_client``: its
-in-process registries would count one worker each (its multiprocess mode needs a shared
-directory and still would not see the scheduler's runs).
+the same answer: a custom collector builds the families in one transaction per scrape
+(``prometheus_client``'s in-process counters would count one worker each).
 
 The endpoint is off (404) until ``QUORUM_METRICS_TOKEN`` is set, and then needs
 ``Authorization: Bearer <token>`` (compared in constant time): source names are not public.
@@ -15,11 +14,19 @@ from __future__ import annotations
 import hmac
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, request
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -30,90 +37,61 @@ from sidecar.web.access import public
 from sidecar.web.context import services
 
 bp = Blueprint("metrics", __name__)
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 DURATION_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, math.inf)
 
-Labels = Mapping[str, str]
+
+class DatabaseCollector(Collector):
+    """Quorum's metric families, read from ``session`` when the registry collects."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session, self.now = session, now
+
+    def collect(self) -> Iterator[Metric]:
+        yield from _sync_runs(self.session)
+        yield _durations(self.session)
+        yield _last_success(self.session)
+        yield _lease(self.session, self.now)
+        alerts = _open_alerts(self.session)
+        if alerts is not None:
+            yield alerts
 
 
-@dataclass
-class Family:
-    """One metric family: its samples as ``(suffix, labels, value)``."""
-
-    name: str
-    kind: str  # counter | gauge | histogram
-    help: str
-    samples: list[tuple[str, Labels, float]] = field(default_factory=list)
-
-    def add(self, value: float, labels: Labels | None = None, suffix: str = "") -> None:
-        self.samples.append((suffix, dict(labels or {}), value))
+def exposition(session: Session, now: datetime, accept: str = "") -> tuple[bytes, str]:
+    """Everything :class:`DatabaseCollector` reads, in the format the scraper accepts (text 0.0.4
+    by default, OpenMetrics when asked): (body, content type)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(DatabaseCollector(session, now))
+    encode, content_type = choose_encoder(accept)
+    return encode(registry), content_type
 
 
-def render(families: Iterable[Family]) -> str:
-    """The text exposition of ``families`` (HELP, TYPE, then one line per sample)."""
-    lines: list[str] = []
-    for family in families:
-        lines.append(f"# HELP {family.name} {_escape_help(family.help)}")
-        lines.append(f"# TYPE {family.name} {family.kind}")
-        for suffix, labels, value in family.samples:
-            lines.append(f"{family.name}{suffix}{_labels(labels)} {_number(value)}")
-    return "\n".join(lines) + "\n"
-
-
-def _labels(labels: Labels) -> str:
-    if not labels:
-        return ""
-    inner = ",".join(f'{key}="{_escape_value(value)}"' for key, value in labels.items())
-    return "{" + inner + "}"
-
-
-def _escape_value(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
-
-
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-# --- collection -------------------------------------------------------------------------------
-
-
-def collect(session: Session, now: datetime) -> list[Family]:
-    """All of Quorum's metric families, read in one transaction."""
-    families = [*_sync_runs(session), _lease(session, now)]
-    alerts = _open_alerts(session)
-    if alerts is not None:
-        families.append(alerts)
-    return families
-
-
-def _sync_runs(session: Session) -> list[Family]:
-    runs = Family("quorum_sync_runs_total", "counter", "Sync runs by outcome.")
-    requests_ = Family("quorum_sync_requests_total", "counter", "HTTP requests made by sync runs.")
-    errors = Family("quorum_sync_errors_total", "counter", "Sync runs that ended with an error.")
-    running = Family("quorum_sync_runs_running", "gauge", "Sync runs in progress now.")
+def _sync_runs(session: Session) -> list[Metric]:
+    runs = CounterMetricFamily("quorum_sync_runs", "Sync runs by outcome.", labels=["outcome"])
+    requests_ = CounterMetricFamily(
+        "quorum_sync_requests", "HTTP requests made by sync runs.", labels=["outcome"]
+    )
+    running = 0
     query = select(SyncRun.outcome, func.count(), func.coalesce(func.sum(SyncRun.requests), 0))
     for outcome, count, requests_made in session.execute(query.group_by(SyncRun.outcome)):
         if outcome == "running":
-            running.add(count)
+            running = count
         else:
-            runs.add(count, {"outcome": outcome})
-        requests_.add(requests_made, {"outcome": outcome})
-    errors.add(session.scalar(select(func.count()).where(SyncRun.error.is_not(None))) or 0)
-    if not running.samples:
-        running.add(0)
-    return [runs, _durations(session), requests_, errors, running, _last_success(session)]
+            runs.add_metric([outcome], count)
+        requests_.add_metric([outcome], requests_made)
+    errors = session.scalar(select(func.count()).where(SyncRun.error.is_not(None))) or 0
+    return [
+        runs,
+        requests_,
+        CounterMetricFamily("quorum_sync_errors", "Sync runs that ended with an error.", errors),
+        GaugeMetricFamily("quorum_sync_runs_running", "Sync runs in progress now.", running),
+    ]
 
 
-def _durations(session: Session) -> Family:
+def _durations(session: Session) -> Metric:
     """A histogram of finished runs' durations, per outcome (streamed, never all in memory)."""
-    family = Family("quorum_sync_run_duration_seconds", "histogram", "Duration of sync runs.")
+    family = HistogramMetricFamily(
+        "quorum_sync_run_duration_seconds", "Duration of sync runs.", labels=["outcome"]
+    )
     counts: dict[str, list[int]] = defaultdict(lambda: [0] * len(DURATION_BUCKETS))
     sums: dict[str, float] = defaultdict(float)
     query = select(SyncRun.outcome, SyncRun.started_at, SyncRun.finished_at).where(
@@ -126,18 +104,19 @@ def _durations(session: Session) -> Family:
             if seconds <= bound:
                 counts[outcome][index] += 1
     for outcome in sorted(counts):
-        for bound, count in zip(DURATION_BUCKETS, counts[outcome], strict=True):
-            family.add(count, {"outcome": outcome, "le": _number(bound)}, "_bucket")
-        family.add(sums[outcome], {"outcome": outcome}, "_sum")
-        family.add(counts[outcome][-1], {"outcome": outcome}, "_count")
+        buckets = [
+            ("+Inf" if math.isinf(bound) else str(bound), float(count))
+            for bound, count in zip(DURATION_BUCKETS, counts[outcome], strict=True)
+        ]
+        family.add_metric([outcome], buckets, sums[outcome])
     return family
 
 
-def _last_success(session: Session) -> Family:
-    family = Family(
+def _last_success(session: Session) -> Metric:
+    family = GaugeMetricFamily(
         "quorum_source_last_success_timestamp_seconds",
-        "gauge",
         "When each source last finished a sync run without error (Unix time).",
+        labels=["source"],
     )
     query = (
         select(Source.name, func.max(SyncRun.finished_at))
@@ -147,24 +126,22 @@ def _last_success(session: Session) -> Family:
     )
     for name, finished in session.execute(query):
         if finished is not None:
-            family.add(_as_utc(finished).timestamp(), {"source": name})
+            family.add_metric([name], _as_utc(finished).timestamp())
     return family
 
 
-def _lease(session: Session, now: datetime) -> Family:
-    family = Family(
-        "quorum_scheduler_lease_seconds_remaining",
-        "gauge",
-        "Seconds until the scheduler lease expires; 0 or less means no scheduler is running.",
-    )
+def _lease(session: Session, now: datetime) -> Metric:
     lease = session.get(Lease, LEASE_NAME)
-    family.add((_as_utc(lease.expires_at) - now).total_seconds() if lease else 0)
-    return family
+    return GaugeMetricFamily(
+        "quorum_scheduler_lease_seconds_remaining",
+        "Seconds until the scheduler lease expires; 0 or less means no scheduler is running.",
+        (_as_utc(lease.expires_at) - now).total_seconds() if lease else 0,
+    )
 
 
-def _open_alerts(session: Session) -> Family | None:
+def _open_alerts(session: Session) -> Metric | None:
     """Open alerts by rule; None when the alerts table does not exist (yet)."""
-    family = Family("quorum_alerts_open", "gauge", "Open alerts by rule.")
+    family = GaugeMetricFamily("quorum_alerts_open", "Open alerts by rule.", labels=["rule"])
     query = select(Alert.rule, func.count()).where(Alert.state == "open").group_by(Alert.rule)
     try:
         with session.begin_nested():
@@ -172,7 +149,7 @@ def _open_alerts(session: Session) -> Family | None:
     except SQLAlchemyError:  # a database not migrated to the alerts schema
         return None
     for rule, count in sorted(rows):
-        family.add(count, {"rule": rule})
+        family.add_metric([rule], count)
     return family
 
 
@@ -196,5 +173,7 @@ def metrics() -> Response:
     if scheme.lower() != "bearer" or not valid:
         abort(401)
     with services().db.session() as session:
-        text = render(collect(session, datetime.now(UTC)))
-    return Response(text, content_type=CONTENT_TYPE)
+        body, content_type = exposition(
+            session, datetime.now(UTC), request.headers.get("Accept", "")
+        )
+    return Response(body, content_type=content_type)
