@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from integrations.caldav import CalendarClient, token_number
 from integrations.errors import InvalidSyncToken
 from integrations.types import CalendarInfo, CalendarObject, SyncDelta
+from sidecar.errors import SyncRefused
 from sidecar.storage.models import CalendarObjectRecord, Collection, Occurrence
 from sidecar.sync.counts import Counts
 from sidecar.sync.expand import (
@@ -69,8 +70,14 @@ def plan_calendar(
     info: CalendarInfo,
     now: datetime,
     tz: str,
+    *,
+    allow_mass_delete: bool = False,
 ) -> CalendarPlan:
-    """Fetch what changed in one calendar and parse it; writes nothing."""
+    """Fetch what changed in one calendar and parse it; writes nothing.
+
+    Raises SyncRefused when the answer would remove most of the calendar at once (unless
+    ``allow_mass_delete``): an invalid token followed by an empty listing is not a deletion.
+    """
     rows = session.execute(
         select(CalendarObjectRecord.href, CalendarObjectRecord.etag).where(
             CalendarObjectRecord.collection_id == collection.id
@@ -81,10 +88,32 @@ def plan_calendar(
         token, changed, removed, full = _delta_by_token(client, collection, info, stored)
     else:
         token, full = None, False
+        token, full = None, True
         changed, removed = _delta_by_etags(client, collection, stored)
+    if not allow_mass_delete:
+        refuse_mass_removal(collection, len(removed), len(stored), full=full)
     window = default_window(now)
     changes = tuple(_parse(obj, window, tz) for obj in changed if obj.data is not None)
     return CalendarPlan(collection.id, info, token, changes, frozenset(removed), full)
+
+
+#: Calendars are small: three objects gone at once, and more than half of them, is suspect.
+MASS_REMOVAL_MINIMUM = 3
+
+
+def refuse_mass_removal(collection: Collection, removed: int, stored: int, *, full: bool) -> None:
+    """The files' safety rail, for a calendar: raise SyncRefused instead of deleting most of it.
+
+    A full listing (after an invalid token, or on a server without tokens) that names none of the
+    stored objects is refused whatever the size: that is an empty answer, not a deletion.
+    """
+    everything = full and stored > 0 and removed >= stored
+    if everything or (removed >= MASS_REMOVAL_MINIMUM and removed * 2 > stored):
+        raise SyncRefused(
+            f"{removed} of {stored} events and tasks of the calendar "
+            f"{collection.display_name or collection.remote_path} disappeared at once; nothing "
+            "was deleted. If this is intended, run `quorum sync --allow-mass-delete`."
+        )
 
 
 def _parse(obj: CalendarObject, window: tuple[datetime, datetime], tz: str) -> ObjectChange:

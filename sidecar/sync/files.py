@@ -61,13 +61,27 @@ def plan_folder(
         list_all=lambda root: client.propfind(root, "infinity", max_body=WHOLE_TREE_MAX_BYTES),
     )
     changes = filetree.plan(stored, tree)
-    if not options.allow_mass_delete and filetree.mass_disappearance(changes, len(stored)):
-        raise SyncRefused(
-            f"{len(changes.removed)} of {len(stored)} files and folders of "
-            f"{collection.remote_path} disappeared at once; nothing was deleted. If this is "
-            "intended, run `quorum sync --allow-mass-delete`."
-        )
+    if not options.allow_mass_delete:
+        _refuse_mass_disappearance(collection, changes, tree, len(stored))
     return FolderPlan(collection.id, changes, tree, full)
+
+
+def _refuse_mass_disappearance(
+    collection: Collection, changes: filetree.FilePlan, tree: filetree.TreeWalk, stored: int
+) -> None:
+    """Raise SyncRefused when the answer looks like a loss rather than a deletion."""
+    hint = "If this is intended, run `quorum sync --allow-mass-delete`."
+    if filetree.mass_disappearance(changes, stored):
+        raise SyncRefused(
+            f"{len(changes.removed)} of {stored} files and folders of "
+            f"{collection.remote_path} disappeared at once; nothing was deleted. {hint}"
+        )
+    emptied = filetree.emptied_folders(changes, tree)
+    if emptied:
+        raise SyncRefused(
+            f"every file of {emptied[0]} disappeared at once while the folder is still there; "
+            f"nothing was deleted. {hint}"
+        )
 
 
 def apply_folder(

@@ -219,3 +219,32 @@ def _same_item(old: StoredFile, new: FileEntry) -> bool:
 def mass_disappearance(plan_: FilePlan, stored_count: int, *, minimum: int = 20) -> bool:
     """A sudden loss of more than half of a tree (of a fair size) is refused, not applied."""
     return len(plan_.removed) >= minimum and len(plan_.removed) * 2 > stored_count
+
+
+EMPTIED_FOLDER_MINIMUM = 3
+
+
+def emptied_folders(
+    plan_: FilePlan, tree: TreeWalk, *, minimum: int = EMPTIED_FOLDER_MINIMUM
+) -> list[str]:
+    """Folders that are still there but lost every entry below them at once (``minimum`` or
+    more): what a spoiled listing of one small folder looks like, which the tree-wide rule of
+    :func:`mass_disappearance` cannot see."""
+    removed = list(plan_.removed)  # sorted by plan()
+    present = sorted(set(tree.listed) | set(tree.carried))
+    found = []
+    for folder in tree.listed_folders:
+        if (
+            folder in tree.listed
+            and _count_below(removed, folder) >= minimum
+            and _count_below(present, folder) == 0
+        ):
+            found.append(folder)
+    return found
+
+
+def _count_below(ordered: list[str], folder: str) -> int:
+    """How many paths of the sorted ``ordered`` lie strictly below ``folder`` (ends with "/")."""
+    start = bisect.bisect_right(ordered, folder)
+    end = bisect.bisect_left(ordered, folder[:-1] + chr(ord("/") + 1))
+    return max(0, end - start)

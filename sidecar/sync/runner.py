@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import select, update
@@ -169,7 +170,16 @@ def _plan_all(
             files = None
         try:
             plans = _plan_calendars(
-                session, conn, calendars, infos, now, tz, report, tracker, deadline
+                session,
+                conn,
+                calendars,
+                infos,
+                now,
+                tz,
+                report,
+                tracker,
+                deadline,
+                options.allow_mass_delete,
             )
         except BaseException:
             deadline.expire()  # the files thread stops at its next collection
@@ -192,6 +202,7 @@ def _plan_calendars(
     report: RunReport,
     tracker: _Tracker,
     deadline: _Deadline,
+    allow_mass_delete: bool,
 ) -> list[tuple[Collection, Plan]]:
     plans: list[tuple[Collection, Plan]] = []
     for coll in calendars:
@@ -201,7 +212,15 @@ def _plan_calendars(
             report.collection_errors[coll.display_name] = "this calendar no longer exists"
         elif calendar_changed(coll, info):
             plan = _guarded(
-                report, coll, plan_calendar, session, conn.calendars, coll, info, now, tz
+                report,
+                coll,
+                partial(plan_calendar, allow_mass_delete=allow_mass_delete),
+                session,
+                conn.calendars,
+                coll,
+                info,
+                now,
+                tz,
             )
             plans.extend([(coll, plan)] if plan else [])
         tracker.step(coll.display_name)

@@ -11,3 +11,8 @@ from tests.sync.helpers import close_clients
 def _close_clients() -> Iterator[None]:
     yield
     close_clients()
+
+
+from tests.sync.proxy import proxied  # noqa: E402  (a fixture shared by the sync tests)
+
+__all__ = ["proxied"]
