@@ -151,19 +151,25 @@ def parse_sync_delta(
     """A sync-collection multistatus: changed objects, removed hrefs (404), truncation (507)."""
     responses, token = parse_multistatus_with_token(body)
     check_token_progress(sent_token, token)
-    changed, removed, truncated = [], [], False
+    changed, removed, failed, truncated, unreadable = [], [], [], False, 0
     for response in responses:
         href = _decoded(response, base_url)
         if href is None:
+            unreadable += 1
             continue
         if response.status == 404:
             removed.append(href)
         elif response.status == 507:
             truncated = True  # RFC 6578 §3.6: ask again from the returned token
+        elif href.rstrip("/") == collection.rstrip("/") or href.endswith("/"):
+            continue  # the collection itself, or a sub-collection: not an object
         else:
             obj = _calendar_object(response, base_url, collection)
+            # A 500 (or any other status) is a change whose result is unknown: never skip it
+            # silently while the token moves on, or the object is lost for good.
             changed.extend([obj] if obj is not None else [])
-    return SyncDelta(token, tuple(changed), tuple(removed), truncated)
+            failed.extend([href] if obj is None else [])
+    return SyncDelta(token, tuple(changed), tuple(removed), truncated, tuple(failed), unreadable)
 
 
 def _is_invalid_token_error(resp: HttpResponse) -> bool:
@@ -275,14 +281,22 @@ class CalendarClient:
         if not missing:
             return delta
         fetched = {obj.href: obj for obj in self.multiget(cal_href, missing)}
-        # An object deleted between the two requests is absent from the multiget: leave it out,
-        # the next sync reports it as removed.
         changed = tuple(
             obj if obj.data is not None else fetched[obj.href]
             for obj in delta.changed
             if obj.data is not None or obj.href in fetched
         )
-        return SyncDelta(delta.token, changed, delta.removed, delta.truncated)
+        # Absent from the multiget: deleted meanwhile, or the server failed on it. Either way
+        # it is not known yet; the caller keeps its token so the next sync says which.
+        lost = tuple(href for href in missing if href not in fetched)
+        return SyncDelta(
+            delta.token,
+            changed,
+            delta.removed,
+            delta.truncated,
+            delta.failed + lost,
+            delta.unreadable,
+        )
 
     def multiget(
         self, cal_href: str, hrefs: Sequence[str], *, batch: int = 200
@@ -305,11 +319,16 @@ class CalendarClient:
 
     def list_etags(self, cal_href: str) -> list[CalendarObject]:
         """Href and ETag of every object (for servers without sync-collection)."""
+        return list(self.listing(cal_href).changed)
+
+    def listing(self, cal_href: str) -> SyncDelta:
+        """Every object's href and ETag, as a full delta: entries the server could not describe
+        are in ``failed`` (or counted in ``unreadable``), so they are never taken for gone."""
         headers = {"Depth": "1", "Content-Type": XML_CONTENT_TYPE}
         resp = self.http.request(
             "PROPFIND", self._url(cal_href), headers=headers, body=_PROPFIND_ETAGS, expect=(207,)
         )
-        return parse_calendar_objects(resp.body, self.http.base_url, cal_href)
+        return parse_sync_delta(resp.body, self.http.base_url, cal_href, None)
 
     def put(
         self, href: str, ics: str, *, if_match: str | None = None, if_none_match: bool = False

@@ -63,6 +63,11 @@ class SyncDelta:
     changed: tuple[CalendarObject, ...] = ()
     removed: tuple[str, ...] = ()
     truncated: bool = False  # a 507 on the server side: ask again from ``token``
+    #: Entries the server reported with another status (500, 403...) or without their data:
+    #: they changed, but what they became is unknown (fetch them again, or keep the old token).
+    failed: tuple[str, ...] = ()
+    #: Responses that could not even be tied to an object (no DAV href, a foreign or unsafe one).
+    unreadable: int = 0
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,8 @@ def safe_href_path(href: str, base_url: str) -> str | None:
     Absolute hrefs must share ``base_url``'s scheme, host and port. After percent-decoding, a
     ``..`` or ``.`` segment, a NUL, a backslash or invalid UTF-8 makes the href unusable.
     """
+    if not href.strip():
+        return None  # a response without an href names nothing (not the collection)
     parts = urlsplit(href.strip())
     if (parts.scheme or parts.netloc) and origin(href.strip()) != origin(base_url):
         return None

@@ -104,9 +104,9 @@ def parse_multistatus_with_token(body: bytes) -> tuple[list[DavResponse], str | 
 
 
 def _parse_response(node: Element) -> DavResponse:
+    # A response without a DAV:href (a foreign namespace, an empty one) names nothing: it is
+    # returned with href "" for the caller to count as unreadable, not to fail the whole answer.
     href = (node.findtext(f"{DAV}href") or "").strip()
-    if not href:
-        raise ProtocolError("A multistatus response has no href.")
     props: dict[str, Element | str] = {}
     for propstat in node.findall(f"{DAV}propstat"):
         if status_code(propstat.findtext(f"{DAV}status")) != 200:

@@ -52,10 +52,14 @@ class CalendarPlan:
     changes: tuple[ObjectChange, ...]
     removed: frozenset[str]
     full: bool
+    #: What kept this answer from being complete (the run is then ``partial``).
+    problems: tuple[str, ...] = ()
 
 
 def calendar_changed(collection: Collection, info: CalendarInfo) -> bool:
     """Compare the cursor stored at the last sync with what the home listing says now."""
+    if (collection.state or {}).get("retry"):
+        return True  # objects whose last read failed are asked for again
     if info.sync_token is not None:
         return info.sync_token != collection.sync_token
     if info.ctag is not None:
@@ -84,17 +88,103 @@ def plan_calendar(
         )
     )
     stored: dict[str, str | None] = {href: etag for href, etag in rows}
+    retry = set(collection.state.get("retry", [])) if collection.state else set()
     if info.sync_token is not None:
-        token, changed, removed, full = _delta_by_token(client, collection, info, stored)
+        delta = _delta_by_token(client, collection, stored)
     else:
-        token, full = None, False
-        token, full = None, True
-        changed, removed = _delta_by_etags(client, collection, stored)
+        delta = _full_delta(client.listing(collection.remote_path), None)
+    changed = [
+        obj
+        for obj in delta.changed
+        if obj.href not in stored or stored[obj.href] != obj.etag or obj.href in retry
+    ]
+    # Objects whose last read failed (empty or undecodable data) are asked for again.
+    listed = {obj.href for obj in changed}
+    changed += [CalendarObject(h, None) for h in sorted(retry - listed - set(delta.removed))]
+    changed, unresolved = _with_data(client, collection.remote_path, changed, delta.failed)
+    outcome = _outcome(collection, info, stored, delta, unresolved)
     if not allow_mass_delete:
-        refuse_mass_removal(collection, len(removed), len(stored), full=full)
+        refuse_mass_removal(collection, len(outcome.removed), len(stored), full=outcome.full)
     window = default_window(now)
     changes = tuple(_parse(obj, window, tz) for obj in changed if obj.data is not None)
-    return CalendarPlan(collection.id, info, token, changes, frozenset(removed), full)
+    return CalendarPlan(
+        collection.id,
+        info,
+        outcome.token,
+        changes,
+        frozenset(outcome.removed),
+        outcome.full,
+        tuple(outcome.problems),
+    )
+
+
+@dataclass(frozen=True)
+class _Delta:
+    """What the server said, before deciding what may be removed and which token to keep."""
+
+    sent_token: str | None  # None: a full listing
+    token: str | None
+    changed: tuple[CalendarObject, ...]
+    removed: tuple[str, ...]
+    failed: tuple[str, ...]
+    unreadable: int
+    truncated: bool
+
+
+def _full_delta(listing: SyncDelta, sent: str | None) -> _Delta:
+    return _Delta(
+        sent,
+        listing.token,
+        listing.changed,
+        listing.removed,
+        listing.failed,
+        listing.unreadable,
+        listing.truncated,
+    )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    token: str | None
+    removed: set[str]
+    full: bool
+    problems: list[str]
+
+
+def _outcome(
+    collection: Collection,
+    info: CalendarInfo,
+    stored: dict[str, str | None],
+    delta: _Delta,
+    unresolved: set[str],
+) -> _Outcome:
+    """What may be removed and which token to store, given how complete the answer was.
+
+    Only a complete answer moves the token; an incomplete full listing removes nothing (what it
+    does not name may just be what it failed on), an incomplete incremental one removes only
+    what the server explicitly reported gone (404).
+    """
+    problems = []
+    if unresolved or delta.unreadable:
+        count = len(unresolved) + delta.unreadable
+        problems.append(
+            f"{count} entries of the server's answer could not be read; they are asked for "
+            "again at the next sync"
+        )
+    if delta.truncated:
+        problems.append(
+            f"the server kept truncating its answer (507) after {MAX_TRUNCATED_ROUNDS} requests; "
+            "what arrived was kept and the rest is asked for at the next sync"
+        )
+    complete = not problems
+    full = delta.sent_token is None
+    if full:
+        listed = {obj.href for obj in delta.changed} | set(delta.failed)
+        removed = set(stored) - listed if complete else set()
+    else:
+        removed = set(delta.removed) & set(stored)
+    kept = None if full else collection.sync_token
+    return _Outcome((delta.token or info.sync_token) if complete else kept, removed, full, problems)
 
 
 #: Calendars are small: three objects gone at once, and more than half of them, is suspect.
@@ -128,11 +218,8 @@ def _parse(obj: CalendarObject, window: tuple[datetime, datetime], tz: str) -> O
 
 
 def _delta_by_token(
-    client: CalendarClient,
-    collection: Collection,
-    info: CalendarInfo,
-    stored: dict[str, str | None],
-) -> tuple[str | None, list[CalendarObject], set[str], bool]:
+    client: CalendarClient, collection: Collection, stored: dict[str, str | None]
+) -> _Delta:
     token = collection.sync_token
     try:
         delta = _sync_rounds(client, collection.remote_path, token)
@@ -141,33 +228,41 @@ def _delta_by_token(
     except InvalidSyncToken:
         token = None
         delta = _sync_rounds(client, collection.remote_path, None)
-    changed = [
-        obj for obj in delta.changed if obj.href not in stored or stored[obj.href] != obj.etag
-    ]
-    changed = _with_data(client, collection.remote_path, changed)
-    if token is None:  # a full listing: whatever it does not name is gone
-        removed = set(stored) - {obj.href for obj in delta.changed}
-    else:
-        removed = set(delta.removed) & set(stored)
-    return delta.token or info.sync_token, changed, removed, token is None
+    return _full_delta(delta, token)
 
 
 def _sync_rounds(client: CalendarClient, href: str, token: str | None) -> SyncDelta:
     """Ask again while the server says the answer was truncated (507)."""
     changed: dict[str, CalendarObject] = {}
     removed: set[str] = set()
+    failed: set[str] = set()
+    unreadable = 0
+    truncated = False
     for _ in range(MAX_TRUNCATED_ROUNDS):
         delta = client.sync_collection(href, token)
         for obj in delta.changed:
             changed[obj.href] = obj
             removed.discard(obj.href)
+            failed.discard(obj.href)
         for gone in delta.removed:
             changed.pop(gone, None)
+            failed.discard(gone)
             removed.add(gone)
-        token = delta.token
-        if not delta.truncated:
+        for href_failed in delta.failed:
+            changed.pop(href_failed, None)
+            failed.add(href_failed)
+        unreadable += delta.unreadable
+        token, truncated = delta.token, delta.truncated
+        if not truncated:
             break
-    return SyncDelta(token, tuple(changed.values()), tuple(sorted(removed)))
+    return SyncDelta(
+        token,
+        tuple(changed.values()),
+        tuple(sorted(removed)),
+        truncated,
+        tuple(sorted(failed)),
+        unreadable,
+    )
 
 
 def _went_backwards(old: str, new: str | None) -> bool:
@@ -176,25 +271,18 @@ def _went_backwards(old: str, new: str | None) -> bool:
     return before is not None and after is not None and after < before
 
 
-def _delta_by_etags(
-    client: CalendarClient, collection: Collection, stored: dict[str, str | None]
-) -> tuple[list[CalendarObject], set[str]]:
-    listing = client.list_etags(collection.remote_path)
-    remote = {obj.href: obj.etag for obj in listing}
-    need = [href for href, etag in remote.items() if href not in stored or stored[href] != etag]
-    changed = client.multiget(collection.remote_path, need) if need else []
-    return changed, set(stored) - set(remote)
-
-
 def _with_data(
-    client: CalendarClient, href: str, objects: Iterable[CalendarObject]
-) -> list[CalendarObject]:
+    client: CalendarClient, href: str, objects: Iterable[CalendarObject], failed: Iterable[str]
+) -> tuple[list[CalendarObject], set[str]]:
+    """Fetch by multiget what came without data and what the server failed on; the hrefs still
+    without data are returned apart (never taken for removed)."""
     objects = list(objects)
-    missing = [obj.href for obj in objects if obj.data is None]
+    ready = {obj.href: obj for obj in objects if obj.data is not None}
+    missing = sorted(({obj.href for obj in objects if obj.data is None} | set(failed)) - set(ready))
     if not missing:
-        return objects
-    fetched = {obj.href: obj for obj in client.multiget(href, missing)}
-    return [fetched.get(obj.href, obj) if obj.data is None else obj for obj in objects]
+        return list(ready.values()), set()
+    fetched = {obj.href: obj for obj in client.multiget(href, missing) if obj.data is not None}
+    return list(ready.values()) + list(fetched.values()), set(missing) - set(fetched)
 
 
 def apply_calendar(

@@ -222,6 +222,9 @@ def _plan_calendars(
                 now,
                 tz,
             )
+            if plan is not None and plan.problems:
+                # Applied (what arrived is sound), but the run says it is not the whole story.
+                report.collection_errors[coll.display_name] = "; ".join(plan.problems)
             plans.extend([(coll, plan)] if plan else [])
         tracker.step(coll.display_name)
     return plans

@@ -198,3 +198,30 @@ def test_report_fixtures_parse(name: str, count: int) -> None:
         assert obj.data.startswith("BEGIN:VCALENDAR")
     if name == "60":
         assert "BEGIN:VTODO" in (objects[0].data or "")
+
+
+def test_sync_delta_keeps_failed_and_unnamed_entries_apart() -> None:
+    """Issue 13 items 3 and 5: a 500 entry is ``failed`` (never silently dropped) and a response
+    whose href is in a foreign namespace is counted as unreadable instead of failing the answer."""
+    from integrations.caldav import parse_sync_delta
+
+    body = (
+        b'<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" xmlns:x="urn:other">'
+        b"<d:response><d:href>/dav/cal/ok.ics</d:href><d:propstat><d:prop>"
+        b'<d:getetag>"1"</d:getetag></d:prop><d:status>HTTP/1.1 200 OK</d:status>'
+        b"</d:propstat></d:response>"
+        b"<d:response><d:href>/dav/cal/broken.ics</d:href>"
+        b"<d:status>HTTP/1.1 500 Internal Server Error</d:status></d:response>"
+        b"<d:response><d:href>/dav/cal/gone.ics</d:href>"
+        b"<d:status>HTTP/1.1 404 Not Found</d:status></d:response>"
+        b"<d:response><x:href>/dav/cal/foreign.ics</x:href>"
+        b"<d:status>HTTP/1.1 200 OK</d:status></d:response>"
+        b"<d:response><d:href>https://elsewhere.example/dav/cal/x.ics</d:href>"
+        b"<d:status>HTTP/1.1 200 OK</d:status></d:response>"
+        b"<d:sync-token>t2</d:sync-token></d:multistatus>"
+    )
+    delta = parse_sync_delta(body, "http://dav.example/", "/dav/cal/", None)
+    assert [o.href for o in delta.changed] == ["/dav/cal/ok.ics"]
+    assert delta.failed == ("/dav/cal/broken.ics",)
+    assert delta.removed == ("/dav/cal/gone.ics",)
+    assert delta.unreadable == 2

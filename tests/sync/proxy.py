@@ -62,6 +62,7 @@ class FaultProxy:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
+        environ.pop("HTTP_ACCEPT_ENCODING", None)  # plain bodies, so rewrites can read them
         seen = Seen(
             environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), environ.get("HTTP_DEPTH"), body
         )
@@ -137,3 +138,37 @@ INVALID_TOKEN = Reply(
     "403 Forbidden",
     b'<?xml version="1.0"?><d:error xmlns:d="DAV:"><d:valid-sync-token/></d:error>',
 )
+
+
+def fail_entry(name: str, status: str = "500 Internal Server Error") -> Rewrite:
+    """Turn the ``<d:response>`` of the object ``name`` (in any REPORT answer) into ``status``."""
+    import re
+
+    pattern = re.compile(
+        rb"<d:response>\s*<d:href>([^<]*/"
+        + re.escape(name.encode())
+        + rb")</d:href>.*?</d:response>",
+        re.DOTALL,
+    )
+
+    def rewrite(seen: Seen, reply: Reply) -> Reply | None:
+        if seen.method != "REPORT":
+            return None
+        body = pattern.sub(
+            lambda m: (
+                b"<d:response><d:href>"
+                + m.group(1)
+                + b"</d:href><d:status>HTTP/1.1 "
+                + status.encode()
+                + b"</d:status></d:response>"
+            ),
+            reply.body,
+        )
+        return Reply(reply.status, body, reply.headers)
+
+    return rewrite
+
+
+def only_for(check: Callable[[Seen], bool], rewrite: Rewrite) -> Rewrite:
+    """``rewrite`` restricted to the requests ``check`` accepts."""
+    return lambda seen, reply: rewrite(seen, reply) if check(seen) else None

@@ -8,7 +8,7 @@ from typing import cast
 from sqlalchemy import select
 
 from integrations.caldav import CalendarClient
-from integrations.types import CalendarInfo, CalendarObject
+from integrations.types import CalendarInfo, CalendarObject, SyncDelta
 from sidecar.context import Services, resolve_association
 from sidecar.storage.models import CalendarObjectRecord, Collection, Source
 from sidecar.sync.calendars import apply_calendar, calendar_changed, plan_calendar
@@ -37,6 +37,9 @@ class EtagOnlyServer:
 
     def list_etags(self, href: str) -> list[CalendarObject]:
         return [CalendarObject(h, etag) for h, (etag, _) in self.objects.items()]
+
+    def listing(self, href: str) -> SyncDelta:
+        return SyncDelta(None, tuple(self.list_etags(href)))
 
     def multiget(self, href: str, hrefs: list[str]) -> list[CalendarObject]:
         self.multigets.append(sorted(hrefs))
