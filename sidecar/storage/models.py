@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -128,7 +129,7 @@ class FileRecord(Base):
     is_folder: Mapped[bool] = mapped_column(Boolean)
     fileid: Mapped[str | None] = mapped_column(String(64))
     etag: Mapped[str | None] = mapped_column(String(200))
-    size: Mapped[int | None] = mapped_column(Integer)
+    size: Mapped[int | None] = mapped_column(BigInteger)  # a tree's size passes 2 GiB
     mtime: Mapped[datetime | None]
     content_type: Mapped[str | None] = mapped_column(String(200))
     owner: Mapped[str | None] = mapped_column(String(200))
@@ -181,7 +182,10 @@ class Occurrence(Base):
 
     __tablename__ = "occurrences"
     __table_args__ = (
-        UniqueConstraint("object_id", "recurrence_id"),
+        # An object may hold several UIDs; RECURRENCE-ID alone would merge their instances.
+        UniqueConstraint(
+            "object_id", "uid", "recurrence_id", name="uq_occurrences_object_uid_recurrence"
+        ),
         Index("ix_occurrences_collection_start", "collection_id", "start"),
     )
 

@@ -366,10 +366,10 @@ def _occurrence_rows(
     parsed = change.parsed
     if parsed is None:
         return []
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
     for occ in parsed.occurrences:
         rows.setdefault(
-            occ.recurrence_id,
+            (occ.uid or parsed.uid, occ.recurrence_id),
             {
                 "object_id": object_id,
                 "collection_id": collection.id,

@@ -1,0 +1,62 @@
+"""Issue 13, item 1: file sizes are 64-bit; a tree over 2 GiB syncs on PostgreSQL too.
+
+The demo server computes a folder's ``oc:size`` as its subtree total, like Nextcloud: a sparse
+3 GiB file (no disk used) makes the root row hold more than 2**31 bytes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from sidecar.context import Services, resolve_association
+from sidecar.demo import DemoServer
+from sidecar.storage import Database
+from sidecar.storage.models import Collection, FileRecord, Source
+from tests.sync.helpers import connect, sync
+
+THREE_GIB = 3 * 1024**3
+
+
+def test_a_tree_over_two_gib_syncs(services: Services, fresh_demo_server: DemoServer) -> None:
+    video = Path(fresh_demo_server.data_dir) / "files" / "alice" / "Communication" / "Film.mp4"
+    with video.open("wb") as handle:
+        handle.truncate(THREE_GIB)  # sparse
+    report = sync(services, connect(services, fresh_demo_server.url))
+    assert report.outcome == "ok", report
+    with services.db.session() as session:
+        sizes = {p: s for p, s in session.execute(select(FileRecord.path, FileRecord.size))}
+    assert sizes["/Communication/Film.mp4"] == THREE_GIB
+    assert (sizes["/"] or 0) > THREE_GIB, "the root holds the tree's size"
+
+
+def test_migration_0009_widens_existing_sizes(database_url: str) -> None:
+    """From 0008 with rows in place, the upgrade keeps them and then holds 64-bit sizes."""
+    db = Database(database_url)
+    try:
+        db.upgrade("0008_share_audit_notes")
+        with db.session() as session:
+            association = resolve_association(session, None, create=True)
+            source = Source(
+                association_id=association.id,
+                name="nc",
+                base_url="http://nc.example/",
+                login="alice",
+                password_enc=b"x",
+            )
+            source.collections.append(Collection(kind="folder", remote_path="/"))
+            session.add(source)
+            session.flush()
+            session.add(
+                FileRecord(collection_id=source.collections[0].id, path="/", is_folder=True, size=7)
+            )
+        db.upgrade()
+        with db.session() as session:
+            root = session.scalar(select(FileRecord))
+            assert root is not None and root.size == 7
+            root.size = THREE_GIB
+        with db.session() as session:
+            assert session.scalar(select(FileRecord.size)) == THREE_GIB
+    finally:
+        db.dispose()
