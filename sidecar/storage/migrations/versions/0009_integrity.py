@@ -24,12 +24,16 @@ NEW_KEY = "uq_occurrences_object_uid_recurrence"
 SQLITE_NAMING = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
 
 
+OLD_KEY_POSTGRES = "occurrences_object_id_recurrence_id_key"  # PostgreSQL's name for it
+OLD_KEY_SQLITE = "uq_occurrences_object_id"  # SQLITE_NAMING's name for it
+
+
 def upgrade() -> None:
     with op.batch_alter_table("files") as batch:
         batch.alter_column(
             "size", existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=True
         )
-    _rekey(("object_id", "recurrence_id"), ("object_id", "uid", "recurrence_id"), NEW_KEY)
+    _rekey(_old_key_name(), NEW_KEY, ("object_id", "uid", "recurrence_id"))
 
 
 def downgrade() -> None:
@@ -38,23 +42,28 @@ def downgrade() -> None:
         "DELETE FROM occurrences WHERE id NOT IN (SELECT MIN(id) FROM occurrences "
         "GROUP BY object_id, recurrence_id)"
     )
-    _rekey(("object_id", "uid", "recurrence_id"), ("object_id", "recurrence_id"), None)
+    _rekey(NEW_KEY, OLD_KEY_POSTGRES, ("object_id", "recurrence_id"))
     with op.batch_alter_table("files") as batch:
         batch.alter_column(
             "size", existing_type=sa.BigInteger(), type_=sa.Integer(), existing_nullable=True
         )
 
 
-def _rekey(old: tuple[str, ...], new: tuple[str, ...], name: str | None) -> None:
+def _old_key_name() -> str:
+    """The name of the (object_id, recurrence_id) key: unnamed on a SQLite created by 0001."""
+    for unique in sa.inspect(op.get_bind()).get_unique_constraints("occurrences"):
+        if unique["column_names"] == ["object_id", "recurrence_id"]:
+            return unique["name"] or OLD_KEY_SQLITE
+    return OLD_KEY_POSTGRES
+
+
+def _rekey(old: str, new: str, columns: tuple[str, ...]) -> None:
     if op.get_bind().dialect.name == "sqlite":
         with op.batch_alter_table(
             "occurrences", naming_convention=SQLITE_NAMING, recreate="always"
         ) as batch:
-            batch.drop_constraint(
-                NEW_KEY if name is None else f"uq_occurrences_{old[0]}", type_="unique"
-            )
-            batch.create_unique_constraint(name, list(new))
+            batch.drop_constraint(old, type_="unique")
+            batch.create_unique_constraint(new, list(columns))
         return
-    old_name = NEW_KEY if name is None else "occurrences_object_id_recurrence_id_key"
-    op.drop_constraint(old_name, "occurrences", type_="unique")
-    op.create_unique_constraint(name, "occurrences", list(new))
+    op.drop_constraint(old, "occurrences", type_="unique")
+    op.create_unique_constraint(new, "occurrences", list(columns))
