@@ -27,6 +27,7 @@ from sidecar.sync.expand import (
     MAX_OBJECT_BYTES,
     ExpansionError,
     ParsedObject,
+    UnreadableData,
     default_window,
     parse_object,
 )
@@ -42,6 +43,7 @@ class ObjectChange:
     ics: str
     parsed: ParsedObject | None
     error: str | None
+    retry: bool = False  # unreadable data: stored without ETag and asked for at the next sync
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,10 @@ def _parse(obj: CalendarObject, window: tuple[datetime, datetime], tz: str) -> O
     assert obj.data is not None
     try:
         parsed = parse_object(obj.data, window=window, default_tz=tz)
+    except UnreadableData as err:
+        return ObjectChange(
+            obj.href, None, "", None, f"{err}; asked for again at the next sync", True
+        )
     except ExpansionError as err:
         # An oversized object is not stored either (the error says why): the mirror stays bounded.
         kept = obj.data if len(obj.data.encode("utf-8", "replace")) <= MAX_OBJECT_BYTES else ""
@@ -315,12 +321,25 @@ def apply_calendar(
     ]
     for start in range(0, len(occurrences), 1000):
         session.execute(insert(Occurrence), occurrences[start : start + 1000])
+    _remember_retries(collection, plan)
     collection.sync_token = plan.token
     collection.ctag = plan.info.ctag
     collection.display_name = plan.info.display_name or collection.display_name
     collection.last_synced_at = now
     _reexpand_if_window_moved(session, collection, records, plan, now, tz)
     return Counts(added=len(new), changed=len(known), removed=len(plan.removed))
+
+
+def _remember_retries(collection: Collection, plan: CalendarPlan) -> None:
+    """Objects read as empty or garbled are asked for again by the next runs until they read."""
+    state = dict(collection.state or {})
+    settled = {c.href for c in plan.changes} | set(plan.removed)
+    retry = set(state.get("retry", [])) - settled | {c.href for c in plan.changes if c.retry}
+    if retry:
+        state["retry"] = sorted(retry)
+    else:
+        state.pop("retry", None)
+    collection.state = state
 
 
 def _describe(record: CalendarObjectRecord, change: ObjectChange) -> None:

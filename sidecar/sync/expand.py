@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,8 @@ import icalendar
 import recurring_ical_events
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from recurring_ical_events import BadRuleStringFormat, CalendarQuery
+
+from sidecar.sync.instances import Series, instant
 
 MAX_OBJECT_BYTES = 1_000_000
 MAX_INSTANCES = 1_000
@@ -29,6 +31,11 @@ COMPONENTS = ("VEVENT", "VTODO")
 
 class ExpansionError(ValueError):
     """The object cannot be read or expanded; the message says why, for the admin."""
+
+
+class UnreadableData(ExpansionError):
+    """The data itself is missing or garbled (empty, not UTF-8): likely a transient server
+    fault, so the object is asked for again at the next sync."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,11 @@ def parse_object(
     ics: str, *, window: tuple[datetime, datetime], default_tz: str = "Europe/Paris"
 ) -> ParsedObject:
     """Parse ``ics`` and return its occurrences inside ``window`` (aware datetimes)."""
+    ics = ics.removeprefix("\ufeff")  # a byte-order mark written by some editors
+    if not ics.strip():
+        raise UnreadableData("the server sent an empty calendar object")
+    if "\ufffd" in ics or "\x00" in ics:
+        raise UnreadableData("the calendar object is not valid UTF-8 text")
     if len(ics.encode("utf-8", "replace")) > MAX_OBJECT_BYTES:
         raise ExpansionError(f"calendar object larger than {MAX_OBJECT_BYTES // 1000} kB, skipped")
     try:
@@ -82,7 +94,14 @@ def parse_object(
     _refuse_fine_grained(masters)
     tz = ZoneInfo(default_tz)
     zone_warnings = _settle_time_zones(masters, default_tz)
-    occurrences, warnings = _expand(calendar, component, window, tz)
+    occurrences, warnings = _expand(calendar, component, window, tz, ics)
+    backwards = next((o for o in occurrences if o.start and o.end and o.end < o.start), None)
+    if backwards is not None:
+        when = f"{backwards.start:%Y-%m-%d %H:%M} UTC"
+        warnings.append(
+            f"{backwards.summary or uid!r} ends before it starts ({when}); its times are "
+            "kept as written, correct them in the calendar"
+        )
     return ParsedObject(uid, component, tuple(occurrences), tuple(zone_warnings + warnings))
 
 
@@ -144,12 +163,17 @@ def _refuse_fine_grained(components: list[Any]) -> None:
 
 
 def _expand(
-    calendar: icalendar.Calendar, component: str, window: tuple[datetime, datetime], tz: tzinfo
+    calendar: icalendar.Calendar,
+    component: str,
+    window: tuple[datetime, datetime],
+    tz: tzinfo,
+    ics: str,
 ) -> tuple[list[ParsedOccurrence], list[str]]:
+    series = Series.of(calendar, component, ics)
     single = _single_instance(calendar, component)
     if single is not None:
         try:
-            return _single_in_window(single, component, window, tz), []
+            return _single_in_window(single, component, window, tz, series), []
         except BAD_SERIES as err:
             return [], [f"the event was skipped: {_short(err)}"]
     deadline = time.monotonic() + TIME_BUDGET_SECONDS
@@ -160,7 +184,7 @@ def _expand(
         # Strict first, so the reason is known; then again skipping only the bad series.
         warnings.append(f"a recurring series was skipped: {_short(err)}")
         instances = _instances(calendar, component, window, deadline, skip_bad_series=True)
-    result = [_occurrence(instance, component, tz) for instance in instances]
+    result = [_occurrence(instance, component, tz, series) for instance in instances]
     if len(result) > MAX_INSTANCES:
         warnings.append(f"more than {MAX_INSTANCES} instances in the window; kept the first ones")
         result = result[:MAX_INSTANCES]
@@ -228,9 +252,9 @@ def _single_instance(calendar: icalendar.Calendar, component: str) -> Any | None
 
 
 def _single_in_window(
-    comp: Any, component: str, window: tuple[datetime, datetime], tz: tzinfo
+    comp: Any, component: str, window: tuple[datetime, datetime], tz: tzinfo, series: Series
 ) -> list[ParsedOccurrence]:
-    occurrence = _occurrence(comp, component, tz)
+    occurrence = _occurrence(comp, component, tz, series)
     start, end = window
     if occurrence.start is None:
         return [occurrence] if component == "VTODO" else []
@@ -240,21 +264,25 @@ def _single_in_window(
     return [occurrence] if component == "VTODO" and occurrence.start >= start else []
 
 
-def _occurrence(comp: Any, component: str, tz: tzinfo) -> ParsedOccurrence:
+def _occurrence(
+    comp: Any, component: str, tz: tzinfo, series: Series | None = None
+) -> ParsedOccurrence:
+    series = series or Series()
     raw_start = _value(comp, "DTSTART")
-    raw_due = _value(comp, "DUE") if component == "VTODO" else None
-    raw_end = _value(comp, "DTEND") if component == "VEVENT" else raw_due
-    if component == "VTODO" and raw_due is not None:
-        raw_start = raw_due
+    if component == "VTODO":
+        # A task's deadline is its DUE; DTSTART is when work may begin (kept in details).
+        raw_start = raw_end = _value(comp, "DUE")
+    else:
+        raw_end = series.end(comp)
     all_day = isinstance(raw_start, date) and not isinstance(raw_start, datetime)
-    rid = comp.get("RECURRENCE-ID")
+    original = series.original_start(comp)
     return ParsedOccurrence(
         uid=str(comp.get("UID", "")),
-        recurrence_id=_instant(rid.dt, tz).isoformat() if rid is not None else "",
+        recurrence_id=instant(original, tz).isoformat() if original is not None else "",
         component=component,
         summary=_text(comp.get("SUMMARY")),
-        start=_instant(raw_start, tz) if raw_start is not None else None,
-        end=_instant(raw_end, tz) if raw_end is not None else None,
+        start=instant(raw_start, tz) if raw_start is not None else None,
+        end=instant(raw_end, tz) if raw_end is not None else None,
         all_day=all_day,
         status=str(comp.get("STATUS")).upper() if comp.get("STATUS") else None,
         details=_details(comp, tz),
@@ -264,15 +292,6 @@ def _occurrence(comp: Any, component: str, tz: tzinfo) -> ParsedOccurrence:
 def _value(comp: Any, name: str) -> date | datetime | None:
     prop = comp.get(name)
     return prop.dt if prop is not None else None
-
-
-def _instant(value: date | datetime, tz: tzinfo) -> datetime:
-    """Aware UTC instant; all-day dates become midnight UTC of that date, floating times use tz."""
-    if not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
-    return value.astimezone(UTC)
 
 
 def _text(value: Any) -> str:
@@ -297,10 +316,13 @@ def _details(comp: Any, tz: tzinfo) -> dict[str, Any]:
     for name in ("CREATED", "DTSTAMP", "LAST-MODIFIED", "COMPLETED"):
         value = _value(comp, name)
         if value is not None:
-            details[name.lower().replace("-", "_")] = _instant(value, tz).isoformat()
+            details[name.lower().replace("-", "_")] = instant(value, tz).isoformat()
     due = _value(comp, "DUE")
     if due is not None:
         details["due"] = due.isoformat()
+    start = _value(comp, "DTSTART")
+    if comp.name == "VTODO" and start is not None:
+        details["dtstart"] = start.isoformat()
     return details
 
 
