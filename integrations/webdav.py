@@ -10,12 +10,13 @@ reading it as "this folder is empty" would delete the mirror (docs/pitfalls.md).
 from __future__ import annotations
 
 import email.utils
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import quote, unquote, urlsplit
 
 from integrations.errors import ProtocolError
-from integrations.http import HttpClient
+from integrations.http import HttpClient, redact
 from integrations.types import FileEntry
 from integrations.urls import safe_href_path
 from integrations.xml import DAV, OC, DavResponse, parse_multistatus
@@ -44,23 +45,48 @@ PROPFIND_FILE_PROPS = b"""<?xml version="1.0" encoding="UTF-8"?>
 XML_CONTENT_TYPE = "application/xml; charset=utf-8"
 
 
+#: Sizes are stored as signed 64-bit integers; anything outside is not a real size.
+MAX_SIZE = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A PROPFIND answer: its entries, and a note for each response that could not be used
+    (no or foreign href, a size out of range). A listing with notes is not complete: what it
+    does not name may just be what could not be read."""
+
+    entries: list[FileEntry]
+    notes: list[str] = field(default_factory=list)
+
+
 def parse_file_entries(body: bytes, files_root_path: str, base_url: str) -> list[FileEntry]:
-    """The files and folders of a PROPFIND multistatus, with paths relative to the files root.
+    """The files and folders of a PROPFIND multistatus, with paths relative to the files root."""
+    return parse_listing(body, files_root_path, base_url).entries
+
+
+def parse_listing(body: bytes, files_root_path: str, base_url: str) -> Listing:
+    """The files and folders of a PROPFIND multistatus, and notes on the responses skipped.
 
     ``files_root_path`` is the decoded server path of the user's files root
     (``/remote.php/dav/files/alice/``). Hrefs from another origin, outside the root, or carrying
-    ``..``, NUL or backslashes are skipped rather than trusted.
+    ``..``, NUL or backslashes are skipped rather than trusted, and noted.
     """
     root = files_root_path if files_root_path.endswith("/") else files_root_path + "/"
-    entries = []
+    listing = Listing([])
     for response in parse_multistatus(body):
         if response.status is not None and response.status != 200:
             continue
         path = safe_href_path(response.href, base_url)
         if path is None or not (path + "/").startswith(root):
+            shown = redact(response.href)[:120] or "(no DAV:href)"
+            listing.notes.append(f"an entry with an unusable address was skipped: {shown}")
             continue
-        entries.append(_file_entry(response, "/" + path[len(root) :]))
-    return entries
+        entry = _file_entry(response, "/" + path[len(root) :])
+        size = response.text(f"{OC}size") or response.text(f"{DAV}getcontentlength")
+        if entry.size is None and size and size.strip().lstrip("-").isdigit():
+            listing.notes.append(f"the size of {entry.path} is out of range ({size[:30]})")
+        listing.entries.append(entry)
+    return listing
 
 
 def _file_entry(response: DavResponse, relative: str) -> FileEntry:
@@ -91,10 +117,12 @@ def _share_types(response: DavResponse) -> tuple[int, ...]:
 
 
 def _int_or_none(text: str | None) -> int | None:
+    """A size or share type; None when unreadable or outside what a 64-bit column holds."""
     try:
-        return int(text.strip()) if text else None
+        value = int(text.strip()) if text and len(text.strip()) < 30 else None
     except ValueError:
         return None
+    return value if value is not None and 0 <= value <= MAX_SIZE else None
 
 
 def _http_date(text: str | None) -> datetime | None:
@@ -142,6 +170,10 @@ class FilesClient:
 
         ``max_body`` lowers the client's body cap for this request (ResponseTooLarge above it).
         """
+        return self.listing(path, depth, max_body=max_body).entries
+
+    def listing(self, path: str, depth: Depth, *, max_body: int | None = None) -> Listing:
+        """Like :meth:`propfind`, with the notes on responses that could not be used."""
         resp = self.http.request(
             "PROPFIND",
             self.url(path),
@@ -156,15 +188,15 @@ class FilesClient:
                 f"The server answered PROPFIND {path!r} with {resp.status} instead of a WebDAV "
                 "multistatus (207): is this really the Nextcloud WebDAV address?"
             )
-        entries = parse_file_entries(resp.body, self.root_path, self.root_url)
+        listing = parse_listing(resp.body, self.root_path, self.root_url)
         wanted = "/" + path.strip("/")
-        if not any(entry.path.rstrip("/") == wanted.rstrip("/") for entry in entries):
+        if not any(entry.path.rstrip("/") == wanted.rstrip("/") for entry in listing.entries):
             # A PROPFIND always lists its target: without it, the listing cannot be trusted.
             raise ProtocolError(
                 f"The server's listing of {path!r} does not include {path!r} itself; refusing "
                 "to trust it."
             )
-        return entries
+        return listing
 
     def get(self, path: str) -> bytes:
         """The content of the file at ``path``."""

@@ -34,6 +34,8 @@ class FolderPlan:
     changes: filetree.FilePlan
     tree: filetree.TreeWalk
     full: bool
+    #: Entries recorded and skipped (the run is then ``partial``); the rest is applied.
+    problems: tuple[str, ...] = ()
 
 
 def plan_folder(
@@ -53,17 +55,31 @@ def plan_folder(
         )
     }
     full = _needs_full_walk(collection, now)
+    notes: dict[str, list[str]] = {}
+
+    def lister(path: str, depth: filetree.Depth) -> list[FileEntry]:
+        max_body = WHOLE_TREE_MAX_BYTES if depth == "infinity" else None
+        listing = client.listing(path, depth, max_body=max_body)
+        if listing.notes:
+            notes.setdefault(path, []).extend(listing.notes)
+        return listing.entries
+
     tree = filetree.walk(
-        client.propfind,
+        lister,
         collection.remote_path,
         stored,
         full=full,
-        list_all=lambda root: client.propfind(root, "infinity", max_body=WHOLE_TREE_MAX_BYTES),
+        list_all=lambda root: lister(root, "infinity"),
     )
     changes = filetree.plan(stored, tree)
+    if notes:
+        # Entries that could not be read: remove nothing below those folders, and keep their
+        # old ETags so the next run lists them again.
+        changes = filetree.hold_back(changes, stored, set(notes))
     if not options.allow_mass_delete:
         _refuse_mass_disappearance(collection, changes, tree, len(stored))
-    return FolderPlan(collection.id, changes, tree, full)
+    problems = tuple(note for found in notes.values() for note in found)
+    return FolderPlan(collection.id, changes, tree, full, problems[:20])
 
 
 def _refuse_mass_disappearance(

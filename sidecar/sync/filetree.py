@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from integrations.types import FileEntry
@@ -248,3 +248,36 @@ def _count_below(ordered: list[str], folder: str) -> int:
     start = bisect.bisect_right(ordered, folder)
     end = bisect.bisect_left(ordered, folder[:-1] + chr(ord("/") + 1))
     return max(0, end - start)
+
+
+def hold_back(plan_: FilePlan, stored: Mapping[str, StoredFile], folders: set[str]) -> FilePlan:
+    """``plan_`` minus what an incomplete listing of ``folders`` cannot prove.
+
+    Nothing below those folders is removed (an entry that could not be read is not gone), and
+    they and their ancestors keep their stored ETag (a new one: none), so the next walk lists
+    them again instead of trusting an ETag that now says "unchanged".
+    """
+    prefixes = tuple(f if f.endswith("/") else f + "/" for f in folders)
+    stale = {p for f in prefixes for p in _ancestors(f)} | set(prefixes)
+
+    def kept(entry: FileEntry) -> FileEntry:
+        if entry.path not in stale:
+            return entry
+        old = stored.get(entry.path)
+        return replace(entry, etag=old.etag if old is not None else None)
+
+    return FilePlan(
+        tuple(kept(e) for e in plan_.added),
+        tuple(kept(e) for e in plan_.changed),
+        plan_.moved,
+        tuple(p for p in plan_.removed if not p.startswith(prefixes)),
+    )
+
+
+def _ancestors(folder: str) -> list[str]:
+    found = []
+    parent = _parent(folder)
+    while parent:
+        found.append(parent)
+        parent = _parent(parent)
+    return found

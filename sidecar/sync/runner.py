@@ -157,7 +157,7 @@ def _plan_all(
     tz = source.association.timezone
     # The first request goes alone: a wrong password then costs one 401, not one per thread
     # (Nextcloud throttles a whole IP after repeated failures).
-    infos = _calendar_infos(conn, source) if calendars else {}
+    infos = _calendar_infos(conn, source, calendars, report) if calendars else {}
     if calendars:
         tracker.step("calendars")
     folders = (db, conn, folder_ids, now, options, report, tracker, deadline)
@@ -187,16 +187,30 @@ def _plan_all(
         return plans + (files.result() if files is not None else _plan_folders(*folders))
 
 
-def _calendar_infos(conn: Connection, source: Source) -> dict[str, CalendarInfo]:
-    home = str(source.capabilities.get("calendar_home") or conn.calendars.discover_home())
-    return {info.href: info for info in conn.calendars.list_calendars(home)}
+def _calendar_infos(
+    conn: Connection, source: Source, calendars: list[Collection], report: RunReport
+) -> dict[str, CalendarInfo] | None:
+    """The calendars of the home, or None when the home's answer cannot be read: then every
+    calendar is reported and skipped, and the folders still sync."""
+    try:
+        home = str(source.capabilities.get("calendar_home") or conn.calendars.discover_home())
+        return {info.href: info for info in conn.calendars.list_calendars(home)}
+    except (AuthError, RateLimited, ConnectError):
+        raise
+    except IntegrationError as err:
+        for coll in calendars:
+            report.collection_errors[coll.display_name or coll.remote_path] = (
+                f"the calendar home could not be read, so this calendar was not synced: "
+                f"{err.message}"
+            )
+        return None
 
 
 def _plan_calendars(
     session: Session,
     conn: Connection,
     calendars: list[Collection],
-    infos: dict[str, CalendarInfo],
+    infos: dict[str, CalendarInfo] | None,
     now: datetime,
     tz: str,
     report: RunReport,
@@ -205,6 +219,8 @@ def _plan_calendars(
     allow_mass_delete: bool,
 ) -> list[tuple[Collection, Plan]]:
     plans: list[tuple[Collection, Plan]] = []
+    if infos is None:
+        return plans  # the home was unreadable: already reported
     for coll in calendars:
         deadline.check()
         info = infos.get(coll.remote_path)
@@ -251,6 +267,10 @@ def _plan_folders(
             plan = _guarded(
                 report, coll, plan_folder, session, conn.files, coll, now, folder_options
             )
+            if plan is not None and plan.problems:
+                report.collection_errors[coll.display_name or coll.remote_path] = "; ".join(
+                    plan.problems
+                )
             plans.extend([(coll, plan)] if plan else [])
             tracker.step(coll.display_name)
     return plans
