@@ -341,18 +341,25 @@ def _error_for(resp: HttpResponse, login: str) -> IntegrationError | None:
     return ProtocolError(f"Unexpected answer {status} for {where}.")
 
 
+#: A server asking for a longer pause (a typo, a hostile answer) would silence Quorum for good.
+MAX_RETRY_AFTER = timedelta(hours=24)
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> datetime | None:
-    """``Retry-After`` as an aware UTC datetime: delay-seconds or an HTTP date; None if absent
-    or unreadable."""
+    """``Retry-After`` as an aware UTC datetime, at most :data:`MAX_RETRY_AFTER` ahead:
+    delay-seconds or an HTTP date; None if absent or unreadable."""
     if not value:
         return None
     value = value.strip()
+    now = now or datetime.now(UTC)
+    latest = now + MAX_RETRY_AFTER
     if value.isdigit():
-        return (now or datetime.now(UTC)) + timedelta(seconds=int(value))
+        seconds = int(value[:12])  # more digits than a day has seconds, many times over
+        return min(now + timedelta(seconds=seconds), latest) if seconds < 10**11 else latest
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:  # RFC 9110 dates are GMT; "-0000" parses as naive
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
+    return min(when.astimezone(UTC), latest)

@@ -22,12 +22,19 @@ from typing import Any, TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from integrations.errors import AuthError, ConnectError, IntegrationError, RateLimited
+from integrations.errors import (
+    AuthError,
+    ConnectError,
+    IntegrationError,
+    RateLimited,
+    ServerError,
+)
 from integrations.types import CalendarInfo
 from sidecar.errors import QuorumError
 from sidecar.security.vault import Vault
 from sidecar.storage import Database
 from sidecar.storage.models import Collection, Source, SyncJob, SyncRun
+from sidecar.sync.backoff import back_off
 from sidecar.sync.calendars import CalendarPlan, apply_calendar, calendar_changed, plan_calendar
 from sidecar.sync.connection import Connection, connect
 from sidecar.sync.counts import Counts
@@ -60,6 +67,8 @@ class RunReport:
     seconds: float = 0.0
     error: str | None = None
     collection_errors: dict[str, str] = field(default_factory=dict)
+    #: The server answered 5xx or 429 without saying until when: the source backs off.
+    transient: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -118,11 +127,13 @@ def run_source(
             report.counts = _apply_all(session, plans, now, tz, report)
             report.requests = conn.http.requests_made
             report.outcome = "partial" if report.collection_errors else "ok"
-            _source_ok(session, source_id)
+            fresh = _source_ok(session, source_id)
+            if report.transient:
+                back_off(session, fresh, report.run_id, now)
             _finish_in(session, report, started)
     except (IntegrationError, QuorumError) as err:
         report.requests = conn.http.requests_made if conn else 0
-        _record_failure(db, source_id, report, err, started)
+        _record_failure(db, source_id, report, err, started, now)
     except Exception as err:  # a bug or a lost race: record it, never leave a run "running"
         logger.exception("sync run %s of source %s failed", report.run_id, source_id)
         report.requests = conn.http.requests_made if conn else 0
@@ -130,7 +141,7 @@ def run_source(
             f"the run stopped on an unexpected {type(err).__name__}; nothing of it was "
             "applied and the next run starts from the previous state"
         )
-        _record_failure(db, source_id, report, failure, started)
+        _record_failure(db, source_id, report, failure, started, now)
     finally:
         if conn is not None:
             conn.close()
@@ -198,6 +209,7 @@ def _calendar_infos(
     except (AuthError, RateLimited, ConnectError):
         raise
     except IntegrationError as err:
+        report.transient = report.transient or isinstance(err, ServerError)
         for coll in calendars:
             report.collection_errors[coll.display_name or coll.remote_path] = (
                 f"the calendar home could not be read, so this calendar was not synced: "
@@ -344,6 +356,7 @@ def _guarded(
         raise
     except (IntegrationError, QuorumError) as err:
         report.collection_errors[coll.display_name or coll.remote_path] = err.message
+        report.transient = report.transient or isinstance(err, ServerError)
         return None
 
 
@@ -390,9 +403,10 @@ def _progress(
         options.progress(done, total, what)
 
 
-def _source_ok(session: Session, source_id: int) -> None:
+def _source_ok(session: Session, source_id: int) -> Source:
     source = session.get_one(Source, source_id)
     source.status, source.status_message, source.retry_after = "ok", None, None
+    return source
 
 
 def _finish(run: SyncRun, report: RunReport, started: datetime) -> None:
@@ -407,7 +421,7 @@ def _finish(run: SyncRun, report: RunReport, started: datetime) -> None:
         report.counts.removed,
     )
     run.requests = report.requests
-    run.details = {"collection_errors": report.collection_errors}
+    run.details = {"collection_errors": report.collection_errors, "backoff": report.transient}
 
 
 def _finish_in(session: Session, report: RunReport, started: datetime) -> None:
@@ -422,8 +436,11 @@ def _record_failure(
     report: RunReport,
     err: IntegrationError | QuorumError,
     started: datetime,
+    now: datetime,
 ) -> None:
     report.outcome = "failed"
+    if isinstance(err, ServerError) or (isinstance(err, RateLimited) and not err.retry_after):
+        report.transient = True
     report.error = err.message
     with db.session() as session:
         source = session.get(Source, source_id)
@@ -442,3 +459,5 @@ def _record_failure(
         else:
             source.status = "unreachable" if isinstance(err, ConnectError) else "error"
         _finish_in(session, report, started)
+        if report.transient:
+            back_off(session, source, report.run_id, now)
