@@ -26,6 +26,10 @@ class ConnectError(IntegrationError):
     transient = True
 
 
+class DeadlineExceeded(ConnectError):
+    """The run's overall deadline passed: no further request is sent, the one in flight stops."""
+
+
 class TLSError(ConnectError):
     """The TLS handshake failed (self-signed or expired certificate, wrong host name)."""
 

@@ -26,6 +26,7 @@ from requests.structures import CaseInsensitiveDict
 from integrations.errors import (
     AuthError,
     ConnectError,
+    DeadlineExceeded,
     ForbiddenError,
     IntegrationError,
     NotFoundError,
@@ -109,6 +110,9 @@ class HttpClient:
         self.max_body = max_body
         self.on_request = on_request
         self.requests_made = 0
+        #: ``time.monotonic()`` after which no request may run: the deadline of the whole sync
+        #: run, so one collection with many requests cannot outlive it.
+        self.stop_at: float | None = None
         self._count_lock = threading.Lock()  # a sync plans files and calendars in two threads
         self._origin = origin(self.base_url)
         self._session = requests.Session()
@@ -202,6 +206,7 @@ class HttpClient:
                 content = self._read_body(raw, started, max_body)
                 return HttpResponse(status, CaseInsensitiveDict(raw.headers), content, url)
         except requests.RequestException as exc:
+            self._past_stop()  # a read cut short by the run's deadline says so
             raise _connect_error(exc, url) from None
         finally:
             with self._count_lock:
@@ -209,8 +214,17 @@ class HttpClient:
             if self.on_request is not None:
                 self.on_request(method, redact(url), status)
 
+    def _past_stop(self) -> None:
+        if self.stop_at is not None and time.monotonic() >= self.stop_at:
+            raise DeadlineExceeded(
+                "The sync went over its time limit; it was stopped and nothing of it was applied."
+            )
+
     def _read_timeout(self, started: float) -> float:
+        self._past_stop()
         remaining = self.deadline - (time.monotonic() - started)
+        if self.stop_at is not None:
+            remaining = min(remaining, self.stop_at - time.monotonic())
         if remaining <= 0:
             raise ConnectError(
                 f"The server took more than {self.deadline:.0f} s overall; try again later."
@@ -231,6 +245,7 @@ class HttpClient:
                     f"{max_body // (1024 * 1024)} MiB once decompressed; Quorum stopped "
                     "reading it."
                 )
+            self._past_stop()
             if time.monotonic() - started > self.deadline:
                 raise ConnectError(
                     f"{_host(raw.url)} took more than {self.deadline:.0f} s to answer in full; "

@@ -14,7 +14,7 @@ server refused the password (401), and stays until an admin resumes the job.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -293,6 +293,9 @@ def release(db: Database, job_id: int, claimed_at: datetime) -> None:
             job.next_run_at = wait  # no point knocking before the server said so
 
 
+CLAIM_GRACE = 60.0  # seconds a claim outlives job_timeout before another run may take it
+
+
 @dataclass(frozen=True)
 class JobLimits:
     """Per-request deadline and the age after which a claim counts as abandoned."""
@@ -313,7 +316,9 @@ def run_job(
 ) -> RunReport | None:
     """Claim and run one job; ``None`` when another process has it (or it is not due)."""
     claimed_at = now or datetime.now(UTC)
-    if not claim(db, job_id, claimed_at, limits.job_timeout, due=due):
+    # A run stops at job_timeout (every request included); its claim counts as stale only a
+    # grace later, so a second run of the job never starts while the first is still winding up.
+    if not claim(db, job_id, claimed_at, limits.job_timeout + CLAIM_GRACE, due=due):
         return None
     try:
         with db.session() as session:
@@ -323,6 +328,7 @@ def run_job(
             return None
         deadline = min(limits.http_timeout, limits.job_timeout)
         options = options or RunOptions(deadline=deadline, run_deadline=limits.job_timeout)
+        options = replace(options, claimed_at=claimed_at)
         return run_source(db, vault, source_id, job_id=job_id, options=options)
     finally:
         release(db, job_id, claimed_at)

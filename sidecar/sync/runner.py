@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from integrations.errors import (
     AuthError,
     ConnectError,
+    DeadlineExceeded,
     IntegrationError,
     RateLimited,
     ServerError,
@@ -49,8 +50,11 @@ Progress = Callable[[int, int, str], None]  # (done, total, what)
 class RunOptions:
     allow_mass_delete: bool = False
     deadline: float = 60.0  # per HTTP request, overall (not per socket read)
-    run_deadline: float | None = None  # for the whole run; checked between collections
+    run_deadline: float | None = None  # for the whole run, every request included
     progress: Progress | None = None
+    #: When run for a job: the claim it holds. Checked in the final transaction, so a run whose
+    #: claim went stale and was taken over is abandoned, never applied late.
+    claimed_at: datetime | None = None
 
 
 class RunTimeout(QuorumError):
@@ -116,15 +120,19 @@ def run_source(
             _finish(run, report, started)
             return report
     conn: Connection | None = None
+    deadline = _Deadline(options.run_deadline)
     try:
         with db.session() as session:  # phase 1: read only
             source = session.get(Source, source_id)
             assert source is not None
             conn = connect(source, vault, deadline=options.deadline)
+            conn.http.stop_at = deadline.at
             tz = source.association.timezone
-            plans = _plan_all(db, session, conn, source, now, options, report)
+            plans = _plan_all(db, session, conn, source, now, options, report, deadline)
         with db.session() as session:  # phase 2: everything in one transaction
+            _still_ours(session, job_id, options.claimed_at)
             report.counts = _apply_all(session, plans, now, tz, report)
+            deadline.check()  # over time while applying: roll back rather than commit late
             report.requests = conn.http.requests_made
             report.outcome = "partial" if report.collection_errors else "ok"
             fresh = _source_ok(session, source_id)
@@ -156,6 +164,7 @@ def _plan_all(
     now: datetime,
     options: RunOptions,
     report: RunReport,
+    deadline: _Deadline,
 ) -> list[tuple[Collection, Plan]]:
     """Plan every enabled collection. Files are planned in a second thread while calendars
     are planned here: one waits on the server while the other parses, so the run takes about
@@ -164,7 +173,6 @@ def _plan_all(
     calendars = [c for c in collections if c.kind == "calendar"]
     folder_ids = [c.id for c in collections if c.kind == "folder"]
     tracker = _Tracker(db, report.run_id, len(collections) + (1 if calendars else 0), options)
-    deadline = _Deadline(options.run_deadline)
     tz = source.association.timezone
     # The first request goes alone: a wrong password then costs one 401, not one per thread
     # (Nextcloud throttles a whole IP after repeated failures).
@@ -193,7 +201,8 @@ def _plan_all(
                 options.allow_mass_delete,
             )
         except BaseException:
-            deadline.expire()  # the files thread stops at its next collection
+            deadline.expire()  # the files thread stops at its next collection...
+            conn.http.stop_at = time.monotonic()  # ...and its request in flight now
             raise
         return plans + (files.result() if files is not None else _plan_folders(*folders))
 
@@ -322,6 +331,20 @@ class _Deadline:
                 f"the sync took longer than {self.seconds:.0f} s and was stopped; "
                 "nothing of it was applied"
             )
+
+
+def _still_ours(session: Any, job_id: int | None, claimed_at: datetime | None) -> None:
+    """Raise RunTimeout when another process took this job's claim over (ours went stale)."""
+    if job_id is None or claimed_at is None:
+        return
+    holder = session.scalar(
+        select(SyncJob.running_since).where(SyncJob.id == job_id).with_for_update()
+    )
+    if holder != claimed_at:
+        raise RunTimeout(
+            "this sync ran past its time limit and another run of the job took over; "
+            "nothing of it was applied"
+        )
 
 
 ABANDONED_AFTER = timedelta(hours=1)
@@ -457,7 +480,8 @@ def _record_failure(
             source.status = "rate_limited"
             source.retry_after = err.retry_after
         else:
-            source.status = "unreachable" if isinstance(err, ConnectError) else "error"
+            unreachable = isinstance(err, ConnectError) and not isinstance(err, DeadlineExceeded)
+            source.status = "unreachable" if unreachable else "error"
         _finish_in(session, report, started)
         if report.transient:
             back_off(session, source, report.run_id, now)

@@ -1,0 +1,125 @@
+"""Issue 13, item 6 (the sync side): the job's deadline holds inside one collection, a run over
+its deadline (or whose claim was taken over) is abandoned and never applied late, and no two runs
+of one job overlap.
+
+Against the demo server behind a fault-injecting proxy that slows or intercepts requests; on
+SQLite and PostgreSQL. The time bounds are loose on purpose (a slow request sleeps 6 s, the
+limit is 1 s, the assertion 4 s): they check that a limit is enforced, not how fast anything is.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from sidecar import jobs
+from sidecar.context import Services, resolve_association
+from sidecar.storage.models import Source, SyncJob
+from tests.sync.helpers import connect, sync
+from tests.sync.proxy import Proxied, Reply, Seen, is_sync_report
+from tests.sync.test_integrity_guard import add_event, calendar_objects
+
+
+def make_job(services: Services, source_id: int) -> int:
+    with services.db.session() as session:
+        association = resolve_association(session, None, create=True)
+        source = session.get(Source, source_id)
+        assert source is not None
+        job = jobs.create_job(session, association, source, "toutes-les-heures", every="1h")
+        session.flush()
+        return job.id
+
+
+def slow_conseil(seconds: float) -> object:
+    def rule(seen: Seen) -> Reply | None:
+        if is_sync_report(seen) and "/conseil/" in seen.path:
+            time.sleep(seconds)
+        return None
+
+    return rule
+
+
+def test_the_deadline_stops_a_run_inside_one_collection(
+    services: Services, proxied: Proxied
+) -> None:
+    source_id = connect(services, proxied.url)
+    sync(services, source_id)
+    job_id = make_job(services, source_id)
+    add_event(proxied.url, "conseil", "trop-tard")
+    add_event(proxied.url, "bureau", "a-temps")
+    proxied.proxy.rules.append(slow_conseil(6))  # type: ignore[arg-type]
+    limits = jobs.JobLimits(http_timeout=60, job_timeout=1)
+    started = time.monotonic()
+    report = jobs.run_job(services.db, services.vault, job_id, due=False, limits=limits)
+    elapsed = time.monotonic() - started
+    assert report is not None and report.outcome == "failed", report
+    assert "time limit" in (report.error or "")
+    assert elapsed < 4, f"the 1 s limit held inside the collection ({elapsed:.1f} s)"
+    assert not any(h.endswith("/a-temps.ics") for h in calendar_objects(services, "bureau")), (
+        "nothing of an abandoned run is applied"
+    )
+    proxied.proxy.clear()
+    assert sync(services, source_id).outcome == "ok"
+    assert any(h.endswith("/trop-tard.ics") for h in calendar_objects(services, "conseil"))
+
+
+def test_a_run_whose_claim_was_taken_over_is_not_applied(
+    services: Services, proxied: Proxied
+) -> None:
+    source_id = connect(services, proxied.url)
+    sync(services, source_id)
+    job_id = make_job(services, source_id)
+    add_event(proxied.url, "bureau", "doublon")
+
+    def take_over(seen: Seen) -> Reply | None:
+        if is_sync_report(seen) and "/bureau/" in seen.path:
+            with services.db.session() as session:  # another scheduler took the claim over
+                session.execute(
+                    update(SyncJob)
+                    .where(SyncJob.id == job_id)
+                    .values(running_since=datetime.now(UTC) + timedelta(hours=1))
+                )
+        return None
+
+    proxied.proxy.rules.append(take_over)
+    report = jobs.run_job(services.db, services.vault, job_id, due=False)
+    assert report is not None and report.outcome == "failed", report
+    assert "took over" in (report.error or "")
+    assert not any(h.endswith("/doublon.ics") for h in calendar_objects(services, "bureau"))
+
+
+def test_no_second_run_of_a_job_starts_while_the_first_runs_past_its_limit(
+    services: Services, proxied: Proxied
+) -> None:
+    source_id = connect(services, proxied.url)
+    sync(services, source_id)
+    job_id = make_job(services, source_id)
+    add_event(proxied.url, "conseil", "lent")
+    proxied.proxy.rules.append(slow_conseil(3))  # type: ignore[arg-type]
+    limits = jobs.JobLimits(http_timeout=60, job_timeout=2)
+    first: list[object] = []
+    claimed = datetime.now(UTC)
+    runner = threading.Thread(
+        target=lambda: first.append(
+            jobs.run_job(services.db, services.vault, job_id, due=False, limits=limits, now=claimed)
+        )
+    )
+    runner.start()
+    time.sleep(0.5)
+    # A second scheduler, three seconds "later": the first claim is past job_timeout.
+    second = jobs.run_job(
+        services.db,
+        services.vault,
+        job_id,
+        due=False,
+        limits=limits,
+        now=claimed + timedelta(seconds=3),
+    )
+    runner.join(timeout=30)
+    assert second is None, "the second run did not start while the first one still ran"
+    assert first and first[0] is not None
+    with services.db.session() as session:
+        assert session.scalar(select(SyncJob.running_since).where(SyncJob.id == job_id)) is None
