@@ -141,6 +141,8 @@ def run_source(
             _finish_in(session, report, started)
     except (IntegrationError, QuorumError) as err:
         report.requests = conn.http.requests_made if conn else 0
+        if isinstance(err, DeadlineExceeded):  # cut inside a request: say it as the run would
+            err = deadline.timeout()
         _record_failure(db, source_id, report, err, started, now)
     except Exception as err:  # a bug or a lost race: record it, never leave a run "running"
         logger.exception("sync run %s of source %s failed", report.run_id, source_id)
@@ -327,10 +329,13 @@ class _Deadline:
         if self.expired:
             raise RunTimeout("the run was stopped; nothing of it was applied")
         if self.at is not None and time.monotonic() > self.at:
-            raise RunTimeout(
-                f"the sync took longer than {self.seconds:.0f} s and was stopped; "
-                "nothing of it was applied"
-            )
+            raise self.timeout()
+
+    def timeout(self) -> RunTimeout:
+        return RunTimeout(
+            f"the sync took longer than {self.seconds or 0:.0f} s and was stopped; "
+            "nothing of it was applied"
+        )
 
 
 def _still_ours(session: Any, job_id: int | None, claimed_at: datetime | None) -> None:
