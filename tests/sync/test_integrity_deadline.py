@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from sidecar import jobs
 from sidecar.context import Services, resolve_association
+from sidecar.services import jobs
 from sidecar.storage.models import Source, SyncJob
 from tests.sync.helpers import connect, sync
 from tests.sync.proxy import Proxied, Reply, Seen, is_sync_report
