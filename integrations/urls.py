@@ -138,3 +138,22 @@ def safe_href_path(href: str, base_url: str) -> str | None:
         base_path = unquote(urlsplit(base_url).path) or "/"
         path = posixpath.join(base_path if base_path.endswith("/") else base_path + "/", path)
     return path
+
+
+def plain_http_warning(url: str) -> str | None:
+    """A warning when ``url`` is plain ``http://`` to a host other than this machine: the app
+    password and every file and calendar would cross the network unencrypted. None otherwise
+    (``https://``, or ``http://`` to localhost / a loopback address, as behind a local proxy)."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if parts.scheme.lower() != "http" or not host or host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass  # a name, not an address
+    return (
+        f"{host} is reached over plain http://: the app password and the association's files "
+        "travel unencrypted. Use https:// unless this network is private and trusted."
+    )

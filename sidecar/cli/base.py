@@ -4,13 +4,25 @@ errors, the progress bar and a sync run's summary."""
 from __future__ import annotations
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from integrations.errors import IntegrationError
+from integrations.http import redact
 from sidecar.config import load_settings
 from sidecar.context import Services
 from sidecar.errors import QuorumError
 from sidecar.security import redaction
 from sidecar.sync.runner import RunReport
+
+
+def database_unavailable(err: OperationalError) -> str:
+    """One line for a database that cannot be used right now (never its URL or password)."""
+    reason = str(err.orig).strip().splitlines()[0] if err.orig is not None else ""
+    return (
+        f"The database cannot be used right now ({redact(reason)[:160]}). Check that it is "
+        "running and reachable at the configured database_url (for SQLite: that no other "
+        "program holds the file locked), then try again."
+    )
 
 
 class Ctx:
@@ -42,6 +54,8 @@ class QuorumGroup(click.Group):
             return super().invoke(ctx)
         except (QuorumError, IntegrationError) as err:
             raise click.ClickException(err.message) from err
+        except OperationalError as err:  # locked, unreachable, refused: not a Quorum bug
+            raise click.ClickException(database_unavailable(err)) from err
 
 
 @click.group(cls=QuorumGroup)

@@ -8,6 +8,7 @@ import sys
 import click
 from sqlalchemy import select
 
+from integrations.urls import plain_http_warning
 from sidecar.cli.base import Ctx, pass_ctx, progress_bar, run_summary
 from sidecar.context import Services, resolve_association
 from sidecar.errors import QuorumError
@@ -62,6 +63,9 @@ def source_add(
     if not password:
         raise QuorumError("The app password read from standard input is empty.")
     services = ctx.services
+    warning = plain_http_warning(url)
+    if warning:
+        click.echo(f"Warning: {warning}", err=True)
     with services.db.session() as session:
         association = resolve_association(session, ctx.association, create=True)
         new = sources_service.add_source(
@@ -150,13 +154,16 @@ def source_discover(ctx: Ctx, name: str) -> None:
             click.echo(f"  {folder.path}")
 
 
+PARTIAL_EXIT = 3  # 1 is a failure, 2 a usage error (click)
+
+
 @click.command()
 @click.option("--source", "source_name", help="Only this source.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--allow-mass-delete", is_flag=True, help="Apply even a mass disappearance.")
 @pass_ctx
 def sync(ctx: Ctx, source_name: str | None, as_json: bool, allow_mass_delete: bool) -> None:
-    """Sync once; exits non-zero if a source failed."""
+    """Sync once; exits 1 if a source failed, 3 if one was only partly synced."""
     services = ctx.services
     with services.db.session() as session:
         association = resolve_association(session, ctx.association)
@@ -188,3 +195,5 @@ def sync(ctx: Ctx, source_name: str | None, as_json: bool, allow_mass_delete: bo
             click.echo(run_summary(report))
     if any(r.outcome == "failed" for r in reports):
         sys.exit(1)
+    if any(r.outcome == "partial" for r in reports):
+        sys.exit(PARTIAL_EXIT)  # a script or cron must see that something was not synced

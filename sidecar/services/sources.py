@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError, NotDavServer, NotFoundError, ProtocolError
+from integrations.http import redact
 from integrations.types import CalendarInfo, FileEntry
 from integrations.urls import check_url
 from sidecar.errors import NotFound, QuorumError
@@ -74,7 +75,8 @@ def add_source(
     try:
         url = check_url(url, allow_private=allow_private)
     except (ValueError, IntegrationError) as err:
-        raise QuorumError(f"The address {url!r} cannot be used: {err}") from err
+        # Never echo the address as typed: it may carry a login and password.
+        raise QuorumError(f"The address {redact(url)!r} cannot be used: {err}") from err
     _refuse_taken_name(session, association, name)
     source = Source(
         association_id=association.id,
