@@ -110,3 +110,28 @@ def test_a_new_secret_replaces_the_old_one(
     assert old.status_code == 401
     new = client.post("/webhooks/nextcloud/velo", json=EVENT, headers={SECRET_HEADER: fresh})
     assert new.status_code == 202
+
+
+def test_the_cli_makes_an_associations_secret(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sidecar.cli import cli
+
+    env = {"QUORUM_DATA_DIR": str(tmp_path / "data")}
+    runner = CliRunner()
+    assert runner.invoke(cli, ["db", "upgrade"], env=env).exit_code == 0
+    overrides = {"data_dir": str(tmp_path / "data")}
+    services = Services.from_settings(load_settings(environ={}, overrides=overrides))
+    try:
+        with services.db.session() as session:
+            association = Association(slug="jardins", name="Jardins", settings={})
+            session.add(association)
+        done = runner.invoke(cli, ["webhook", "secret"], env=env, catch_exceptions=False)
+        assert done.exit_code == 0, done.output
+        secret = done.stdout.splitlines()[0]
+        with services.db.session() as session:
+            found = session.scalar(select(Association).where(Association.slug == "jardins"))
+            assert found is not None and webhook_secrets.matches(found, secret)
+            assert secret not in str(found.settings), "only its hash is kept"
+    finally:
+        services.db.dispose()
