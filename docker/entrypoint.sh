@@ -25,7 +25,10 @@ case "${1:-web}" in
       --bind "${QUORUM_HOST:-0.0.0.0}:${QUORUM_PORT:-5000}" \
       --workers "${QUORUM_WEB_WORKERS:-2}" \
       --timeout 120 --graceful-timeout 60 \
-      --access-logfile - --forwarded-allow-ips "${QUORUM_FORWARDED_ALLOW_IPS:-127.0.0.1}"
+      --log-level "$(echo "${QUORUM_LOG_LEVEL:-info}" | tr 'A-Z' 'a-z')" \
+      --access-logfile - --logger-class sidecar.web.access_log.AccessLogger \
+      --access-logformat '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s' \
+      --forwarded-allow-ips "${QUORUM_FORWARDED_ALLOW_IPS:-127.0.0.1}"
     ;;
   scheduler)
     quorum db upgrade

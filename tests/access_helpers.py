@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from itertools import count
 
@@ -12,6 +11,7 @@ from sqlalchemy import select
 
 from sidecar.context import Services, resolve_association
 from sidecar.services import api_tokens
+from sidecar.services import sessions as user_sessions
 from sidecar.storage.models import Association, User
 
 _numbers = count(1)
@@ -57,10 +57,16 @@ def make_user(
 
 
 def sign_in(client: FlaskClient, user_id: int, token: str) -> FlaskClient:
-    """Give ``client`` the user's session cookie and Bearer token (pages and API alike)."""
+    """Give ``client`` the user's session (a server-side record and its cookie) and Bearer
+    token (pages and API alike)."""
+    services: Services = client.application.extensions["quorum"]
+    with services.db.session() as db:
+        user = db.get(User, user_id)
+        assert user is not None
+        session_token = user_sessions.start(db, user)
     with client.session_transaction() as session:
         session.permanent = True
-        session["uid"], session["auth_at"] = user_id, int(time.time())
+        session["sid"] = session_token
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     return client
 

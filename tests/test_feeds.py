@@ -15,7 +15,7 @@ from sidecar.config import load_settings
 from sidecar.context import Services, resolve_association
 from sidecar.demo.server import DEMO_USERS, DemoServer
 from sidecar.services import feeds
-from sidecar.storage.models import Member
+from sidecar.storage.models import Member, User
 from sidecar.sync.runner import run_source
 
 pytestmark = pytest.mark.usefixtures("signed_in_admin")  # pages and API need a user
@@ -34,11 +34,22 @@ def synced(fresh_demo_server: DemoServer, tmp_path: Path) -> Iterator[Services]:
     services.db.dispose()
 
 
-def _token(services: Services) -> str:
+def _token(services: Services, role: str = "officer") -> str:
+    """A feed token of the first roster member, whose Quorum account has ``role`` (the feed
+    carries what that role shows: grants and obligations only from officer up)."""
     with services.db.session() as session:
         association = resolve_association(session, None)
         member = session.query(Member).filter_by(association_id=association.id).first()
-        assert member is not None
+        assert member is not None and member.nc_user
+        if feeds.user_of(session, member) is None:
+            session.add(
+                User(
+                    association_id=association.id,
+                    login=member.nc_user,
+                    nc_user=member.nc_user,
+                    role=role,
+                )
+            )
         return feeds.issue_token(session, member.id)
 
 

@@ -193,7 +193,8 @@ def test_json_api_creates_updates_and_validates(admin: FlaskClient, synced: Serv
     assert admin.put("/api/v1/grants/99999", json={"year": 2027}).status_code == 404
 
     ticked = admin.post(
-        "/api/v1/grants/tick", json={"key": made.json["key"], "piece": "rib", "link": "x"}
+        "/api/v1/grants/tick",
+        json={"key": made.json["key"], "piece": "rib", "link": "https://x.example/rib"},
     )
     assert ticked.status_code == 200 and ticked.json is not None
     assert {p["key"]: p["state"] for p in ticked.json["pieces"]}["rib"] == "ticked"

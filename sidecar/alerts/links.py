@@ -12,6 +12,8 @@ from pathlib import Path
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from sidecar.storage.private_files import write_private_text
+
 SALT = "quorum-alert-action"
 MAX_AGE = 30 * 86400
 ACTIONS = ("acknowledge", "snooze")
@@ -30,9 +32,7 @@ def link_secret(secret_key: str, data_dir: Path) -> str:
         return secret_key
     path = data_dir / "flask-secret"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        write_private_text(path, secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()
 
 

@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sidecar.alerts import texts
 from sidecar.alerts.channels.base import Message, one_line
 from sidecar.config import templates_dir, translations_dir
+from sidecar.security import links
 
 TRANSLATIONS = translations_dir()
 
@@ -37,11 +38,13 @@ def translations(language: str) -> NullTranslations:
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     # Autoescape on for the HTML part; the text part is rendered with escaping off below.
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(str(_templates())),
         autoescape=select_autoescape(["html"]),
         keep_trailing_newline=True,
     )
+    env.filters["safe_url"] = links.safe_url  # links in mails: http(s) only, like the pages
+    return env
 
 
 def tr(language: str, msgid: str, params: Mapping[str, object] | None = None) -> str:

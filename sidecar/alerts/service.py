@@ -5,15 +5,17 @@ Called by the CLI, the scheduler and the web views; they pass a clock so tests c
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sidecar.alerts import lifecycle, messages, outbox, share_audits
+from sidecar.alerts import lifecycle, links, messages, outbox, share_audits
 from sidecar.alerts.channels import (
     KINDS,
     Recipient,
@@ -29,7 +31,7 @@ from sidecar.context import Services
 from sidecar.errors import NotFound, QuorumError
 from sidecar.rules import evaluate
 from sidecar.security.vault import Vault
-from sidecar.storage.models import Alert, Association, Channel
+from sidecar.storage.models import Alert, Association, Channel, UsedActionLink
 
 SNOOZE = timedelta(days=7)
 __all__ = ["RunReport", "TransportError", "act", "add_channel", "run", "test_channel"]
@@ -95,6 +97,36 @@ def act(session: Session, alert: Alert, action: str, by: str, now: datetime) -> 
         lifecycle.snooze(alert, now + SNOOZE, by)
     else:
         raise QuorumError(f"Unknown action {action!r}: acknowledge or snooze.")
+
+
+LINK_DONE, LINK_USED, LINK_CLOSED = "done", "used", "closed"
+
+
+def act_by_link(
+    session: Session, alert: Alert, action: str, by: str, token: str, now: datetime
+) -> str:
+    """What a signed link from a message does: once only, and never to an alert someone
+    already acknowledged or that resolved (a stale snooze link must not reopen the matter).
+
+    Returns :data:`LINK_DONE`, :data:`LINK_USED` or :data:`LINK_CLOSED`.
+    """
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    if session.get(UsedActionLink, digest) is not None:
+        return LINK_USED
+    if alert.state in ("acknowledged", "resolved"):
+        return LINK_CLOSED
+    session.execute(
+        delete(UsedActionLink).where(
+            UsedActionLink.used_at < now - timedelta(seconds=links.MAX_AGE)
+        )
+    )
+    try:
+        with session.begin_nested():  # two clicks at once: the second finds the first's row
+            session.add(UsedActionLink(token_hash=digest, used_at=now))
+    except IntegrityError:
+        return LINK_USED
+    act(session, alert, action, by, now)
+    return LINK_DONE
 
 
 def add_channel(

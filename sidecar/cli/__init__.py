@@ -26,6 +26,7 @@ COMMANDS = (
     domain.feed_group,
     jobs.job,
     jobs.scheduler,
+    jobs.webhook,
 )
 
 for _command in COMMANDS:

@@ -9,7 +9,7 @@ import click
 from sidecar.cli.base import Ctx, pass_ctx, progress_bar, run_summary
 from sidecar.context import resolve_association
 from sidecar.errors import QuorumError
-from sidecar.services import jobs
+from sidecar.services import jobs, webhook_secrets
 from sidecar.sync.runner import RunOptions
 
 
@@ -126,3 +126,27 @@ def scheduler(ctx: Ctx, tick: float) -> None:
         runner.start(blocking=True)
     except (KeyboardInterrupt, SystemExit):
         runner.stop()
+
+
+@click.group()
+def webhook() -> None:
+    """Nextcloud webhooks that make a source's jobs due sooner."""
+
+
+@webhook.command("secret")
+@pass_ctx
+def webhook_secret(ctx: Ctx) -> None:
+    """Make a new webhook secret for the association (the old one stops working).
+
+    It is shown once: give it to Nextcloud with the association's own address.
+    """
+    with ctx.services.db.session() as session:
+        association = resolve_association(session, ctx.association)
+        secret = webhook_secrets.new_secret(association)
+        slug = association.slug
+    click.echo(secret)
+    click.echo(
+        f"Address: <Quorum's URL>/webhooks/nextcloud/{slug}, header X-Quorum-Webhook-Secret "
+        "with the secret above (occ webhook_listeners:add … --header).",
+        err=True,
+    )

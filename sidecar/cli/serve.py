@@ -18,9 +18,10 @@ from sidecar.scheduler import Scheduler
 def serve(ctx: Ctx, host: str | None, port: int | None) -> None:
     """Serve the web UI."""
     from sidecar.web import create_app
-    from sidecar.web.serving import serve_app
+    from sidecar.web.serving import configure_logging, serve_app
 
     services = ctx.services
+    configure_logging(services.settings.log_level)  # QUORUM_LOG_LEVEL
     app = create_app(services=services)
     scheduler = _start_scheduler(services)
     try:

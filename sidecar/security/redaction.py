@@ -23,6 +23,9 @@ _EXTRA = (
         r"\1***",
     ),
     (re.compile(r"(?i)(\bbearer\s+)[^\s,\"'}]+"), r"\1***"),
+    # feed and signed-action tokens travel in paths (a server's access log, a traceback)
+    (re.compile(r"(/feeds/)[^/?#\s\"']+?(\.ics)"), r"\1***\2"),
+    (re.compile(r"(/alerts/act/)[^/?#\s\"']+"), r"\1***"),
 )
 
 

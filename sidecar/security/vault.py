@@ -75,4 +75,5 @@ def add_new_key(path: Path) -> None:
 def drop_old_keys(path: Path) -> None:
     """After rotation, keep only the newest key."""
     first = path.read_bytes().splitlines()[0]
+    path.chmod(0o600)
     path.write_bytes(first + b"\n")

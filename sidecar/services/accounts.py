@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from sidecar.errors import QuorumError
+from sidecar.services import sessions as user_sessions
 from sidecar.storage.models import Association, AuditLog, Member, User
 
 ROLES = ("member", "officer", "admin")
@@ -44,6 +45,7 @@ def create_local_admin(
     user.role, user.active = "admin", True
     user.password_hash = generate_password_hash(password, method="scrypt")
     session.flush()
+    user_sessions.revoke_user(session, user.id)  # a reset password ends every open session
     return user
 
 
@@ -130,6 +132,8 @@ def sign_in_nextcloud_user(
         session.add(user)
     elif not user.active:
         raise QuorumError("This account was deactivated by an admin of the association.")
+    elif user.role != role:
+        user_sessions.revoke_user(session, user.id)  # other browsers keep no stale rights
     user.display_name, user.email, user.role = display_name, email, role
     user.last_login_at = datetime.now(UTC)
     session.flush()

@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 
 from sidecar.errors import QuorumError
 from sidecar.storage import Database
+from sidecar.storage.private_files import ensure_private
 
 JSON_FORMAT = "quorum-json-1"
 PG_MAGIC = b"PGDMP"
@@ -42,6 +43,15 @@ TOOL_TIMEOUT = 3600  # seconds for pg_dump / pg_restore
 def backup(db: Database, target: Path, *, portable: bool = False) -> str:
     """Write the database to ``target``; returns the format used."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private(target)  # a backup holds everything: 0600 before the first byte
+    try:
+        return _write_backup(db, target, portable=portable)
+    finally:
+        if target.exists():
+            ensure_private(target)  # pg_dump may have replaced the file
+
+
+def _write_backup(db: Database, target: Path, *, portable: bool) -> str:
     if db.engine.dialect.name == "sqlite" and not portable:
         _sqlite_backup(_sqlite_path(db), target)
         return "sqlite"

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sidecar.errors import NotFound
+from sidecar.errors import NotFound, QuorumError
 from sidecar.projection import grants as projection
 from sidecar.projection.grants import Dossier, GrantConventions, GrantRecord, PieceTick
 from sidecar.projection.obligations import Obligation, OfficerChange, all_obligations
+from sidecar.security import links
 from sidecar.storage import models
 from sidecar.storage.read import load_events, load_files
 
@@ -107,7 +108,17 @@ def save_grant(
 
 
 def tick_piece(session: Session, grant_id: int, piece_key: str, link: str) -> None:
-    """Record that a piece exists elsewhere (a link, or on paper)."""
+    """Record that a piece exists elsewhere (a link, or on paper: no link).
+
+    The link is shown to every officer as a link, so only an http(s) address is kept: a
+    ``javascript:`` one would run script in the session of whoever clicks it.
+    """
+    link = link.strip()
+    if link and not links.is_safe_url(link):
+        raise QuorumError(
+            "The link must be an address starting with https:// or http://.",
+            code="grant.link_scheme",
+        )
     tick = session.get(models.GrantPieceTick, (grant_id, piece_key))
     if tick is None:
         session.add(models.GrantPieceTick(grant_id=grant_id, piece_key=piece_key, link=link))

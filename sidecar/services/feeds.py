@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event
@@ -18,7 +19,9 @@ from sqlalchemy.orm import Session
 from sidecar.projection.grants import Dossier
 from sidecar.projection.inputs import EventInstance
 from sidecar.projection.obligations import Obligation
+from sidecar.services import accounts
 from sidecar.services import dossiers as dossier_service
+from sidecar.services import meetings as meetings_service
 from sidecar.storage import models
 from sidecar.storage.read import load_events
 
@@ -43,7 +46,8 @@ def issue_token(session: Session, member_id: int) -> str:
 
 
 def member_for_token(session: Session, token: str) -> models.Member | None:
-    """The active member the token belongs to, or None (unknown, revoked or inactive)."""
+    """The active member the token belongs to, or None (unknown, revoked, inactive member, or
+    a member whose Quorum account was deactivated)."""
     row = session.scalar(
         select(models.FeedToken).where(models.FeedToken.token_hash == _digest(token))
     )
@@ -52,27 +56,56 @@ def member_for_token(session: Session, token: str) -> models.Member | None:
     member = session.get(models.Member, row.member_id)
     if member is None or not member.active:
         return None
+    user = user_of(session, member)
+    if user is not None and not user.active:
+        return None
     row.last_used_at = datetime.now(UTC)
     return member
 
 
 def member_of(
-    session: Session, association_id: int, *, email: str | None, nc_user: str | None
+    session: Session, association_id: int, *, nc_user: str | None
 ) -> models.Member | None:
-    """The active member a signed-in user is (by Nextcloud account, else by e-mail)."""
-    for column, value in ((models.Member.nc_user, nc_user), (models.Member.email, email)):
-        if not value:
-            continue
-        found = session.scalar(
-            select(models.Member).where(
-                models.Member.association_id == association_id,
-                models.Member.active.is_(True),
-                column == (value.strip().lower() if column is models.Member.email else value),
-            )
+    """The active roster member a signed-in Nextcloud user is: the seat an officer linked to
+    that Nextcloud user id. Never matched by e-mail: anyone can set any address in Nextcloud."""
+    if not nc_user:
+        return None
+    return session.scalar(
+        select(models.Member).where(
+            models.Member.association_id == association_id,
+            models.Member.active.is_(True),
+            models.Member.nc_user == nc_user,
         )
-        if found is not None:
-            return found
-    return None
+    )
+
+
+def user_of(session: Session, member: models.Member) -> models.User | None:
+    """The Quorum account linked to ``member`` (same association, same Nextcloud user id)."""
+    if not member.nc_user:
+        return None
+    return session.scalar(
+        select(models.User).where(
+            models.User.association_id == member.association_id,
+            models.User.nc_user == member.nc_user,
+        )
+    )
+
+
+def revoke_for_user(session: Session, user: models.User) -> int:
+    """Revoke the feed of the member linked to ``user`` (when the account is deactivated)."""
+    if not user.nc_user:
+        return 0
+    members = select(models.Member.id).where(
+        models.Member.association_id == user.association_id,
+        models.Member.nc_user == user.nc_user,
+    )
+    rows = list(
+        session.scalars(select(models.FeedToken).where(models.FeedToken.member_id.in_(members)))
+    )
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return len(rows)
 
 
 def token_info(session: Session, member_id: int) -> models.FeedToken | None:
@@ -147,12 +180,59 @@ def build_calendar(
     return bytes(cal.to_ical())
 
 
-def feed_for(session: Session, association: models.Association, now: datetime) -> bytes:
-    """The association's feed: open dossiers, obligations, meetings of the last 30 days on."""
-    today = now.date()
-    dossiers = dossier_service.dossiers(session, association, today)
-    obligations = dossier_service.obligations(session, association, today, dossiers)
-    meetings = load_events(
-        session, association.id, roles=("meetings",), start=now - timedelta(days=30)
+@dataclass(frozen=True)
+class FeedScope:
+    """What one member's feed may carry: what their role and bodies show on the pages."""
+
+    sees_grants: bool  # grant deadlines and obligations: officers and admins only
+    bodies: frozenset[str] | None  # codes of the bodies whose meetings they see; None: all
+
+
+def scope_for(session: Session, member: models.Member) -> FeedScope:
+    """The member's scope: the role of their linked account (member when none), their seats."""
+    user = user_of(session, member)
+    role = user.role if user is not None and user.active else "member"
+    if accounts.rank(role) >= accounts.rank("officer"):
+        return FeedScope(sees_grants=True, bodies=None)
+    codes = session.scalars(
+        select(models.Body.code)
+        .join(models.Membership, models.Membership.body_id == models.Body.id)
+        .where(models.Membership.member_id == member.id)
     )
+    return FeedScope(sees_grants=False, bodies=frozenset(codes))
+
+
+def _meetings_in_scope(
+    session: Session, association: models.Association, now: datetime, scope: FeedScope
+) -> list[EventInstance]:
+    start = now - timedelta(days=30)
+    events = load_events(session, association.id, roles=("meetings",), start=start)
+    if scope.bodies is None:
+        return events
+    # The same classification as the meetings pages decides which body an event belongs to.
+    allowed = {
+        (m.uid, m.recurrence_id)
+        for m in meetings_service.list_meetings(session, association.id, now, start=start)
+        if m.body.code in scope.bodies
+    }
+    return [e for e in events if (e.uid, e.recurrence_id) in allowed]
+
+
+def feed_for(
+    session: Session,
+    association: models.Association,
+    now: datetime,
+    *,
+    scope: FeedScope | None = None,
+) -> bytes:
+    """A feed: open dossiers, obligations, meetings of the last 30 days on, within ``scope``
+    (everything of the association when None: the association-wide view of an officer)."""
+    scope = scope or FeedScope(sees_grants=True, bodies=None)
+    today = now.date()
+    dossiers: list[Dossier] = []
+    obligations: list[Obligation] = []
+    if scope.sees_grants:
+        dossiers = list(dossier_service.dossiers(session, association, today))
+        obligations = list(dossier_service.obligations(session, association, today, dossiers))
+    meetings = _meetings_in_scope(session, association, now, scope)
     return build_calendar(dossiers, obligations, meetings, f"Quorum — {association.name}", now)

@@ -40,6 +40,9 @@ class RosterImport:
     updated: tuple[str, ...] = ()  # already seated: name or Nextcloud id refreshed
     skipped: tuple[str, ...] = ()  # Nextcloud ids without an e-mail address
     not_in_group: tuple[str, ...] = ()  # seated on the body but absent from the group
+    # Nextcloud ids whose e-mail is already another roster member's: never linked by e-mail
+    # (a Nextcloud user can set any address); an admin links the seat to the id by hand.
+    unconfirmed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -47,6 +50,7 @@ class _Tally:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    unconfirmed: list[str] = field(default_factory=list)
 
 
 def find_body(session: Session, association_id: int, code: str) -> Body:
@@ -101,6 +105,18 @@ def seat(
     if not EMAIL.match(email):
         raise QuorumError(f"{email!r} is not an e-mail address.", code="roster.email", email=email)
     member = _member_for(session, body.association_id, email, nc_user or None)
+    with session.no_autoflush:  # a new member is not in the database yet
+        holder = session.scalar(
+            select(Member).where(
+                Member.association_id == body.association_id, Member.email == email
+            )
+        )
+    if holder is not None and holder is not member:
+        raise QuorumError(
+            f"{email} is already the address of another member.",
+            code="roster.email_taken",
+            email=email,
+        )
     member.name = name.strip() or member.name
     member.email = email
     member.nc_user = nc_user or member.nc_user
@@ -133,14 +149,21 @@ def import_users(session: Session, body: Body, group: str, users: Sequence[NcUse
         if not user.email:
             tally.skipped.append(user.id)
             continue
-        newly = seat(
-            session,
-            body,
-            name=user.display_name or user.id,
-            email=user.email,
-            nc_user=user.id,
-            keep_role=True,
-        )
+        if not _linkable(session, body.association_id, user):
+            tally.unconfirmed.append(user.id)
+            continue
+        try:
+            newly = seat(
+                session,
+                body,
+                name=user.display_name or user.id,
+                email=user.email,
+                nc_user=user.id,
+                keep_role=True,
+            )
+        except QuorumError:  # its new e-mail is another member's: keep both as they are
+            tally.unconfirmed.append(user.id)
+            continue
         (tally.added if newly else tally.updated).append(user.email.lower())
     ids = {u.id for u in users}
     emails = {u.email.lower() for u in users if u.email}
@@ -150,8 +173,31 @@ def import_users(session: Session, body: Body, group: str, users: Sequence[NcUse
         if m.member.nc_user not in ids and m.member.email not in emails
     )
     return RosterImport(
-        body.code, group, tuple(tally.added), tuple(tally.updated), tuple(tally.skipped), absent
+        body.code,
+        group,
+        tuple(tally.added),
+        tuple(tally.updated),
+        tuple(tally.skipped),
+        absent,
+        tuple(tally.unconfirmed),
     )
+
+
+def _linkable(session: Session, association_id: int, user: NcUser) -> bool:
+    """Whether an import may seat ``user`` by its Nextcloud id: its own seat exists, or its
+    e-mail belongs to no other member (then a new member is created for that id)."""
+    linked = session.scalar(
+        select(Member.id).where(Member.association_id == association_id, Member.nc_user == user.id)
+    )
+    if linked is not None:
+        return True
+    holder = session.scalar(
+        select(Member).where(
+            Member.association_id == association_id,
+            Member.email == (user.email or "").strip().lower(),
+        )
+    )
+    return holder is None
 
 
 def import_group(

@@ -18,6 +18,8 @@ from werkzeug.security import generate_password_hash
 from integrations.errors import IntegrationError
 from integrations.urls import check_url
 from sidecar.errors import NotFound, QuorumError
+from sidecar.services import feeds
+from sidecar.services import sessions as user_sessions
 from sidecar.services.accounts import MIN_PASSWORD_LENGTH, ROLES, access_settings, find_user
 from sidecar.storage.models import Association, AuditLog, User
 
@@ -90,6 +92,8 @@ def change_role(session: Session, user: User, role: str) -> None:
     _check_role(role)
     if user.role == "admin" and role != "admin":
         _keep_one_admin(session, user)
+    if user.role != role:
+        user_sessions.revoke_user(session, user.id)  # open pages must not keep the old rights
     user.role = role
 
 
@@ -101,6 +105,8 @@ def deactivate(session: Session, user: User, *, by_user_id: int) -> None:
         _keep_one_admin(session, user)
     user.active = False
     user.app_password_enc = None  # an "act for me" app password is of no use any more
+    user_sessions.revoke_user(session, user.id)
+    feeds.revoke_for_user(session, user)
 
 
 def _keep_one_admin(session: Session, user: User) -> None:

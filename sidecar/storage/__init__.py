@@ -10,8 +10,10 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from sidecar.storage.private_files import ensure_private
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -22,6 +24,7 @@ class Database:
     def __init__(self, url: str) -> None:
         url = normalise_url(url)
         self.url = url
+        _private_sqlite_file(url)
         self.engine: Engine = create_engine(url, **_engine_options(url))
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -58,6 +61,16 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+def _private_sqlite_file(url: str) -> None:
+    """A SQLite database holds every association's data: its file is 0600 from the start
+    (SQLite gives its -wal and -shm files the same mode)."""
+    if not url.startswith("sqlite"):
+        return
+    name = make_url(url).database
+    if name and name != ":memory:" and not name.startswith("file:"):
+        ensure_private(Path(name))
 
 
 def _engine_options(url: str) -> dict[str, Any]:

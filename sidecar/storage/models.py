@@ -472,6 +472,29 @@ class LoginAttempt(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class UserSession(Base):
+    """A signed-in browser session, kept on the server so it can be revoked (sign-out, password
+    or role change, deactivation); the cookie carries a random token, this row its SHA-256."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    last_seen_at: Mapped[datetime | None]
+
+
+class UsedActionLink(Base):
+    """A signed alert link that was used: each works once (SHA-256 of the token)."""
+
+    __tablename__ = "used_action_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 # --- alerts, deliveries, channels, routing (issue 6) -----------------------------------
 
 

@@ -87,13 +87,22 @@ def signed(token: str) -> ResponseReturnValue:
         alert = session.get(Alert, allowed.alert_id)
         if alert is None:
             abort(404)
+        outcome = None
         if request.method == "POST":
-            service.act(session, alert, allowed.action, allowed.by, datetime.now(UTC))
-            done = True
-        else:
-            done = False
+            outcome = service.act_by_link(
+                session, alert, allowed.action, allowed.by, token, datetime.now(UTC)
+            )
         title = alert.key
         current = alert.state
+    refused = {
+        service.LINK_USED: _("This link was already used: open the alerts page to do more."),
+        service.LINK_CLOSED: _("Nothing to do: the alert is already %(state)s.", state=current),
+    }.get(outcome or "")
     return render_template(
-        "pages/alert_action.html", action=allowed.action, title=title, state=current, done=done
-    )
+        "pages/alert_action.html",
+        action=allowed.action,
+        title=title,
+        state=current,
+        done=outcome == service.LINK_DONE,
+        refused=refused,
+    ), 409 if refused else 200

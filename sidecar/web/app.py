@@ -15,6 +15,7 @@ from flask_wtf import CSRFProtect
 
 from sidecar.config import load_settings, templates_dir, translations_dir
 from sidecar.context import Services
+from sidecar.services.sessions import LIFETIME as SESSION_LIFETIME
 from sidecar.web.context import services
 
 babel = Babel()
@@ -39,6 +40,9 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
         SECRET_KEY=services.settings.secret_key or _secret_key(services),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Flask's default is 31 days: the 12 hours SECURITY.md states are set here, and the
+        # server-side session record expires with them (sidecar.services.sessions).
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
         BABEL_DEFAULT_LOCALE=services.settings.language,
         BABEL_TRANSLATION_DIRECTORIES=str(translations_dir()),
         WTF_CSRF_TIME_LIMIT=None,
@@ -54,14 +58,17 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
 
 
 def _init_security(app: Flask) -> None:
-    """Log redaction, session cookie policy, the access check (sidecar.web.auth) and the one
-    mapping of errors to answers (sidecar.web.errors)."""
+    """Log redaction, session cookie policy, the access check (sidecar.web.auth), the one
+    mapping of errors to answers (sidecar.web.errors), security headers and bounded URL ids
+    (sidecar.web.headers)."""
     from sidecar.security import redaction
-    from sidecar.web import auth, errors
+    from sidecar.web import auth, errors, headers
 
     redaction.install()
     auth.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
+    headers.install_converters(app)  # before any route is added
 
 
 def _register_filters(app: Flask) -> None:
@@ -101,8 +108,9 @@ def _secret_key(services: Services) -> str:
     """A random key kept in the data directory, so sessions survive restarts."""
     import secrets
 
+    from sidecar.storage.private_files import write_private_text
+
     path = services.settings.data_dir / "flask-secret"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        write_private_text(path, secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()

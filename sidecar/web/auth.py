@@ -9,11 +9,11 @@ never from the request, so a member of association A can never name association 
 
 from __future__ import annotations
 
+import json
 import os
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
@@ -30,7 +30,7 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -38,13 +38,14 @@ from integrations.errors import IntegrationError
 from sidecar.appapi import users as appapi_users
 from sidecar.errors import NotFound, QuorumError
 from sidecar.services import accounts, api_tokens
+from sidecar.services import sessions as user_sessions
 from sidecar.storage.models import Association, Body, Member, Membership, User
 from sidecar.web.access import role_of
 from sidecar.web.context import services
 from sidecar.web.errors import is_api
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-SESSION_LIFETIME = timedelta(hours=12)
+SESSION_LIFETIME = user_sessions.LIFETIME  # SECURITY.md promises it: see create_app
 _SECRET_FIELDS = ("password", "secret", "token", "csrf")
 
 
@@ -72,7 +73,6 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 def init_app(app: Flask) -> None:
     """Install the session settings, the proxy fix and the access check on ``app``."""
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME)
     app.session_interface = _SessionInterface()
     hops = int(app.config.get("QUORUM_PROXY_HOPS") or os.environ.get("QUORUM_PROXY_HOPS") or 0)
     if hops > 0:  # only behind a reverse proxy that sets X-Forwarded-*: else clients could lie
@@ -81,6 +81,7 @@ def init_app(app: Flask) -> None:
         )
     app.before_request(enforce)
     app.after_request(_audit_change)
+    app.after_request(_write_only_answer)
     app.context_processor(lambda: {"principal": g.get("principal")})
 
 
@@ -123,16 +124,16 @@ def _refuse(status: int, message: str) -> ResponseReturnValue:
 
 
 def _session_principal() -> Principal | None:
-    uid, signed_in_at = session.get("uid"), session.get("auth_at")
-    if not isinstance(uid, int) or not isinstance(signed_in_at, int | float):
-        return None
-    lifetime = current_app.permanent_session_lifetime.total_seconds()
-    if time.time() - signed_in_at > lifetime:
-        session.clear()
+    """The user of the session record the cookie names; a revoked or expired record (or an
+    old-style cookie without one) signs nobody in."""
+    token = session.get("sid")
+    if not isinstance(token, str) or not token:
+        if session.get("uid") is not None:
+            session.clear()  # a cookie from before server-side sessions: sign in again
         return None
     with services().db.session() as db:
-        user = db.get(User, uid)
-        if user is None or not user.active:
+        user = user_sessions.user_for(db, token)
+        if user is None:
             session.clear()
             return None
         return _principal(user, ("read", "write"), "session")
@@ -182,14 +183,23 @@ def _principal(user: User, scopes: tuple[str, ...], via: str) -> Principal:
     )
 
 
-def sign_in(user: User) -> None:
-    """Start a fresh session for ``user`` (a new cookie: nothing from before survives)."""
+def sign_in(db: Session, user: User) -> None:
+    """Start a fresh session for ``user``: a new server-side record and a new cookie (nothing
+    from before survives), both ending after ``PERMANENT_SESSION_LIFETIME``."""
     lang = session.get("lang")
     session.clear()
     session.permanent = True
-    session["uid"], session["auth_at"] = user.id, int(time.time())
+    session["sid"] = user_sessions.start(db, user, lifetime=current_app.permanent_session_lifetime)
     if lang:
         session["lang"] = lang
+
+
+def sign_out(db: Session) -> None:
+    """End this browser's session record and clear its cookie."""
+    token = session.get("sid")
+    if isinstance(token, str) and token:
+        user_sessions.end(db, token)
+    session.clear()
 
 
 def current_principal() -> Principal:
@@ -213,15 +223,19 @@ def visible_bodies(db: Session) -> set[str] | None:
     who = current_principal()
     if accounts.rank(who.role) >= accounts.rank("officer"):
         return None
-    matches = [Member.nc_user == who.nc_user] if who.nc_user else []
-    matches += [Member.email == who.email] if who.email else []
-    if not matches:
+    if not who.nc_user:
         return set()
+    # The seat an officer linked to this Nextcloud user id, never an e-mail match: anyone can
+    # set any address on their Nextcloud account (issue 12).
     rows = db.scalars(
         select(Body.code)
         .join(Membership, Membership.body_id == Body.id)
         .join(Member, Member.id == Membership.member_id)
-        .where(Member.association_id == who.association_id, or_(*matches))
+        .where(
+            Member.association_id == who.association_id,
+            Member.active.is_(True),
+            Member.nc_user == who.nc_user,
+        )
     )
     return set(rows)
 
@@ -256,6 +270,19 @@ def _audit_change(response: Response) -> Response:
         json=_harmless(request.get_json(silent=True)),
         via=who.via,
     )
+    return response
+
+
+def _write_only_answer(response: Response) -> Response:
+    """A token without the ``read`` scope learns whether its write worked, never data: many
+    writes answer with the object they changed (a dossier, a fresh share audit…)."""
+    who: Principal | None = g.get("principal")
+    if who is None or who.via != "token" or "read" in who.scopes:
+        return response
+    if response.status_code >= 400 or request.method in SAFE_METHODS:
+        return response
+    response.set_data(json.dumps({"done": True}))
+    response.mimetype = "application/json"
     return response
 
 

@@ -81,6 +81,12 @@ def _texts() -> dict[str, Text]:
         "source.nc_user": lambda p: gettext(
             "Name the Nextcloud account Quorum should read as (its user id)."
         ),
+        "roster.email_taken": lambda p: gettext(
+            "%(email)s is already the address of another member.", email=p["email"]
+        ),
+        "grant.link_scheme": lambda p: gettext(
+            "The link must be an address starting with https:// or http://."
+        ),
     }
 
 

@@ -21,7 +21,7 @@ def _render(new_url: str | None = None) -> str:
     who = current_principal()
     with services().db.session() as session:
         association = current_association(session)
-        member = feeds.member_of(session, association.id, email=who.email, nc_user=who.nc_user)
+        member = feeds.member_of(session, association.id, nc_user=who.nc_user)
         return render_template(
             "pages/feed.html",
             member=member,
@@ -44,7 +44,7 @@ def renew() -> ResponseReturnValue:
     who = current_principal()
     with services().db.session() as session:
         association = current_association(session)
-        member = feeds.member_of(session, association.id, email=who.email, nc_user=who.nc_user)
+        member = feeds.member_of(session, association.id, nc_user=who.nc_user)
         if member is None:
             return _render(), 404
         token = feeds.issue_token(session, member.id)

@@ -25,7 +25,8 @@ def feed(token: str) -> ResponseReturnValue:
         association = session.get(Association, member.association_id)
         if association is None:
             abort(404)
-        body = feeds.feed_for(session, association, datetime.now(UTC))
+        scope = feeds.scope_for(session, member)  # what the member's own pages show
+        body = feeds.feed_for(session, association, datetime.now(UTC), scope=scope)
     return Response(
         body,
         mimetype="text/calendar",

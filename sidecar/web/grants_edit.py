@@ -12,7 +12,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sidecar.errors import NotFound
+from sidecar.errors import NotFound, QuorumError
 from sidecar.projection.grants import STATUSES
 from sidecar.services import dossiers as dossier_service
 from sidecar.services import grant_forms
@@ -20,6 +20,7 @@ from sidecar.storage.models import Member
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association
 from sidecar.web.context import services
+from sidecar.web.error_texts import error_text as domain_error_text
 
 bp = Blueprint("grants_edit", __name__)
 
@@ -175,7 +176,11 @@ def tick() -> ResponseReturnValue:
             dossier_service.untick_piece(session, row.id, piece)
             message = gettext("The piece will be looked for in the files again.")
         else:
-            dossier_service.tick_piece(session, row.id, piece, link)
+            try:
+                dossier_service.tick_piece(session, row.id, piece, link)
+            except QuorumError as err:
+                flash(domain_error_text(err), "error")
+                return redirect(url_for("grants.dossier", key=f"g{row.id}") + "#pieces")
             message = gettext("Piece ticked.")
         new_key = f"g{row.id}"
     flash(message, "ok")

@@ -135,8 +135,12 @@ def add_member(body_id: int) -> ResponseReturnValue:
                 role=form.get("role", ""),
                 nc_user=form.get("nc_user", "").strip() or None,
             )
-        except QuorumError:
-            errors = {"email": gettext("Enter an e-mail address such as name@example.org.")}
+        except QuorumError as err:
+            errors = {
+                "email": domain_error_text(err)
+                if err.code == "roster.email_taken"
+                else gettext("Enter an e-mail address such as name@example.org.")
+            }
             return _page({body_id: errors}, {body_id: form.to_dict()}, status=400)
     flash(gettext("Member saved."), "ok")
     return redirect(url_for("roster.index") + f"#body-{body_id}")
@@ -187,6 +191,14 @@ def import_summary(done: roster.RosterImport) -> str:
         parts.append(
             gettext(
                 "Skipped (no e-mail address in Nextcloud): %(ids)s.", ids=", ".join(done.skipped)
+            )
+        )
+    if done.unconfirmed:
+        parts.append(
+            gettext(
+                "Not linked, their e-mail is already another member's: %(ids)s. If it is the "
+                "same person, enter their Nextcloud id on their seat.",
+                ids=", ".join(done.unconfirmed),
             )
         )
     if done.not_in_group:

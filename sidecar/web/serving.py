@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 from types import FrameType
 
 from cheroot import wsgi
 from flask import Flask
+
+
+def configure_logging(level: str) -> int:
+    """Log at ``level`` (``QUORUM_LOG_LEVEL``: DEBUG, INFO, WARNING…) on stderr; the level set.
+
+    An unknown name falls back to INFO rather than stopping the server.
+    """
+    found = logging.getLevelName(level.strip().upper())
+    number = found if isinstance(found, int) else logging.INFO
+    logging.basicConfig(level=number)
+    logging.getLogger().setLevel(number)  # basicConfig does nothing once a handler exists
+    return number
 
 
 def make_server(app: Flask, host: str, port: int) -> wsgi.Server:

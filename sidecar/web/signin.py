@@ -22,7 +22,7 @@ from sidecar.security import throttle
 from sidecar.services import accounts, nc_signin
 from sidecar.storage.models import Association
 from sidecar.web.access import public, requires
-from sidecar.web.auth import audit, sign_in
+from sidecar.web.auth import audit, sign_in, sign_out
 from sidecar.web.context import services
 
 bp = Blueprint("signin", __name__)
@@ -38,17 +38,18 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _associations() -> list[tuple[str, str]]:
+def _several_associations() -> bool:
+    """Whether the person must name their association. The page never lists them: an
+    anonymous visitor must not learn which associations a shared install serves."""
     with services().db.session() as db:
-        return [
-            (a.slug, a.name) for a in db.scalars(select(Association).order_by(Association.name))
-        ]
+        return len(list(db.scalars(select(Association.id).limit(2)))) > 1
 
 
 def _page(status: int = 200, **context: object) -> ResponseReturnValue:
     return render_template(
         "pages/login.html",
-        associations=_associations(),
+        several=_several_associations(),
+        association=request.values.get("association", "")[:64],
         next=request.values.get("next", ""),
         **context,
     ), status
@@ -67,23 +68,27 @@ def login_local() -> ResponseReturnValue:
     login, password = request.form.get("login", "").strip(), request.form.get("password", "")
     ip = request.remote_addr or "?"
     with services().db.session() as db:
-        if throttle.blocked(db, ip, login):
-            return _page(429, error=_("Too many failed attempts: wait 15 minutes."))
-        try:
-            association = resolve_association(db, request.form.get("association") or None)
-        except QuorumError:
-            association = None
-        user = (
-            accounts.check_local_password(db, association.id, login, password)
-            if association
-            else None
-        )
-        if user is None:
-            throttle.record_failure(db, ip, login)
+        if not throttle.attempt(db, ip, login):  # recorded first: parallel tries all count
+            blocked = True
+            user = None
         else:
-            throttle.clear(db, login)
-            sign_in(user)
-            user_id, association_id = user.id, user.association_id
+            blocked = False
+            try:
+                association = resolve_association(db, request.form.get("association") or None)
+            except QuorumError:
+                association = None
+            user = (
+                accounts.check_local_password(db, association.id, login, password)
+                if association
+                else None
+            )
+            if user is not None:
+                throttle.succeeded(db, ip, login)
+                sign_in(db, user)
+                user_id, association_id = user.id, user.association_id
+    if blocked:
+        audit("sign_in_throttled", login=login[:200])
+        return _page(429, error=_("Too many failed attempts from here: wait a few minutes."))
     if user is None:
         audit("sign_in_failed", login=login[:200])
         return _page(401, error=_("Wrong login or password."))
@@ -147,7 +152,7 @@ def nextcloud_poll() -> ResponseReturnValue:
                 found[1],
                 act_for_me=bool(state["act_for_me"]),
             )
-            sign_in(user)
+            sign_in(db, user)
             ids = {"user_id": user.id, "association_id": association.id}
     except (QuorumError, IntegrationError) as err:
         session.pop("nc_flow", None)
@@ -160,6 +165,7 @@ def nextcloud_poll() -> ResponseReturnValue:
 @requires("member")
 def logout() -> ResponseReturnValue:
     audit("sign_out")
-    session.clear()
+    with services().db.session() as db:
+        sign_out(db)
     flash(_("You are signed out."), "ok")
     return redirect(url_for("signin.login"))

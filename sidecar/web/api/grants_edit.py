@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from sidecar.errors import QuorumError
 from sidecar.services import dossiers as dossier_service
 from sidecar.services import grant_forms
 from sidecar.web.access import requires
@@ -26,6 +27,7 @@ FIELD_HELP = {
     "number": "must be a whole number",
     "status": "must be one of idea, preparing, submitted, awarded, refused, reported",
     "period": "cannot be before action_start",
+    "url": "must be an address starting with https:// or http://",
 }
 
 
@@ -101,7 +103,10 @@ def tick_piece() -> ResponseReturnValue:
         if data.get("ticked", True) is False:
             dossier_service.untick_piece(session, row.id, piece)
         else:
-            dossier_service.tick_piece(session, row.id, piece, str(data.get("link") or ""))
+            try:
+                dossier_service.tick_piece(session, row.id, piece, str(data.get("link") or ""))
+            except QuorumError:
+                return _invalid({"link": "url"})
         key = f"g{row.id}"
     return _dossier_response(key)
 
