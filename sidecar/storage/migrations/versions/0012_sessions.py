@@ -1,7 +1,7 @@
 """server-side sign-in sessions (revocable) and single-use signed alert links
 
 Revision ID: 0012
-Revises: 0008_share_audit_notes
+Revises: 0009
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0008_share_audit_notes"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
