@@ -43,7 +43,21 @@ def plan_folder(
     now: datetime,
     options: FolderOptions = FolderOptions(),
 ) -> FolderPlan:
-    """Read the remote tree as far as needed and plan the changes; raises on refusal."""
+    """Read the remote tree as far as needed and plan the changes; raises on refusal.
+
+    The root is listed first: when its ETag is the one stored at the last run (and no full walk
+    is due), nothing below it changed, so no stored row is read and the plan is empty. An idle
+    poll then costs one request and O(1) database work whatever the mirror's size.
+    """
+    full = _needs_full_walk(collection, now)
+    answers: dict[tuple[str, str], list[FileEntry]] = {}  # the root is not listed twice
+    if not full and collection.etag is not None:
+        first = client.propfind(collection.remote_path, "1")
+        top = filetree.root_entry(first, collection.remote_path)
+        if top.etag == collection.etag:
+            walked = filetree.TreeWalk({top.path: top})
+            return FolderPlan(collection.id, filetree.FilePlan(), walked, full)
+        answers[(collection.remote_path, "1")] = first
     stored = {
         r.path: filetree.StoredFile(r.path, r.is_folder, r.etag, r.fileid)
         for r in session.execute(
@@ -52,9 +66,13 @@ def plan_folder(
             )
         )
     }
-    full = _needs_full_walk(collection, now)
+
+    def lister(path: str, depth: filetree.Depth) -> list[FileEntry]:
+        known = answers.pop((path, depth), None)
+        return known if known is not None else client.propfind(path, depth)
+
     tree = filetree.walk(
-        client.propfind,
+        lister,
         collection.remote_path,
         stored,
         full=full,
