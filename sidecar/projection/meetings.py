@@ -202,6 +202,17 @@ def _original_day(event: EventInstance, tz: tzinfo) -> date | None:
     return r.local_date(original, event.all_day, tz)
 
 
+def locate(
+    event: EventInstance, body: BodyInfo, tz: tzinfo, folder_pattern: str = DEFAULT_MEETING_FOLDER
+) -> tuple[date, date | None, MeetingPlace]:
+    """A meeting's local day, the day it was moved from (if any), and where its files are."""
+    assert event.start is not None  # classify() keeps only events with a start
+    day = r.local_date(event.start, event.all_day, tz)
+    original = _original_day(event, tz)
+    place = meeting_place(folder_pattern, body, [d for d in (day, original) if d is not None])
+    return day, original, place
+
+
 def build_meeting(
     event: EventInstance,
     body: BodyInfo,
@@ -217,9 +228,7 @@ def build_meeting(
     """
     assert event.start is not None  # classify() keeps only events with a start
     start, end = event.start, event.end or event.start
-    day = r.local_date(start, event.all_day, tz)
-    original = _original_day(event, tz)
-    place = meeting_place(folder_pattern, body, [d for d in (day, original) if d is not None])
+    day, original, place = locate(event, body, tz, folder_pattern)
     docs = meeting_files(place, files)
     cancelled = (event.status or "").upper() == "CANCELLED"
     seat_answers = r.answers(body, event)

@@ -31,11 +31,7 @@ def index() -> ResponseReturnValue:
         visible = visible_bodies(session)
         context = {
             "association": association,
-            "meetings": [
-                m
-                for m in meetings.upcoming(session, association.id, now, limit=6)
-                if visible is None or m.body.code in visible
-            ],
+            "meetings": meetings.upcoming(session, association.id, now, limit=6, visible=visible),
             "deadlines": dashboard.upcoming(session, association.id, "deadlines", now),
             "sources": dashboard.source_states(session, association.id),
             "tz": association.timezone,
