@@ -6,7 +6,7 @@ request. Now the classification and the matching run once per change of what the
 :func:`sidecar.storage.read_models.fingerprint_inputs`) and are stored; a request reads the
 meetings of its window with indexed queries and computes only their readiness, which depends on
 the clock. Dossiers (whose pieces and status depend on the day) are kept per process, per
-fingerprint and per day. The projection functions stay pure: what changed is when they run and
+fingerprint and per day (see :func:`sidecar.grants.dossiers`). The projection functions stay pure: what changed is when they run and
 on what input.
 
 A rebuild runs on the first read after a change, inside that request's transaction, under a
@@ -15,9 +15,6 @@ row lock on the association's state (PostgreSQL), so concurrent workers build it
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,10 +26,9 @@ from sqlalchemy.orm import Session
 
 from sidecar.projection.document_links import Document, Linker, MeetingLink
 from sidecar.projection.documents import FileIndex, MeetingPlace, meeting_place
-from sidecar.projection.grants import Dossier, find_dossiers
 from sidecar.projection.inputs import BodyInfo, FileInfo
 from sidecar.projection.meetings import Meeting, MeetingOverride, build_meeting, classify, locate
-from sidecar.services import dossiers as grants_service
+from sidecar.services import dossiers as dossier_service
 from sidecar.services.conventions import meeting_folder_pattern
 from sidecar.storage import read_models as storage
 from sidecar.storage.models import Association
@@ -46,15 +42,9 @@ from sidecar.storage.read import (
 from sidecar.storage.read_models import MeetingEntry, Window
 
 
-def fingerprint(session: Session, association: Association) -> str:
-    """A digest of everything the read models depend on."""
-    inputs = storage.fingerprint_inputs(session, association)
-    return hashlib.sha256(repr(inputs).encode()).hexdigest()
-
-
 def ensure_fresh(session: Session, association: Association, now: datetime) -> None:
     """Rebuild the association's read models if what they depend on changed since."""
-    current = fingerprint(session, association)
+    current = storage.fingerprint(session, association)
     if storage.stored_fingerprint(session, association.id) == current:
         return
     try:
@@ -151,37 +141,6 @@ def assemble(
     ]
 
 
-# --- dossiers: per process, per fingerprint and day ------------------------------------------
-
-_DOSSIERS: OrderedDict[tuple[int, str, date], list[Dossier]] = OrderedDict()
-_DOSSIERS_KEPT = 32  # associations × days a worker keeps; each is a few kB
-_DOSSIERS_LOCK = threading.Lock()
-
-
-def dossiers(session: Session, association: Association, today: date) -> list[Dossier]:
-    """Every dossier of the association, computed once per change of its inputs and per day
-    (their status and pieces depend on the date) in each process, then reused."""
-    key = (association.id, fingerprint(session, association), today)
-    with _DOSSIERS_LOCK:
-        found = _DOSSIERS.get(key)
-        if found is not None:
-            _DOSSIERS.move_to_end(key)
-            return found
-    found = find_dossiers(
-        load_files(session, association.id),
-        load_events(session, association.id, roles=("deadlines", "grants")),
-        grants_service.load_records(session, association.id),
-        grants_service.load_ticks(session, association.id),
-        grants_service.conventions(association),
-        today,
-    )
-    with _DOSSIERS_LOCK:
-        _DOSSIERS[key] = found
-        while len(_DOSSIERS) > _DOSSIERS_KEPT:
-            _DOSSIERS.popitem(last=False)
-    return found
-
-
 # --- documents: a file's meetings and dossier ------------------------------------------------
 
 
@@ -202,7 +161,7 @@ def linker(
     """A function linking each of ``files`` (or a file no longer mirrored) to its meetings and
     dossier: stored links for mirrored files, the rule over stored meetings for the others."""
     ensure_fresh(session, association, now)
-    dossiers_now = dossiers(session, association, now.date())
+    dossiers_now = dossier_service.dossiers(session, association, now.date())
     ids = [f.id for f in files if f.id]
     stored = storage.meetings_of_files(session, association.id, ids)
     by_dossier = Linker((), dossiers_now)

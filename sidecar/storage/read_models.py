@@ -9,13 +9,14 @@ the mirror's highest row ids, and the settings, bodies, overrides, grants and th
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection as Collection_
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from sidecar.storage.models import (
@@ -117,6 +118,27 @@ def fingerprint_inputs(session: Session, association: Association) -> list[Any]:
         [_columns(grant) for grant in grants],
         [tuple(row) for row in ticks],
     ]
+
+
+def fingerprint(session: Session, association: Association) -> str:
+    """A digest of everything the read models depend on.
+
+    Kept in the session until its next flush (a write may change it), so the several read
+    models one page uses cost one fingerprint.
+    """
+    memo: dict[int, str] = session.info.setdefault(_MEMO, {})
+    if not session.info.get(_WATCHED):
+        event.listen(
+            session, "after_flush", lambda flushed, _context: flushed.info.pop(_MEMO, None)
+        )
+        session.info[_WATCHED] = True
+    if association.id not in memo:
+        inputs = repr(fingerprint_inputs(session, association))
+        memo[association.id] = hashlib.sha256(inputs.encode()).hexdigest()
+    return memo[association.id]
+
+
+_MEMO, _WATCHED = "quorum.read_models.fingerprints", "quorum.read_models.watched"
 
 
 def _columns(row: Any) -> tuple[Any, ...]:
