@@ -362,11 +362,12 @@ class QuorumClient:
 
     name = "quorum"
 
-    def __init__(self, server: ServerProcess, work: Path) -> None:
+    def __init__(self, server: ServerProcess, work: Path, database_url: str = "") -> None:
         overrides = {
             "data_dir": str(work / "quorum"),
             "allow_private_addresses": "true",
             "http_timeout": str(TIMEOUT),  # the demo's Radicale is slow on 20,000 events
+            "database_url": database_url,  # empty: SQLite in the data directory
         }
         self.services = Services.from_settings(load_settings(environ={}, overrides=overrides))
         self.source_id = connect_demo_source(self.services, server.url)

@@ -128,16 +128,17 @@ def test_api_windows_and_validation(synced: Services) -> None:
     offset: int | None = 0
     while offset is not None:
         answer = client.get(f"/api/v1/meetings?limit=2&offset={offset}")
+        body = answer.get_json()
         assert answer.status_code == 200
-        got += [m["id"] for m in answer.json["meetings"]]
-        offset = answer.json["next_offset"]
+        got += [m["id"] for m in body["meetings"]]
+        offset = body["next_offset"]
     assert got == expected
     for query in ("limit=0", "limit=501", "limit=abc", "offset=-1", "from=hier"):
         answer = client.get(f"/api/v1/meetings?{query}")
         assert answer.status_code == 400, query
-        assert answer.json["error"]
+        assert answer.get_json()["error"]
     answer = client.get("/api/v1/meetings?from=2026-03-01&to=2026-02-01")
-    assert answer.status_code == 400 and "after" in answer.json["error"]
+    assert answer.status_code == 400 and "after" in answer.get_json()["error"]
 
 
 def test_meetings_page_paginates(synced: Services) -> None:
