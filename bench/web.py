@@ -215,7 +215,7 @@ class Gunicorn:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=5).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or workers still booting
                 pass
             time.sleep(0.3)
         self.__exit__()

@@ -45,19 +45,20 @@ def plan_folder(
 ) -> FolderPlan:
     """Read the remote tree as far as needed and plan the changes; raises on refusal.
 
-    The root is listed first: when its ETag is the one stored at the last run (and no full walk
-    is due), nothing below it changed, so no stored row is read and the plan is empty. An idle
-    poll then costs one request and O(1) database work whatever the mirror's size.
+    The root alone is asked for first: when its ETag is the one stored at the last run (and no
+    full walk is due), nothing below it changed, so no stored row is read and the plan is empty.
+    An idle poll then costs one small request and O(1) work whatever the mirror's size; a run
+    that finds a change pays one more request (the root's listing) than a walk that starts there.
     """
     full = _needs_full_walk(collection, now)
-    answers: dict[tuple[str, str], list[FileEntry]] = {}  # the root is not listed twice
     if not full and collection.etag is not None:
-        first = client.propfind(collection.remote_path, "1")
-        top = filetree.root_entry(first, collection.remote_path)
+        # Depth 0: the root alone, so the answer's size does not grow with the root's children.
+        top = filetree.root_entry(
+            client.propfind(collection.remote_path, "0"), collection.remote_path
+        )
         if top.etag == collection.etag:
             walked = filetree.TreeWalk({top.path: top})
             return FolderPlan(collection.id, filetree.FilePlan(), walked, full)
-        answers[(collection.remote_path, "1")] = first
     stored = {
         r.path: filetree.StoredFile(r.path, r.is_folder, r.etag, r.fileid)
         for r in session.execute(
@@ -67,12 +68,8 @@ def plan_folder(
         )
     }
 
-    def lister(path: str, depth: filetree.Depth) -> list[FileEntry]:
-        known = answers.pop((path, depth), None)
-        return known if known is not None else client.propfind(path, depth)
-
     tree = filetree.walk(
-        lister,
+        client.propfind,
         collection.remote_path,
         stored,
         full=full,
