@@ -44,8 +44,8 @@ from sqlalchemy import select
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sync as dataset
 
-from sidecar import api_tokens
 from sidecar.context import resolve_association
+from sidecar.services import api_tokens
 from sidecar.storage.models import Grant, User
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,7 +150,7 @@ def _subjects(services: Any) -> tuple[int | None, str | None]:
     """A meeting (the next one) and a recorded or found dossier to open."""
     from datetime import UTC, datetime
 
-    from sidecar import meetings
+    from sidecar.services import meetings
 
     now = datetime.now(UTC)
     with services.db.session() as session:

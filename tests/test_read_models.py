@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from sidecar import meetings as service
 from sidecar.context import Services, resolve_association
-from sidecar.conventions import meeting_folder_pattern
 from sidecar.projection.meetings import Meeting, project_meetings
+from sidecar.services import meetings as service
+from sidecar.services.conventions import meeting_folder_pattern
 from sidecar.storage.models import FileRecord, MeetingRow
 from sidecar.storage.read import (
     load_bodies,
