@@ -16,7 +16,7 @@ version, for a baseline) against the same synced databases; its requests are bou
 ``--seconds`` per endpoint, since an old version may take seconds per request.
 
     .venv/bin/python bench/web.py --sizes small,medium
-    .venv/bin/python bench/web.py --sizes medium --databases sqlite --code /path/to/main
+    .venv/bin/python bench/web.py --sizes medium --databases sqlite --code this,/path/to/main
     .venv/bin/python bench/web.py --sizes large --requests 200 --json web-large.json
 
 Only addresses on this machine are used (127.0.0.1); every run is bounded in count and time.
@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -245,7 +246,7 @@ def headers(prepared: Prepared, path: str) -> list[str]:
 def warm(server: Gunicorn, prepared: Prepared, path: str) -> None:
     """A few requests first, so each worker has opened its connections and built what it keeps
     (the read models after the sync; each worker's dossiers): steady state is measured."""
-    for _ in range(2 * WORKERS):
+    for _ in range(WORKERS):
         answer = requests.get(
             server.url + path,
             headers={
@@ -353,12 +354,17 @@ def bench_size(size: dataset.Size, args: argparse.Namespace) -> tuple[list[Resul
                 notes.append(note)
         print(HEAD, flush=True)
         for p in prepared:
-            for code in [ROOT, *([Path(args.code).resolve()] if args.code else [])]:
-                results += bench_server(p, size.name, code, args)
+            for code in args.code.split(","):
+                checkout = ROOT if code == "this" else Path(code).resolve()
+                results += bench_server(p, size.name, checkout, args)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     return results, notes
+
+
+def _stop(_signal: int, _frame: object) -> None:
+    raise SystemExit("stopped")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -369,10 +375,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients")
     parser.add_argument("--requests", type=int, default=400, help="requests per endpoint")
     parser.add_argument("--seconds", type=float, default=60.0, help="time cap per endpoint")
-    parser.add_argument("--code", help="also serve this checkout (a baseline) on the same data")
+    parser.add_argument(
+        "--code",
+        default="this",
+        help="checkouts to serve on the same data, comma-separated ('this': this one; another "
+        "path, e.g. the previous version, for a baseline)",
+    )
     parser.add_argument("--json", type=Path, help="write one record per endpoint")
     parser.add_argument("--keep", action="store_true", help="keep the generated data")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop)  # stopped: the servers it started are stopped too
     if shutil.which("ab") is None:
         parser.error("ab is missing: apt-get install apache2-utils")
     names = [n.strip() for n in args.sizes.split(",") if n.strip()]

@@ -6,7 +6,7 @@ from collections.abc import Collection as Collection_
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from sidecar.projection.inputs import (
     Attendee,
@@ -26,6 +26,7 @@ from sidecar.storage.models import (
     MeetingOverrideRecord,
     MeetingProxyRecord,
     Member,
+    Membership,
     Occurrence,
     Source,
 )
@@ -169,7 +170,10 @@ def load_members(session: Session, association_id: int) -> list[MemberInfo]:
 
 def load_bodies(session: Session, association_id: int) -> list[BodyInfo]:
     rows = session.scalars(
-        select(Body).where(Body.association_id == association_id).order_by(Body.id)
+        select(Body)
+        .where(Body.association_id == association_id)
+        .order_by(Body.id)
+        .options(selectinload(Body.memberships).selectinload(Membership.member))
     )
     return [
         BodyInfo(

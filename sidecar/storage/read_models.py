@@ -85,11 +85,17 @@ def fingerprint_inputs(session: Session, association: Association) -> list[Any]:
         .where(Source.association_id == aid)
         .order_by(Collection.id)
     ).all()
-    highest = [
-        session.scalar(select(func.max(model.id)))
-        for model in (FileRecord, CalendarObjectRecord, Occurrence)
-    ]
-    bodies = session.execute(select(Body).where(Body.association_id == aid).order_by(Body.id))
+    highest = session.execute(
+        select(
+            *(
+                select(func.max(model.id)).scalar_subquery()
+                for model in (FileRecord, CalendarObjectRecord, Occurrence)
+            )
+        )
+    ).one()
+    bodies = session.execute(
+        select(Body.__table__).where(Body.association_id == aid).order_by(Body.id)
+    ).all()
     overrides = session.execute(
         select(
             MeetingOverrideRecord.uid,
@@ -100,7 +106,9 @@ def fingerprint_inputs(session: Session, association: Association) -> list[Any]:
         .where(MeetingOverrideRecord.association_id == aid)
         .order_by(MeetingOverrideRecord.id)
     ).all()
-    grants = session.scalars(select(Grant).where(Grant.association_id == aid).order_by(Grant.id))
+    grants = session.execute(
+        select(Grant.__table__).where(Grant.association_id == aid).order_by(Grant.id)
+    ).all()
     ticks = session.execute(
         select(GrantPieceTick.grant_id, GrantPieceTick.piece_key, GrantPieceTick.link)
         .join(Grant, GrantPieceTick.grant_id == Grant.id)
@@ -112,10 +120,10 @@ def fingerprint_inputs(session: Session, association: Association) -> list[Any]:
         association.timezone,
         association.financial_year_end,
         [tuple(row) for row in cursors],
-        highest,
-        [_columns(body) for (body,) in bodies],
+        tuple(highest),
+        [tuple(row) for row in bodies],
         [tuple(row) for row in overrides],
-        [_columns(grant) for grant in grants],
+        [tuple(row) for row in grants],
         [tuple(row) for row in ticks],
     ]
 
@@ -139,10 +147,6 @@ def fingerprint(session: Session, association: Association) -> str:
 
 
 _MEMO, _WATCHED = "quorum.read_models.fingerprints", "quorum.read_models.watched"
-
-
-def _columns(row: Any) -> tuple[Any, ...]:
-    return tuple(getattr(row, c.key) for c in row.__table__.columns)
 
 
 def stored_fingerprint(session: Session, association_id: int) -> str | None:
