@@ -13,7 +13,8 @@ for Quorum (``run_source`` on a temporary SQLite database) and for a naive clien
 the declared libraries invite (webdavclient3 ``list()``/``info()`` walk of the whole tree, caldav
 ``calendar.events()`` for each calendar).
 
-What is measured: requests, counted by the server; wall time (``perf_counter``); memory, as the
+What is measured: requests, counted by the server; wall time (``perf_counter``); CPU time of the
+client process, all threads (``process_time``: an idle poll's must not grow with the mirror); memory, as the
 peak resident size this client process reached during the phase above what it held when the
 phase started (Linux ``VmHWM``, reset before each phase through ``/proc/self/clear_refs``; the
 server's memory is its own process's and is not counted). tracemalloc is not used: it slows
@@ -40,7 +41,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,7 @@ class Record:
     matched: bool
     by_method: dict[str, int]
     latency_ms: float = 0.0
+    cpu_s: float = 0.0  # CPU time of this client process (all its threads) during the phase
 
 
 @dataclass
@@ -473,11 +475,12 @@ def measured(server: ServerProcess) -> Iterator[dict[str, Any]]:
     server.stats.reset()
     gc.collect()
     baseline = _reset_peak_rss()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         yield result
     finally:
         result["seconds"] = time.perf_counter() - started
+        result["cpu_s"] = time.process_time() - cpu
         result["peak_mb"] = max(0.0, _status_kb("VmHWM") - baseline) / 1024
         result["requests"] = server.stats.total
         result["by_method"] = server.stats.by_method()
@@ -515,9 +518,11 @@ def run_phase(
         matched,
         m["by_method"],
         server.latency * 1000,
+        round(m["cpu_s"], 3),
     )
     print(
         f"  {record.client:<7} {phase:<9} {record.requests:>7} req {record.seconds:>8.2f} s "
+        f"{1000 * record.cpu_s:>8.1f} ms CPU "
         f"{record.peak_mb:>7.1f} MB matched={matched} {record.by_method}",
         flush=True,
     )
@@ -666,6 +671,12 @@ def main(argv: list[str] | None = None) -> int:
         help="added to every server answer, standing for the network and Nextcloud's own "
         "per-request cost (0: the bare in-process server)",
     )
+    parser.add_argument(
+        "--events",
+        type=int,
+        help="calendar objects in every size instead of its own (e.g. to measure idle polls of "
+        "a large file tree without waiting for the demo server to index 20,000 events)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     names = [s.strip() for s in args.sizes.split(",") if s.strip()]
@@ -676,9 +687,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         work = Path(tempfile.mkdtemp(prefix=f"quorum-bench-{name}-"))
         try:
-            records += bench_size(
-                SIZES[name], work, args.latency_ms, tuple(args.clients.split(","))
-            )
+            size = SIZES[name] if args.events is None else replace(SIZES[name], events=args.events)
+            records += bench_size(size, work, args.latency_ms, tuple(args.clients.split(",")))
         finally:
             if not args.keep:
                 shutil.rmtree(work, ignore_errors=True)
