@@ -13,7 +13,8 @@ for Quorum (``run_source`` on a temporary SQLite database) and for a naive clien
 the declared libraries invite (webdavclient3 ``list()``/``info()`` walk of the whole tree, caldav
 ``calendar.events()`` for each calendar).
 
-What is measured: requests, counted by the server; wall time (``perf_counter``); memory, as the
+What is measured: requests, counted by the server; wall time (``perf_counter``); CPU time of the
+client process, all threads (``process_time``: an idle poll's must not grow with the mirror); memory, as the
 peak resident size this client process reached during the phase above what it held when the
 phase started (Linux ``VmHWM``, reset before each phase through ``/proc/self/clear_refs``; the
 server's memory is its own process's and is not counted). tracemalloc is not used: it slows
@@ -40,8 +41,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from datetime import date
+from dataclasses import asdict, dataclass, replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -54,6 +55,7 @@ from sidecar.config import load_settings
 from sidecar.context import Services
 from sidecar.demo import DEMO_LOGIN, DEMO_USERS, seed
 from sidecar.demo.ncfiles import file_etag
+from sidecar.demo.seed import MEMBERS
 from sidecar.storage.models import CalendarObjectRecord, Collection, FileRecord
 from sidecar.sync.runner import RunOptions, run_source
 
@@ -101,6 +103,7 @@ class Record:
     matched: bool
     by_method: dict[str, int]
     latency_ms: float = 0.0
+    cpu_s: float = 0.0  # CPU time of this client process (all its threads) during the phase
 
 
 @dataclass
@@ -115,7 +118,14 @@ class Truth:
 
 
 def generate(data_dir: Path, size: Size) -> None:
-    """Seed the demo layout (OCS data, principals), then replace alice's files and calendars."""
+    """Seed the demo layout (OCS data, principals), then replace alice's files and calendars.
+
+    The files are ``size.files`` pieces in a tree of dossiers, plus what an association's
+    meetings and grants leave behind: a dated folder per board meeting with its agenda (and its
+    minutes once held) and a few grant dossiers. The calendars hold ``size.events`` objects of
+    the shapes a real association has (see :func:`ics`): monthly and weekly series with
+    attendees, moved and cancelled occurrences, one-off meetings, deadlines, tasks, activities.
+    """
     info = seed(data_dir, date.today())
     shutil.rmtree(info.files_root)
     shutil.rmtree(info.calendar_root)
@@ -125,34 +135,189 @@ def generate(data_dir: Path, size: Size) -> None:
             folder.mkdir(parents=True)
             for f in range(size.per_leaf):
                 (folder / f"piece-{f}.txt").write_bytes(f"piece {t}/{s}/{f}\n".encode())
+    _meeting_files(info.files_root, size)
     for c, name in enumerate(CALENDARS):
         folder = info.calendar_root / name
         folder.mkdir(parents=True)
-        props = {"tag": "VCALENDAR", "D:displayname": name.capitalize()}
+        props = {"tag": "VCALENDAR", "D:displayname": CALENDAR_NAMES[name]}
         (folder / ".Radicale.props").write_text(json.dumps(props), encoding="utf-8")
         for e in range(c, size.events, len(CALENDARS)):
             uid = f"ev-{e:06d}"
-            (folder / f"{uid}.ics").write_bytes(ics(uid, f"Réunion {e}", e))
+            (folder / f"{uid}.ics").write_bytes(ics(uid, e))
 
 
-def ics(uid: str, summary: str, n: int) -> bytes:
-    """A small VEVENT, one day apart per ``n``."""
-    day = date.fromordinal(date(2026, 1, 1).toordinal() + n % 700)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Quorum bench//FR",
+CALENDAR_NAMES = {
+    "conseil": "Conseil d'administration",
+    "bureau": "Bureau",
+    "echeances": "Échéances",
+    "evenements": "Événements",
+}
+CA_FOLDER = "Conseil d'administration"
+BUREAU_FOLDER = "Bureau"
+FUNDERS = ("Ville de Lyon", "Région Auvergne-Rhône-Alpes", "Fondation de France", "CAF du Rhône")
+ATTENDEES = tuple((m.name, m.email) for m in MEMBERS)
+PARTSTATS = ("ACCEPTED", "ACCEPTED", "DECLINED", "TENTATIVE", "NEEDS-ACTION")
+
+
+def event_day(n: int) -> date:
+    """The day of object ``n``: spread over the year before and the year after today."""
+    return date.fromordinal(date.today().toordinal() - 365 + (n * 7) % 730)
+
+
+def _meeting_files(root: Path, size: Size) -> None:
+    """A dated folder with agenda (and minutes, once past) for each one-off board meeting,
+    dated documents in the bureau folder, and a grants folder with a few dossiers."""
+    today = date.today()
+    for e in range(0, size.events, len(CALENDARS)):
+        if _shape(e) != "single":
+            continue
+        day = event_day(e)
+        folder = root / CA_FOLDER / day.isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "Ordre du jour.odt").write_bytes(f"odj {e}\n".encode())
+        if day < today:
+            (folder / f"PV {day.isoformat()}.pdf").write_bytes(f"pv {e}\n".encode())
+    bureau = root / BUREAU_FOLDER
+    bureau.mkdir(parents=True, exist_ok=True)
+    for week in range(0, 104, 3):
+        day = date.fromordinal(today.toordinal() - 365 + 7 * week)
+        (bureau / f"Compte rendu {day.isoformat()}.md").write_bytes(f"cr {week}\n".encode())
+    for i, funder in enumerate(FUNDERS * max(1, size.top // 50)):
+        year = today.year - 1 + i % 3
+        folder = root / "Subventions" / f"{funder} {year}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("Statuts.pdf", "RIB.pdf", "Budget prévisionnel.ods"):
+            (folder / name).write_bytes(f"{funder} {year} {name}\n".encode())
+
+
+def _shape(n: int) -> str:
+    """What object ``n`` of its calendar is: a few long series, most one-off items."""
+    if (n // len(CALENDARS)) % 25 == 0:
+        return "series"
+    return "single"
+
+
+def ics(uid: str, n: int, round_: int = 0) -> bytes:
+    """Object ``n`` as a calendar client writes it, by calendar (``n`` modulo 4).
+
+    - conseil: a monthly board series (one in 25 objects) with its attendees, one occurrence
+      moved by a RECURRENCE-ID override and one removed by EXDATE; else a one-off board meeting
+      with attendees, a location and a visio link;
+    - bureau: a weekly series (one in 25), else a one-off bureau meeting;
+    - echeances: all-day grant deadlines and VTODO tasks with a due date;
+    - evenements: activities (workshops, outings) with a description and a few attendees.
+    """
+    calendar = CALENDARS[n % len(CALENDARS)]
+    day = event_day(n)
+    note = f" (modifiée {round_})" if round_ else ""
+    body = {
+        "conseil": _board,
+        "bureau": _bureau,
+        "echeances": _deadline,
+        "evenements": _activity,
+    }[calendar](uid, n, day, note)
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Quorum bench//FR", *body]
+    return "\r\n".join([*lines, "END:VCALENDAR", ""]).encode()
+
+
+def _stamp(day: date, hour: int) -> str:
+    return f"{day:%Y%m%d}T{hour:02d}0000"
+
+
+def _attendees(n: int, count: int) -> list[str]:
+    lines = []
+    for i, (name, email) in enumerate(ATTENDEES[:count]):
+        partstat = PARTSTATS[(n + i) % len(PARTSTATS)]
+        lines.append(
+            f'ATTENDEE;CN="{name}";ROLE=REQ-PARTICIPANT;PARTSTAT={partstat};RSVP=TRUE:'
+            f"mailto:{email}"
+        )
+    return lines
+
+
+def _event(uid: str, day: date, hour: int, hours: int, summary: str, *extra: str) -> list[str]:
+    return [
         "BEGIN:VEVENT",
         f"UID:{uid}",
         "DTSTAMP:20260101T000000Z",
-        f"DTSTART:{day:%Y%m%d}T170000Z",
-        f"DTEND:{day:%Y%m%d}T190000Z",
+        f"CREATED:{(day - timedelta(days=30)):%Y%m%d}T090000Z",
+        f"DTSTART;TZID=Europe/Paris:{_stamp(day, hour)}",
+        f"DTEND;TZID=Europe/Paris:{_stamp(day, hour + hours)}",
         f"SUMMARY:{summary}",
+        "ORGANIZER;CN=Alice Example:mailto:" + ATTENDEES[0][1],
+        *extra,
         "END:VEVENT",
-        "END:VCALENDAR",
-        "",
     ]
-    return "\r\n".join(lines).encode()
+
+
+def _board(uid: str, n: int, day: date, note: str) -> list[str]:
+    location = "LOCATION:Maison des associations\\, Lyon — https://visio.example/b/ca"
+    people = _attendees(n, len(ATTENDEES))
+    if _shape(n) != "series":
+        summary = f"Conseil d'administration{note}"
+        return _event(uid, day, 18, 2, summary, location, *people, "STATUS:CONFIRMED")
+    moved, removed = day + timedelta(days=28 * 3), day + timedelta(days=28 * 5)
+    series = _event(
+        uid, day, 18, 2, f"Conseil d'administration mensuel{note}", location, *people,
+        "RRULE:FREQ=MONTHLY;COUNT=24", f"EXDATE;TZID=Europe/Paris:{_stamp(removed, 18)}",
+    )  # fmt: skip
+    override = _event(
+        uid, moved + timedelta(days=2), 18, 2, f"Conseil d'administration (déplacé){note}",
+        location, *people, f"RECURRENCE-ID;TZID=Europe/Paris:{_stamp(moved, 18)}",
+    )  # fmt: skip
+    return series + override
+
+
+def _bureau(uid: str, n: int, day: date, note: str) -> list[str]:
+    people = _attendees(n, 3)
+    if _shape(n) != "series":
+        return _event(uid, day, 12, 1, f"Réunion de bureau{note}", *people)
+    cancelled = day + timedelta(days=7 * 4)
+    series = _event(
+        uid, day, 12, 1, f"Réunion de bureau hebdomadaire{note}", *people,
+        "RRULE:FREQ=WEEKLY;COUNT=52",
+    )  # fmt: skip
+    override = _event(
+        uid, cancelled, 12, 1, f"Réunion de bureau (annulée){note}", *people,
+        f"RECURRENCE-ID;TZID=Europe/Paris:{_stamp(cancelled, 12)}", "STATUS:CANCELLED",
+    )  # fmt: skip
+    return series + override
+
+
+def _deadline(uid: str, n: int, day: date, note: str) -> list[str]:
+    funder = FUNDERS[n % len(FUNDERS)]
+    if n % 3 == 0:
+        return [
+            "BEGIN:VTODO",
+            f"UID:{uid}",
+            "DTSTAMP:20260101T000000Z",
+            f"DUE;VALUE=DATE:{day:%Y%m%d}",
+            f"SUMMARY:Compte rendu financier {funder} {day.year - 1}{note}",
+            "STATUS:NEEDS-ACTION",
+            "END:VTODO",
+        ]
+    return [
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        "DTSTAMP:20260101T000000Z",
+        f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
+        f"DTEND;VALUE=DATE:{(day + timedelta(days=1)):%Y%m%d}",
+        f"SUMMARY:Date limite — dossier {funder} {day.year}{note}",
+        "CATEGORIES:Subvention",
+        "END:VEVENT",
+    ]
+
+
+def _activity(uid: str, n: int, day: date, note: str) -> list[str]:
+    kind = ("Atelier compost", "Sortie botanique", "Formation taille", "Fête des jardins")[n % 4]
+    description = (
+        "DESCRIPTION:Rendez-vous au jardin\\, apporter gants et sécateur. "
+        "Inscription auprès de Chloé\\; repli à la Maison des associations s'il pleut."
+    )
+    return _event(
+        uid, day, 10, 3, f"{kind}{note}", description, "LOCATION:Jardin de la Muette",
+        *_attendees(n, 4),
+    )  # fmt: skip
 
 
 def truth(data_dir: Path) -> Truth:
@@ -182,7 +347,7 @@ def change(server: ServerProcess, size: Size, round_: int) -> None:
         calendar = CALENDARS[e % len(CALENDARS)]
         uid = f"ev-{e:06d}"
         url = f"{server.url}/remote.php/dav/calendars/{DEMO_LOGIN}/{calendar}/{uid}.ics"
-        put(session, url, ics(uid, f"Réunion {e} (modifiée {round_})", e), "text/calendar")
+        put(session, url, ics(uid, e, round_), "text/calendar")
 
 
 def put(session: requests.Session, url: str, body: bytes, content_type: str) -> None:
@@ -199,11 +364,12 @@ class QuorumClient:
 
     name = "quorum"
 
-    def __init__(self, server: ServerProcess, work: Path) -> None:
+    def __init__(self, server: ServerProcess, work: Path, database_url: str = "") -> None:
         overrides = {
             "data_dir": str(work / "quorum"),
             "allow_private_addresses": "true",
             "http_timeout": str(TIMEOUT),  # the demo's Radicale is slow on 20,000 events
+            "database_url": database_url,  # empty: SQLite in the data directory
         }
         self.services = Services.from_settings(load_settings(environ={}, overrides=overrides))
         self.source_id = connect_demo_source(self.services, server.url)
@@ -309,11 +475,12 @@ def measured(server: ServerProcess) -> Iterator[dict[str, Any]]:
     server.stats.reset()
     gc.collect()
     baseline = _reset_peak_rss()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         yield result
     finally:
         result["seconds"] = time.perf_counter() - started
+        result["cpu_s"] = time.process_time() - cpu
         result["peak_mb"] = max(0.0, _status_kb("VmHWM") - baseline) / 1024
         result["requests"] = server.stats.total
         result["by_method"] = server.stats.by_method()
@@ -351,9 +518,11 @@ def run_phase(
         matched,
         m["by_method"],
         server.latency * 1000,
+        round(m["cpu_s"], 3),
     )
     print(
         f"  {record.client:<7} {phase:<9} {record.requests:>7} req {record.seconds:>8.2f} s "
+        f"{1000 * record.cpu_s:>8.1f} ms CPU "
         f"{record.peak_mb:>7.1f} MB matched={matched} {record.by_method}",
         flush=True,
     )
@@ -502,6 +671,12 @@ def main(argv: list[str] | None = None) -> int:
         help="added to every server answer, standing for the network and Nextcloud's own "
         "per-request cost (0: the bare in-process server)",
     )
+    parser.add_argument(
+        "--events",
+        type=int,
+        help="calendar objects in every size instead of its own (e.g. to measure idle polls of "
+        "a large file tree without waiting for the demo server to index 20,000 events)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     names = [s.strip() for s in args.sizes.split(",") if s.strip()]
@@ -512,9 +687,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         work = Path(tempfile.mkdtemp(prefix=f"quorum-bench-{name}-"))
         try:
-            records += bench_size(
-                SIZES[name], work, args.latency_ms, tuple(args.clients.split(","))
-            )
+            size = SIZES[name] if args.events is None else replace(SIZES[name], events=args.events)
+            records += bench_size(size, work, args.latency_ms, tuple(args.clients.split(",")))
         finally:
             if not args.keep:
                 shutil.rmtree(work, ignore_errors=True)

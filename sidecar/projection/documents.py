@@ -7,11 +7,16 @@ One rule, used by the meeting page, the dossier page and the documents page alik
   directly in the body's folder with the meeting's date (``2026-03-07``) in its name;
 - a file belongs to a dossier when it sits below the dossier's folder (the deepest one wins).
 
-Pure: files, meetings and dossiers in, links out.
+Pure: files, meetings and dossiers in, links out. The rule is applied through indexes built
+once per call (:class:`FileIndex` by normalised path, :class:`Linker` by folder key), so finding a
+meeting's files or a file's meetings costs a few dictionary and bisect look-ups, not a scan of
+every file for every meeting; each candidate an index yields is still checked by the rule itself.
 """
 
 from __future__ import annotations
 
+import bisect
+import re
 import string
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -98,15 +103,16 @@ def meeting_folder(pattern: str, body: BodyInfo, day: date) -> str:
 # --- the rule: which files belong where ------------------------------------------------
 
 
-def _nfc(path: str) -> str:
+def nfc(path: str) -> str:
+    """A path as compared: NFC, no leading "/"."""
     # NFC on both sides: macOS clients upload decomposed accents ("e" + U+0301).
     return unicodedata.normalize("NFC", path.lstrip("/"))
 
 
 def in_folder(file: FileInfo, folder: str) -> bool:
     """Whether ``file`` is below ``folder`` (at any depth), the folder itself excluded."""
-    prefix = _nfc(folder.rstrip("/") + "/")
-    return _nfc(file.path).startswith(prefix) and _nfc(file.path).rstrip("/") + "/" != prefix
+    prefix = nfc(folder.rstrip("/") + "/")
+    return nfc(file.path).startswith(prefix) and nfc(file.path).rstrip("/") + "/" != prefix
 
 
 @dataclass(frozen=True)
@@ -123,8 +129,8 @@ class MeetingPlace:
             return False
         if any(in_folder(file, folder) for folder in self.folders):
             return True
-        path = _nfc(file.path)
-        root = _nfc(self.body_folder + "/")
+        path = nfc(file.path)
+        root = nfc(self.body_folder + "/")
         direct = path.startswith(root) and "/" not in path[len(root) :]
         return direct and any(day.isoformat() in file.name for day in self.days)
 
@@ -136,14 +142,75 @@ def meeting_place(pattern: str, body: BodyInfo, days: Sequence[date]) -> Meeting
     return MeetingPlace(body_folder(body), folders, unique)
 
 
-def meeting_files(place: MeetingPlace, files: Iterable[FileInfo]) -> tuple[FileInfo, ...]:
-    """The documents of a meeting, by path."""
-    return tuple(sorted((f for f in files if place.holds(f)), key=lambda f: f.path))
+#: Every "YYYY-MM-DD" in a name, overlapping ones too: the days a dated file may be about.
+ISO_DAY = re.compile(r"(?=(\d{4}-\d{2}-\d{2}))")
 
 
-def files_under(folder: str, files: Iterable[FileInfo]) -> tuple[FileInfo, ...]:
+def parent_key(key: str) -> str:
+    """The folder part of a normalised path, "/" included ("CA/2026-03-07/" for a file in it)."""
+    return key[: key.rfind("/") + 1]
+
+
+def folder_keys(key: str) -> list[str]:
+    """Every folder prefix of a normalised path, "" (the root) first: what holds it."""
+    return ["", *(key[: i + 1] for i, char in enumerate(key) if char == "/")]
+
+
+class FileIndex:
+    """Files by normalised path, built once: the files below a folder (one bisect) and the
+    dated files directly in a folder (one dictionary look-up by folder and day)."""
+
+    def __init__(self, files: Iterable[FileInfo]) -> None:
+        entries = sorted((nfc(f.path), position, f) for position, f in enumerate(files))
+        self._keys = [key for key, _position, _file in entries]
+        self._entries = [(position, f) for _key, position, f in entries]
+        self._dated: dict[tuple[str, str], list[tuple[int, FileInfo]]] = {}
+        for key, position, file in entries:
+            for day in dict.fromkeys(ISO_DAY.findall(file.name)):
+                self._dated.setdefault((parent_key(key), day), []).append((position, file))
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def _below(self, folder: str) -> list[tuple[int, FileInfo]]:
+        prefix = nfc(folder.rstrip("/") + "/")
+        start = end = bisect.bisect_left(self._keys, prefix)
+        while end < len(self._keys) and self._keys[end].startswith(prefix):
+            end += 1
+        return self._entries[start:end]
+
+    def below(self, folder: str) -> tuple[FileInfo, ...]:
+        """The files and folders under ``folder`` at any depth, as :func:`in_folder` says."""
+        found = sorted(self._below(folder), key=lambda entry: entry[0])
+        return tuple(f for _position, f in found if in_folder(f, folder))
+
+    def of_place(self, place: MeetingPlace) -> tuple[FileInfo, ...]:
+        """The files ``place`` holds, by path (ties in the order given)."""
+        root = nfc(place.body_folder + "/")
+        candidates: dict[int, FileInfo] = {}
+        for day in place.days:
+            candidates.update(self._dated.get((root, day.isoformat()), ()))
+        for folder in place.folders:
+            candidates.update(self._below(folder))
+        held = sorted((f.path, pos, f) for pos, f in candidates.items() if place.holds(f))
+        return tuple(f for _path, _position, f in held)
+
+
+def as_index(files: Iterable[FileInfo] | FileIndex) -> FileIndex:
+    """``files`` indexed (an index is used as it is)."""
+    return files if isinstance(files, FileIndex) else FileIndex(files)
+
+
+def meeting_files(
+    place: MeetingPlace, files: Iterable[FileInfo] | FileIndex
+) -> tuple[FileInfo, ...]:
+    """The documents of a meeting, by path; pass a :class:`FileIndex` when asking many times."""
+    return as_index(files).of_place(place)
+
+
+def files_under(folder: str, files: Iterable[FileInfo] | FileIndex) -> tuple[FileInfo, ...]:
     """The files and folders of a dossier folder, at any depth."""
-    return tuple(f for f in files if in_folder(f, folder))
+    return as_index(files).below(folder)
 
 
 # --- links -----------------------------------------------------------------------------

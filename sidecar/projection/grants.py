@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sidecar.projection.documents import files_under
+from sidecar.projection.documents import FileIndex, files_under
 from sidecar.projection.inputs import EventInstance, FileInfo
 
 STATUSES = ("idea", "preparing", "submitted", "awarded", "refused", "reported")
@@ -304,8 +304,9 @@ def find_dossiers(
     dossiers = [_attach_events(d, deadlines) for d in dossiers]
     dossiers += _dossiers_from_events(deadlines, dossiers)
     ticked = _ticks_by_grant(ticks)
+    index = FileIndex(files)  # once: each dossier then finds its files by look-up
     return [
-        _complete(d, files, conventions, closed, ticked.get(d.record.id if d.record else -1, {}))
+        _complete(d, index, conventions, closed, ticked.get(d.record.id if d.record else -1, {}))
         for d in dossiers
     ]
 
@@ -397,7 +398,7 @@ def _ticks_by_grant(ticks: Sequence[PieceTick]) -> dict[int, dict[str, PieceTick
 
 def _complete(
     dossier: Dossier,
-    files: Sequence[FileInfo],
+    files: FileIndex,
     conventions: GrantConventions,
     closed_year: int,
     ticks: Mapping[str, PieceTick],

@@ -15,7 +15,9 @@ from datetime import date, datetime, tzinfo
 from sidecar.projection import readiness as r
 from sidecar.projection.documents import (
     DEFAULT_MEETING_FOLDER,
+    FileIndex,
     MeetingPlace,
+    as_index,
     meeting_files,
     meeting_place,
 )
@@ -200,21 +202,33 @@ def _original_day(event: EventInstance, tz: tzinfo) -> date | None:
     return r.local_date(original, event.all_day, tz)
 
 
+def locate(
+    event: EventInstance, body: BodyInfo, tz: tzinfo, folder_pattern: str = DEFAULT_MEETING_FOLDER
+) -> tuple[date, date | None, MeetingPlace]:
+    """A meeting's local day, the day it was moved from (if any), and where its files are."""
+    assert event.start is not None  # classify() keeps only events with a start
+    day = r.local_date(event.start, event.all_day, tz)
+    original = _original_day(event, tz)
+    place = meeting_place(folder_pattern, body, [d for d in (day, original) if d is not None])
+    return day, original, place
+
+
 def build_meeting(
     event: EventInstance,
     body: BodyInfo,
-    files: Sequence[FileInfo],
+    files: Sequence[FileInfo] | FileIndex,
     now: datetime,
     tz: tzinfo,
     manual_proxies: Iterable[r.ManualProxy] = (),
     folder_pattern: str = DEFAULT_MEETING_FOLDER,
 ) -> Meeting:
-    """Assemble one meeting and compute its readiness; ``folder_pattern``: the convention."""
+    """Assemble one meeting and compute its readiness; ``folder_pattern``: the convention.
+
+    ``files``: the mirrored files, best as a :class:`FileIndex` built once for many meetings.
+    """
     assert event.start is not None  # classify() keeps only events with a start
     start, end = event.start, event.end or event.start
-    day = r.local_date(start, event.all_day, tz)
-    original = _original_day(event, tz)
-    place = meeting_place(folder_pattern, body, [d for d in (day, original) if d is not None])
+    day, original, place = locate(event, body, tz, folder_pattern)
     docs = meeting_files(place, files)
     cancelled = (event.status or "").upper() == "CANCELLED"
     seat_answers = r.answers(body, event)
@@ -261,7 +275,7 @@ def build_meeting(
 def project_meetings(
     events: Iterable[EventInstance],
     bodies: Sequence[BodyInfo],
-    files: Sequence[FileInfo],
+    files: Sequence[FileInfo] | FileIndex,
     now: datetime,
     tz: tzinfo,
     *,
@@ -271,10 +285,11 @@ def project_meetings(
 ) -> list[Meeting]:
     """Every meeting among ``events``, in start order; ``folder_pattern``: see documents."""
     overrides, manual_proxies = tuple(overrides), tuple(manual_proxies)
+    index = as_index(files)  # once: each meeting then finds its files by look-up
     meetings = []
     for event in events:
         body = classify(event, bodies, overrides)
         if body is not None:
-            meeting = build_meeting(event, body, files, now, tz, manual_proxies, folder_pattern)
+            meeting = build_meeting(event, body, index, now, tz, manual_proxies, folder_pattern)
             meetings.append(meeting)
     return sorted(meetings, key=lambda m: (m.start, m.id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, not_, or_, select
 from sqlalchemy.orm import Session
 
 from sidecar.storage.models import Collection, Occurrence, Source, SyncRun
@@ -39,9 +39,11 @@ def upcoming(
     """Occurrences still to come in the calendars with ``role``, cancelled ones left out,
     after the tasks of the past year that are still open (overdue, shown first).
 
-    All-day items are kept for the whole of their day (they are stored at midnight UTC).
+    All-day items are kept for the whole of their day (they are stored at midnight UTC). Two
+    windowed queries: the overdue tasks of the past year, and the next ``limit`` items.
     """
-    rows = session.execute(
+    midnight = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    base = (
         select(Occurrence, Collection.display_name)
         .join(Collection, Occurrence.collection_id == Collection.id)
         .join(Source, Collection.source_id == Source.id)
@@ -49,22 +51,27 @@ def upcoming(
             Source.association_id == association_id,
             Collection.role == role,
             Collection.enabled.is_(True),
-            Occurrence.start >= now - OVERDUE_HORIZON,
+            or_(Occurrence.status.is_(None), Occurrence.status.not_in(("CANCELLED", "COMPLETED"))),
         )
-        .order_by(Occurrence.start)
+        .order_by(Occurrence.start, Occurrence.id)
     )
-    overdue: list[EventView] = []
-    coming: list[EventView] = []
-    for occ, calendar in rows:
-        if occ.start is None or occ.status in {"CANCELLED", "COMPLETED"}:
-            continue
-        late = occ.start.date() < now.date() if occ.all_day else occ.start < now
-        if late and occ.component != "VTODO":
-            continue  # a past event is history; a past open task is overdue
-        (overdue if late else coming).append(_view(occ, calendar, overdue=late))
-        if len(coming) >= limit:
-            break
-    return overdue + coming
+    late = or_(
+        and_(Occurrence.all_day.is_(True), Occurrence.start < midnight),
+        and_(Occurrence.all_day.is_(False), Occurrence.start < now),
+    )
+    overdue = session.execute(
+        base.where(
+            Occurrence.component == "VTODO",
+            Occurrence.start >= now - OVERDUE_HORIZON,
+            late,
+        )
+    )
+    coming = session.execute(
+        base.where(Occurrence.start >= now - timedelta(days=1), not_(late)).limit(limit)
+    )
+    return [_view(occ, calendar, overdue=True) for occ, calendar in overdue] + [
+        _view(occ, calendar, overdue=False) for occ, calendar in coming
+    ]
 
 
 OVERDUE_HORIZON = timedelta(days=365)

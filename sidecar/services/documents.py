@@ -14,14 +14,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sidecar.projection.document_links import Document, link_document
+from sidecar.projection.document_links import Document
 from sidecar.projection.documents import recently_modified
-from sidecar.projection.grants import Dossier
 from sidecar.projection.inputs import FileInfo
-from sidecar.projection.meetings import Meeting
 from sidecar.services import document_changes as changes_service
-from sidecar.services import dossiers as dossier_service
-from sidecar.services import meetings as meetings_service
+from sidecar.services import read_models
 from sidecar.storage import models
 from sidecar.storage.read import load_files
 
@@ -92,21 +89,45 @@ def files_base_url(session: Session, association_id: int) -> str | None:
 def activity(
     session: Session, association: models.Association, since: datetime, now: datetime
 ) -> Activity:
-    """Changes since ``since``, newest first, each with its links; recent files if needed."""
-    files = load_files(session, association.id)
-    meetings = meetings_service.list_meetings(session, association.id, now)
-    dossiers = dossier_service.dossiers(session, association, now.date())
-    by_fileid = {f.fileid: f for f in files if f.fileid}
-    changes = tuple(
-        LinkedChange(c, link_document(_file_of(c, by_fileid), meetings, dossiers))
-        for c in changes_service.document_changes(session, association.id, since)
-    )
+    """Changes since ``since``, newest first, each with its links; recent files if needed.
+
+    Only the files shown are read (by file id) and linked, through the stored read models.
+    """
+    logged = changes_service.document_changes(session, association.id, since)
+    current = _current(session, association.id, [c.fileid for c in logged if c.fileid])
+    files = [_file_of(c, current) for c in logged]
     started = following_since(session, association.id)
+    recent: list[FileInfo] = []
+    if started is None or since < started:
+        recent = _recently_modified(session, association.id, RECENT_LIMIT)
+    link = read_models.linker(session, association, files + recent, now)
+    changes = tuple(LinkedChange(c, link(f)) for c, f in zip(logged, files, strict=True))
     result = Activity(since, started, changes, ())
     if not result.before_following:
         return result
-    recent = _recent(files, meetings, dossiers, files_base_url(session, association.id))
-    return Activity(since, started, changes, recent)
+    base_url = files_base_url(session, association.id)
+    return Activity(
+        since,
+        started,
+        changes,
+        tuple(
+            RecentFile(link(f), changes_service.open_url(base_url, f.fileid) if base_url else None)
+            for f in recent
+        ),
+    )
+
+
+def _current(session: Session, association_id: int, fileids: list[str]) -> dict[str, FileInfo]:
+    """The mirrored files with these Nextcloud file ids, by file id."""
+    if not fileids:
+        return {}
+    found = load_files(session, association_id, fileids=set(fileids))
+    return {f.fileid: f for f in found if f.fileid}
+
+
+def _recently_modified(session: Session, association_id: int, limit: int) -> list[FileInfo]:
+    """The files modified last in Nextcloud, newest first (by mtime, then path)."""
+    return recently_modified(load_files(session, association_id, latest=limit), limit)
 
 
 def _file_of(change: changes_service.DocumentChange, by_fileid: dict[str, FileInfo]) -> FileInfo:
@@ -115,18 +136,3 @@ def _file_of(change: changes_service.DocumentChange, by_fileid: dict[str, FileIn
     if current is not None and current.path == change.path:
         return current
     return FileInfo(id=0, path=change.path, is_folder=change.is_folder, fileid=change.fileid)
-
-
-def _recent(
-    files: list[FileInfo],
-    meetings: list[Meeting],
-    dossiers: list[Dossier],
-    base_url: str | None,
-) -> tuple[RecentFile, ...]:
-    return tuple(
-        RecentFile(
-            link_document(f, meetings, dossiers),
-            changes_service.open_url(base_url, f.fileid) if base_url else None,
-        )
-        for f in recently_modified(files, RECENT_LIMIT)
-    )

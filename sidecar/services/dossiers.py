@@ -6,6 +6,8 @@ officer change)."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +21,7 @@ from sidecar.projection import grants as projection
 from sidecar.projection.grants import Dossier, GrantConventions, GrantRecord, PieceTick
 from sidecar.projection.obligations import Obligation, OfficerChange, all_obligations
 from sidecar.security import links
-from sidecar.storage import models
+from sidecar.storage import models, read_models
 from sidecar.storage.read import load_events, load_files
 
 EDITABLE = (
@@ -66,9 +68,24 @@ def load_officer_changes(session: Session, association_id: int) -> list[OfficerC
     return [OfficerChange(r.id, r.changed_on, r.description, r.declared_on) for r in rows]
 
 
+_DOSSIERS: OrderedDict[tuple[int, str, date], list[Dossier]] = OrderedDict()
+_DOSSIERS_KEPT = 32  # associations × days one process keeps; each is a few kB
+_DOSSIERS_LOCK = threading.Lock()
+
+
 def dossiers(session: Session, association: models.Association, today: date) -> list[Dossier]:
-    """Every dossier of the association, found and recorded, with its pieces."""
-    return projection.find_dossiers(
+    """Every dossier of the association, found and recorded, with its pieces.
+
+    Computed once per change of what they depend on (the read models' fingerprint: the
+    mirror's cursors, grants, ticks, settings) and per day in each process, then reused.
+    """
+    key = (association.id, read_models.fingerprint(session, association), today)
+    with _DOSSIERS_LOCK:
+        found = _DOSSIERS.get(key)
+        if found is not None:
+            _DOSSIERS.move_to_end(key)
+            return found
+    found = projection.find_dossiers(
         load_files(session, association.id),
         load_events(session, association.id, roles=("deadlines", "grants")),
         load_records(session, association.id),
@@ -76,6 +93,11 @@ def dossiers(session: Session, association: models.Association, today: date) -> 
         conventions(association),
         today,
     )
+    with _DOSSIERS_LOCK:
+        _DOSSIERS[key] = found
+        while len(_DOSSIERS) > _DOSSIERS_KEPT:
+            _DOSSIERS.popitem(last=False)
+    return found
 
 
 def obligations(

@@ -6,18 +6,18 @@ Views and the API call these functions; the projection itself
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sidecar.errors import NotFound
-from sidecar.projection.meetings import Meeting, MeetingOverride, project_meetings
-from sidecar.projection.readiness import ManualProxy
-from sidecar.services.conventions import meeting_folder_pattern
+from sidecar.projection.meetings import Meeting
+from sidecar.services import read_models
 from sidecar.storage.models import Association, MeetingOverrideRecord, MeetingProxyRecord
-from sidecar.storage.read import load_bodies, load_events, load_files
+from sidecar.storage.read import load_bodies
+from sidecar.storage.read_models import Window
 
 
 def list_meetings(
@@ -28,54 +28,74 @@ def list_meetings(
     start: datetime | None = None,
     end: datetime | None = None,
     body: str | None = None,
+    visible: Collection[str] | None = None,
+    period: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[Meeting]:
-    """Meetings starting in [start, end), optionally of one body (by code), in start order."""
+    """Meetings starting in [start, end), optionally of one body (by code) and of the
+    ``visible`` bodies only, in start order; ``period`` "upcoming" (not ended at ``now``) or
+    "past" (ended, newest first); ``limit``/``offset`` paginate.
+
+    Read from the stored read model (rebuilt first if the data changed): only the meetings
+    asked for are assembled and have their readiness computed.
+    """
+    association = _association(session, association_id)
+    codes = _codes(session, association_id, body, visible)
+    window = Window(
+        start=start,
+        end=end,
+        ending_after=now if period == "upcoming" else None,
+        ending_before=now if period == "past" else None,
+        bodies=codes,
+        newest_first=period == "past",
+        limit=limit,
+        offset=offset,
+    )
+    return read_models.meetings(session, association, now, window)
+
+
+def _association(session: Session, association_id: int) -> Association:
     association = session.get(Association, association_id)
     if association is None:
         raise NotFound(f"No association #{association_id}.")
-    meetings = project_meetings(
-        load_events(session, association_id, roles=None, start=start, end=end),
-        load_bodies(session, association_id),
-        load_files(session, association_id),
-        now,
-        ZoneInfo(association.timezone),
-        overrides=load_overrides(session, association_id),
-        manual_proxies=load_proxies(session, association_id),
-        folder_pattern=meeting_folder_pattern(association),
-    )
+    return association
+
+
+def _codes(
+    session: Session, association_id: int, body: str | None, visible: Collection[str] | None
+) -> set[str] | None:
+    """The body codes to show: ``body`` (any case) within ``visible``; None for all."""
+    if body is None and visible is None:
+        return None
+    codes = {b.code for b in load_bodies(session, association_id)}
     if body:
-        meetings = [m for m in meetings if m.body.code.lower() == body.lower()]
-    return meetings
+        codes = {c for c in codes if c.lower() == body.lower()}
+    return codes if visible is None else codes & set(visible)
 
 
 def get_meeting(session: Session, association_id: int, meeting_id: int, now: datetime) -> Meeting:
     """One meeting by its occurrence id."""
-    for meeting in list_meetings(session, association_id, now):
-        if meeting.id == meeting_id:
-            return meeting
-    raise NotFound(f"No meeting #{meeting_id}: it may have been removed from the calendar.")
+    found = read_models.meeting(session, _association(session, association_id), meeting_id, now)
+    if found is None:
+        raise NotFound(f"No meeting #{meeting_id}: it may have been removed from the calendar.")
+    return found
 
 
 def upcoming(
-    session: Session, association_id: int, now: datetime, *, limit: int = 8
+    session: Session,
+    association_id: int,
+    now: datetime,
+    *,
+    limit: int = 8,
+    visible: Collection[str] | None = None,
 ) -> list[Meeting]:
-    """The next meetings that will take place (cancelled ones left out), for the overview."""
-    found = list_meetings(session, association_id, now)
-    return [m for m in found if m.counted and m.end >= now][:limit]
-
-
-def load_overrides(session: Session, association_id: int) -> list[MeetingOverride]:
-    rows = session.scalars(
-        select(MeetingOverrideRecord).where(MeetingOverrideRecord.association_id == association_id)
-    )
-    return [MeetingOverride(o.uid, o.recurrence_id, o.body_id, o.not_a_meeting) for o in rows]
-
-
-def load_proxies(session: Session, association_id: int) -> list[ManualProxy]:
-    rows = session.scalars(
-        select(MeetingProxyRecord).where(MeetingProxyRecord.association_id == association_id)
-    )
-    return [ManualProxy(p.uid, p.recurrence_id, p.giver, p.holder) for p in rows]
+    """The next meetings that will take place (cancelled ones left out), for the overview:
+    only these are read and assembled."""
+    association = _association(session, association_id)
+    codes = _codes(session, association_id, None, visible)
+    window = Window(ending_after=now, bodies=codes, counted=True, limit=limit)
+    return read_models.meetings(session, association, now, window)
 
 
 def set_override(

@@ -612,3 +612,52 @@ class ShareAudit(Base):
     share_count: Mapped[int | None]  # shares read by the audit behind ``findings``
     expires: Mapped[dict[str, Any]] = mapped_column(default=dict)  # share id → ISO expiry day
     notes: Mapped[list[Any]] = mapped_column(default=list)  # partial problems of that audit
+
+
+# --- read models: derived from the mirror and the settings, rebuilt when they change --------
+
+
+class ReadModelState(Base):
+    """What the stored read models of an association were built from (a fingerprint of the
+    mirror's cursors and the settings they depend on), and when."""
+
+    __tablename__ = "read_model_states"
+
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE"), primary_key=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MeetingRow(Base):
+    """One calendar occurrence classified as a body's meeting (readiness is computed when read,
+    since it depends on the clock)."""
+
+    __tablename__ = "read_meetings"
+    __table_args__ = (
+        Index("ix_read_meetings_association_start", "association_id", "start"),
+        Index("ix_read_meetings_association_end", "association_id", "end"),
+    )
+
+    occurrence_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    body_id: Mapped[int] = mapped_column(Integer)
+    body_code: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text, default="")
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    day: Mapped[date] = mapped_column(Date)
+    original_day: Mapped[date | None] = mapped_column(Date)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MeetingFileRow(Base):
+    """A mirrored file that belongs to a meeting (the folder convention, see projection)."""
+
+    __tablename__ = "read_meeting_files"
+    __table_args__ = (Index("ix_read_meeting_files_file", "association_id", "file_id"),)
+
+    occurrence_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    file_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))

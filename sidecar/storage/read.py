@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection as Collection_
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from sidecar.projection.inputs import (
     Attendee,
@@ -15,12 +16,17 @@ from sidecar.projection.inputs import (
     MemberInfo,
     Seat,
 )
+from sidecar.projection.meetings import MeetingOverride
+from sidecar.projection.readiness import ManualProxy
 from sidecar.storage.models import (
     Body,
     CalendarObjectRecord,
     Collection,
     FileRecord,
+    MeetingOverrideRecord,
+    MeetingProxyRecord,
     Member,
+    Membership,
     Occurrence,
     Source,
 )
@@ -33,8 +39,10 @@ def load_events(
     roles: tuple[str, ...] | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    ids: Collection_[int] | None = None,
 ) -> list[EventInstance]:
-    """Occurrences of the association's enabled calendars, ordered by start."""
+    """Occurrences of the association's enabled calendars, ordered by start (``ids``: only
+    those occurrences)."""
     query = (
         select(Occurrence, Collection, CalendarObjectRecord.first_seen)
         .join(Collection, Occurrence.collection_id == Collection.id)
@@ -49,6 +57,8 @@ def load_events(
         query = query.where(Occurrence.start >= start)
     if end is not None:
         query = query.where(Occurrence.start < end)
+    if ids is not None:
+        query = query.where(Occurrence.id.in_(list(ids)))
     return [_event(occ, coll, seen) for occ, coll, seen in session.execute(query)]
 
 
@@ -97,31 +107,52 @@ def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def load_files(session: Session, association_id: int) -> list[FileInfo]:
-    rows = session.scalars(
+def load_files(
+    session: Session,
+    association_id: int,
+    *,
+    ids: Collection_[int] | None = None,
+    fileids: Collection_[str] | None = None,
+    latest: int | None = None,
+) -> list[FileInfo]:
+    """The mirrored files of the association's enabled folders, by path; only those with
+    these ``ids`` or Nextcloud ``fileids``, or the ``latest`` files (not folders) by mtime."""
+    query = (
         select(FileRecord)
         .join(Collection, FileRecord.collection_id == Collection.id)
         .join(Source, Collection.source_id == Source.id)
         .where(Source.association_id == association_id, Collection.enabled.is_(True))
-        .order_by(FileRecord.path)
+        .order_by(FileRecord.path, FileRecord.id)
     )
-    return [
-        FileInfo(
-            id=r.id,
-            path=r.path,
-            is_folder=r.is_folder,
-            fileid=r.fileid,
-            etag=r.etag,
-            size=r.size,
-            mtime=r.mtime,
-            content_type=r.content_type,
-            owner=r.owner,
-            share_types=tuple(r.share_types or ()),
-            first_seen=r.first_seen,
-            last_changed=r.last_changed,
+    if ids is not None:
+        query = query.where(FileRecord.id.in_(list(ids)))
+    if fileids is not None:
+        query = query.where(FileRecord.fileid.in_(list(fileids)))
+    if latest is not None:
+        query = (
+            query.where(FileRecord.is_folder.is_(False), FileRecord.mtime.is_not(None))
+            .order_by(None)
+            .order_by(FileRecord.mtime.desc(), FileRecord.path.desc())
+            .limit(latest)
         )
-        for r in rows
-    ]
+    return [_file(r) for r in session.scalars(query)]
+
+
+def _file(r: FileRecord) -> FileInfo:
+    return FileInfo(
+        id=r.id,
+        path=r.path,
+        is_folder=r.is_folder,
+        fileid=r.fileid,
+        etag=r.etag,
+        size=r.size,
+        mtime=r.mtime,
+        content_type=r.content_type,
+        owner=r.owner,
+        share_types=tuple(r.share_types or ()),
+        first_seen=r.first_seen,
+        last_changed=r.last_changed,
+    )
 
 
 def _member(m: Member) -> MemberInfo:
@@ -139,7 +170,10 @@ def load_members(session: Session, association_id: int) -> list[MemberInfo]:
 
 def load_bodies(session: Session, association_id: int) -> list[BodyInfo]:
     rows = session.scalars(
-        select(Body).where(Body.association_id == association_id).order_by(Body.id)
+        select(Body)
+        .where(Body.association_id == association_id)
+        .order_by(Body.id)
+        .options(selectinload(Body.memberships).selectinload(Membership.member))
     )
     return [
         BodyInfo(
@@ -160,3 +194,19 @@ def load_bodies(session: Session, association_id: int) -> list[BodyInfo]:
         )
         for b in rows
     ]
+
+
+def load_overrides(session: Session, association_id: int) -> list[MeetingOverride]:
+    """Admins' classifications of occurrences and series."""
+    rows = session.scalars(
+        select(MeetingOverrideRecord).where(MeetingOverrideRecord.association_id == association_id)
+    )
+    return [MeetingOverride(o.uid, o.recurrence_id, o.body_id, o.not_a_meeting) for o in rows]
+
+
+def load_proxies(session: Session, association_id: int) -> list[ManualProxy]:
+    """Paper proxies entered by hand."""
+    rows = session.scalars(
+        select(MeetingProxyRecord).where(MeetingProxyRecord.association_id == association_id)
+    )
+    return [ManualProxy(p.uid, p.recurrence_id, p.giver, p.holder) for p in rows]

@@ -45,7 +45,22 @@ def plan_folder(
     now: datetime,
     options: FolderOptions = FolderOptions(),
 ) -> FolderPlan:
-    """Read the remote tree as far as needed and plan the changes; raises on refusal."""
+    """Read the remote tree as far as needed and plan the changes; raises on refusal.
+
+    The root alone is asked for first: when its ETag is the one stored at the last run (and no
+    full walk is due), nothing below it changed, so no stored row is read and the plan is empty.
+    An idle poll then costs one small request and O(1) work whatever the mirror's size; a run
+    that finds a change pays one more request (the root's listing) than a walk that starts there.
+    """
+    full = _needs_full_walk(collection, now)
+    if not full and collection.etag is not None:
+        # Depth 0: the root alone, so the answer's size does not grow with the root's children.
+        top = filetree.root_entry(
+            client.propfind(collection.remote_path, "0"), collection.remote_path
+        )
+        if top.etag == collection.etag:
+            walked = filetree.TreeWalk({top.path: top})
+            return FolderPlan(collection.id, filetree.FilePlan(), walked, full)
     stored = {
         r.path: filetree.StoredFile(r.path, r.is_folder, r.etag, r.fileid)
         for r in session.execute(
@@ -54,7 +69,6 @@ def plan_folder(
             )
         )
     }
-    full = _needs_full_walk(collection, now)
     notes: dict[str, list[str]] = {}
 
     def lister(path: str, depth: filetree.Depth) -> list[FileEntry]:

@@ -130,6 +130,11 @@ def _whole_tree(list_all: Callable[[str], list[FileEntry]], root: str) -> TreeWa
     return result
 
 
+def root_entry(entries: list[FileEntry], path: str) -> FileEntry:
+    """The entry of a listing that describes ``path`` itself; ProtocolError when none does."""
+    return _single(entries, path)
+
+
 def _single(entries: list[FileEntry], path: str) -> FileEntry:
     for entry in entries:
         if entry.path == path or entry.path.rstrip("/") == path.rstrip("/"):

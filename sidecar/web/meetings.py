@@ -37,23 +37,42 @@ def index() -> ResponseReturnValue:
     now = datetime.now(UTC)
     period = "past" if request.args.get("when") == "past" else "upcoming"
     body = request.args.get("body") or None
+    page = page_number(request.args.get("page"))
     with services().db.session() as session:
         try:
             association = current_association(session)
         except NotFound:
             return redirect(url_for("overview.index"))
-        found = service.list_meetings(session, association.id, now, body=body)
-        visible = visible_bodies(session)
-        found = [m for m in found if visible is None or m.body.code in visible]
+        found = service.list_meetings(
+            session,
+            association.id,
+            now,
+            body=body,
+            visible=visible_bodies(session),
+            period=period,
+            limit=PAGE_SIZE + 1,  # one more: is there a next page?
+            offset=(page - 1) * PAGE_SIZE,
+        )
         bodies = load_bodies(session, association.id)
         tz = association.timezone
-    if period == "past":
-        found = [m for m in found if m.end < now][::-1]
-    else:
-        found = [m for m in found if m.end >= now]
     return render_template(
-        "pages/meetings.html", meetings=found, bodies=bodies, body=body, period=period, tz=tz
+        "pages/meetings.html",
+        meetings=found[:PAGE_SIZE],
+        bodies=bodies,
+        body=body,
+        period=period,
+        tz=tz,
+        page=page,
+        more=len(found) > PAGE_SIZE,
     )
+
+
+PAGE_SIZE = 50
+
+
+def page_number(text: str | None) -> int:
+    """A page number from the query string: 1 when missing or not a positive number."""
+    return int(text) if text and text.isdigit() and 0 < int(text) < 100_000 else 1
 
 
 @bp.get("/<int:meeting_id>")

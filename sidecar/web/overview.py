@@ -26,18 +26,15 @@ def index() -> ResponseReturnValue:
             association = current_association(session)
         except NotFound:
             return render_template("pages/welcome.html")
-        if not dashboard.source_states(session, association.id):
+        sources = dashboard.source_states(session, association.id)
+        if not sources:
             return render_template("pages/welcome.html")
         visible = visible_bodies(session)
         context = {
             "association": association,
-            "meetings": [
-                m
-                for m in meetings.upcoming(session, association.id, now, limit=6)
-                if visible is None or m.body.code in visible
-            ],
+            "meetings": meetings.upcoming(session, association.id, now, limit=6, visible=visible),
             "deadlines": dashboard.upcoming(session, association.id, "deadlines", now),
-            "sources": dashboard.source_states(session, association.id),
+            "sources": sources,
             "tz": association.timezone,
             "grants": dossier_service.glance(session, association, now.date())
             if accounts.rank(current_principal().role) >= accounts.rank("officer")

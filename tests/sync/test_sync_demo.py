@@ -91,8 +91,9 @@ def test_changed_file_is_found_by_descending_changed_folders_only(
     fresh_demo_server.stats.reset()
     report = sync(services, source_id)
     assert report.outcome == "ok"
-    # root, Subventions/, the dossier (Depth 1 each), calendar home: nothing else.
-    assert fresh_demo_server.stats.by_method() == {"PROPFIND": 4}
+    # the root alone (Depth 0: is anything new?), then root, Subventions/, the dossier
+    # (Depth 1 each), calendar home: nothing else.
+    assert fresh_demo_server.stats.by_method() == {"PROPFIND": 5}
     assert mirrored_files(services)[path] != old_etag
     assert ("changed", path, None) in changes(services)
 

@@ -45,19 +45,53 @@ def _instant(name: str) -> datetime | None:
 @bp.get("/meetings")
 @requires("member")
 def list_meetings() -> ResponseReturnValue:
+    """Meetings starting in [``from``, ``to``), ``limit`` at a time (default 100, at most
+    500) from ``offset``; ``next_offset`` says where the next page starts (null: no more)."""
     try:
         start, end = _instant("from"), _instant("to")
+        limit = _count("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        offset = _count("offset", 0, 0, 10**9)
     except BadQuery as err:
         return json_error(str(err), 400)
+    if start and end and end <= start:
+        return json_error("to must be after from", 400)
     now = datetime.now(UTC)
     with services().db.session() as session:
         association = current_association(session)
         found = service.list_meetings(
-            session, association.id, now, start=start, end=end, body=request.args.get("body")
+            session,
+            association.id,
+            now,
+            start=start,
+            end=end,
+            body=request.args.get("body"),
+            visible=visible_bodies(session),
+            limit=limit + 1,  # one more: is there a next page?
+            offset=offset,
         )
-        visible = visible_bodies(session)
-        found = [m for m in found if visible is None or m.body.code in visible]
-    return jsonify({"meetings": [meeting_json(m) for m in found]})
+    more = len(found) > limit
+    return jsonify(
+        {
+            "meetings": [meeting_json(m) for m in found[:limit]],
+            "limit": limit,
+            "offset": offset,
+            "next_offset": offset + limit if more else None,
+        }
+    )
+
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+
+
+def _count(name: str, default: int, low: int, high: int) -> int:
+    """A whole-number parameter within [low, high]."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadQuery(f"{name}={raw!r} must be a whole number from {low} to {high}")
+    return int(raw)
 
 
 @bp.get("/meetings/<int:meeting_id>")

@@ -1,0 +1,198 @@
+"""Read models: meetings, their files and dossiers, derived when the data changes.
+
+Pages and the API used to classify every calendar occurrence and match every file on every
+request. Now the classification and the matching run once per change of what they depend on
+(a sync that applied something, a change of bodies, overrides, grants or settings: see
+:func:`sidecar.storage.read_models.fingerprint_inputs`) and are stored; a request reads the
+meetings of its window with indexed queries and computes only their readiness, which depends on
+the clock. Dossiers (whose pieces and status depend on the day) are kept per process, per
+fingerprint and per day (see :func:`sidecar.grants.dossiers`). The projection functions stay pure: what changed is when they run and
+on what input.
+
+A rebuild runs on the first read after a change, inside that request's transaction, under a
+row lock on the association's state (PostgreSQL), so concurrent workers build it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sidecar.projection.document_links import Document, Linker, MeetingLink
+from sidecar.projection.documents import FileIndex, MeetingPlace, meeting_place
+from sidecar.projection.inputs import BodyInfo, FileInfo
+from sidecar.projection.meetings import Meeting, MeetingOverride, build_meeting, classify, locate
+from sidecar.services import dossiers as dossier_service
+from sidecar.services.conventions import meeting_folder_pattern
+from sidecar.storage import read_models as storage
+from sidecar.storage.models import Association
+from sidecar.storage.read import (
+    load_bodies,
+    load_events,
+    load_files,
+    load_overrides,
+    load_proxies,
+)
+from sidecar.storage.read_models import MeetingEntry, Window
+
+
+def ensure_fresh(session: Session, association: Association, now: datetime) -> None:
+    """Rebuild the association's read models if what they depend on changed since."""
+    current = storage.fingerprint(session, association)
+    if storage.stored_fingerprint(session, association.id) == current:
+        return
+    try:
+        with session.begin_nested():
+            state = storage.lock_state(session, association.id, now)
+    except IntegrityError:  # another worker created the state row first: wait for its lock
+        state = storage.lock_state(session, association.id, now)
+    if state.fingerprint == current:
+        return  # built by another worker while this one waited for the lock
+    meetings, meeting_files = derive(session, association)
+    storage.replace(session, association.id, meetings, meeting_files)
+    state.fingerprint, state.built_at = current, now
+    session.flush()
+
+
+def derive(
+    session: Session, association: Association
+) -> tuple[list[MeetingEntry], list[tuple[int, int]]]:
+    """Classify every occurrence and match every meeting's files (one file index)."""
+    return _meetings(session, association, FileIndex(load_files(session, association.id)))
+
+
+def _meetings(
+    session: Session, association: Association, index: FileIndex
+) -> tuple[list[MeetingEntry], list[tuple[int, int]]]:
+    tz = ZoneInfo(association.timezone)
+    pattern = meeting_folder_pattern(association)
+    bodies = load_bodies(session, association.id)
+    overrides: tuple[MeetingOverride, ...] = tuple(load_overrides(session, association.id))
+    entries: list[MeetingEntry] = []
+    links: list[tuple[int, int]] = []
+    for event in load_events(session, association.id):
+        body = classify(event, bodies, overrides)
+        if body is None or event.start is None:
+            continue
+        day, original, place = locate(event, body, tz, pattern)
+        entries.append(
+            MeetingEntry(
+                occurrence_id=event.occurrence_id,
+                body_id=body.id,
+                body_code=body.code,
+                title=event.summary,
+                start=event.start,
+                end=event.end or event.start,
+                day=day,
+                original_day=original,
+                cancelled=(event.status or "").upper() == "CANCELLED",
+            )
+        )
+        links += [(event.occurrence_id, f.id) for f in index.of_place(place)]
+    return entries, sorted(set(links))
+
+
+def meetings(
+    session: Session,
+    association: Association,
+    now: datetime,
+    window: Window,
+) -> list[Meeting]:
+    """The meetings of ``window``, with their readiness at ``now``, in the window's order."""
+    ensure_fresh(session, association, now)
+    return assemble(session, association, storage.meetings(session, association.id, window), now)
+
+
+def meeting(
+    session: Session, association: Association, occurrence_id: int, now: datetime
+) -> Meeting | None:
+    """One meeting by its occurrence id, or None."""
+    ensure_fresh(session, association, now)
+    entry = storage.meeting(session, association.id, occurrence_id)
+    found = assemble(session, association, [entry] if entry else [], now)
+    return found[0] if found else None
+
+
+def assemble(
+    session: Session, association: Association, entries: Sequence[MeetingEntry], now: datetime
+) -> list[Meeting]:
+    """Stored meetings back into :class:`Meeting` values: their occurrences, bodies and files
+    are read by id, and the readiness is computed now."""
+    if not entries:
+        return []
+    aid = association.id
+    ids = [e.occurrence_id for e in entries]
+    events = {e.occurrence_id: e for e in load_events(session, aid, ids=ids)}
+    bodies = {b.id: b for b in load_bodies(session, aid)}
+    files = load_files(session, aid, ids=storage.files_of_meetings(session, aid, ids))
+    index = FileIndex(files)
+    proxies = load_proxies(session, aid)
+    tz, pattern = ZoneInfo(association.timezone), meeting_folder_pattern(association)
+    return [
+        build_meeting(events[e.occurrence_id], bodies[e.body_id], index, now, tz, proxies, pattern)
+        for e in entries
+        if e.occurrence_id in events and e.body_id in bodies
+    ]
+
+
+# --- documents: a file's meetings and dossier ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Located:
+    """What :class:`Linker` reads of a meeting, rebuilt from a stored row."""
+
+    id: int
+    body: BodyInfo
+    title: str
+    day: date
+    place: MeetingPlace
+
+
+def linker(
+    session: Session, association: Association, files: Sequence[FileInfo], now: datetime
+) -> Callable[[FileInfo], Document]:
+    """A function linking each of ``files`` (or a file no longer mirrored) to its meetings and
+    dossier: stored links for mirrored files, the rule over stored meetings for the others."""
+    ensure_fresh(session, association, now)
+    dossiers_now = dossier_service.dossiers(session, association, now.date())
+    ids = [f.id for f in files if f.id]
+    stored = storage.meetings_of_files(session, association.id, ids)
+    by_dossier = Linker((), dossiers_now)
+    fallback: list[Linker] = []
+
+    def link(file: FileInfo) -> Document:
+        if file.id:
+            found = tuple(
+                MeetingLink(m.occurrence_id, m.body_code, m.title, m.day)
+                for m in stored.get(file.id, ())
+            )
+            return Document(file, found, by_dossier.dossier_of(file))
+        if not fallback:
+            fallback.append(Linker(_located(session, association), dossiers_now))
+        return fallback[0].link(file)
+
+    return link
+
+
+def _located(session: Session, association: Association) -> list[Any]:
+    """Every stored meeting with its place, for files the mirror no longer holds."""
+    pattern = meeting_folder_pattern(association)
+    bodies = {b.id: b for b in load_bodies(session, association.id)}
+    return [
+        _Located(
+            e.occurrence_id,
+            bodies[e.body_id],
+            e.title,
+            e.day,
+            meeting_place(pattern, bodies[e.body_id], [d for d in (e.day, e.original_day) if d]),
+        )
+        for e in storage.meetings(session, association.id, Window())
+        if e.body_id in bodies
+    ]

@@ -1,0 +1,271 @@
+"""Storage of the read models: what they were built from, and indexed reads of them.
+
+The read models (meetings and their files) are derived from the mirror and
+the settings by :mod:`sidecar.services.read_models`; this module only stores and reads them.
+:func:`fingerprint_inputs` reads, in a few small queries whatever the mirror's size, everything
+that decides them: the collections' sync cursors (they move whenever a sync applied a change),
+the mirror's highest row ids, and the settings, bodies, overrides, grants and their ticked pieces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection as Collection_
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy.orm import Session
+
+from sidecar.storage.models import (
+    Association,
+    Body,
+    CalendarObjectRecord,
+    Collection,
+    FileRecord,
+    Grant,
+    GrantPieceTick,
+    MeetingFileRow,
+    MeetingOverrideRecord,
+    MeetingRow,
+    Occurrence,
+    ReadModelState,
+    Source,
+)
+
+
+@dataclass(frozen=True)
+class MeetingEntry:
+    """One stored meeting: which occurrence, which body, when, and where its files are."""
+
+    occurrence_id: int
+    body_id: int
+    body_code: str
+    title: str
+    start: datetime
+    end: datetime
+    day: date
+    original_day: date | None
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which stored meetings to read: ``start`` ≤ start < ``end``, ending at or after
+    ``ending_after``, of ``bodies`` (codes; None: all), cancelled ones unless ``counted``."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    ending_after: datetime | None = None
+    ending_before: datetime | None = None
+    bodies: Collection_[str] | None = None
+    counted: bool = False
+    newest_first: bool = False
+    limit: int | None = None
+    offset: int = 0
+
+
+def fingerprint_inputs(session: Session, association: Association) -> list[Any]:
+    """Everything the read models depend on, as plain values (a few small queries)."""
+    aid = association.id
+    cursors = session.execute(
+        select(
+            Collection.id,
+            Collection.role,
+            Collection.enabled,
+            Collection.display_name,
+            Collection.sync_token,
+            Collection.ctag,
+            Collection.etag,
+            Collection.expanded_from,
+        )
+        .join(Source, Collection.source_id == Source.id)
+        .where(Source.association_id == aid)
+        .order_by(Collection.id)
+    ).all()
+    highest = session.execute(
+        select(
+            *(
+                select(func.max(model.id)).scalar_subquery()
+                for model in (FileRecord, CalendarObjectRecord, Occurrence)
+            )
+        )
+    ).one()
+    bodies = session.execute(
+        select(Body.__table__).where(Body.association_id == aid).order_by(Body.id)
+    ).all()
+    overrides = session.execute(
+        select(
+            MeetingOverrideRecord.uid,
+            MeetingOverrideRecord.recurrence_id,
+            MeetingOverrideRecord.body_id,
+            MeetingOverrideRecord.not_a_meeting,
+        )
+        .where(MeetingOverrideRecord.association_id == aid)
+        .order_by(MeetingOverrideRecord.id)
+    ).all()
+    grants = session.execute(
+        select(Grant.__table__).where(Grant.association_id == aid).order_by(Grant.id)
+    ).all()
+    ticks = session.execute(
+        select(GrantPieceTick.grant_id, GrantPieceTick.piece_key, GrantPieceTick.link)
+        .join(Grant, GrantPieceTick.grant_id == Grant.id)
+        .where(Grant.association_id == aid)
+        .order_by(GrantPieceTick.grant_id, GrantPieceTick.piece_key)
+    ).all()
+    return [
+        association.settings,
+        association.timezone,
+        association.financial_year_end,
+        [tuple(row) for row in cursors],
+        tuple(highest),
+        [tuple(row) for row in bodies],
+        [tuple(row) for row in overrides],
+        [tuple(row) for row in grants],
+        [tuple(row) for row in ticks],
+    ]
+
+
+def fingerprint(session: Session, association: Association) -> str:
+    """A digest of everything the read models depend on.
+
+    Kept in the session until its next flush (a write may change it), so the several read
+    models one page uses cost one fingerprint.
+    """
+    memo: dict[int, str] = session.info.setdefault(_MEMO, {})
+    if not session.info.get(_WATCHED):
+        event.listen(
+            session, "after_flush", lambda flushed, _context: flushed.info.pop(_MEMO, None)
+        )
+        session.info[_WATCHED] = True
+    if association.id not in memo:
+        inputs = repr(fingerprint_inputs(session, association))
+        memo[association.id] = hashlib.sha256(inputs.encode()).hexdigest()
+    return memo[association.id]
+
+
+_MEMO, _WATCHED = "quorum.read_models.fingerprints", "quorum.read_models.watched"
+
+
+def stored_fingerprint(session: Session, association_id: int) -> str | None:
+    """The fingerprint the stored read models were built from (None: never built)."""
+    found: str | None = session.scalar(
+        select(ReadModelState.fingerprint).where(ReadModelState.association_id == association_id)
+    )
+    return found
+
+
+def lock_state(session: Session, association_id: int, now: datetime) -> ReadModelState:
+    """The association's state row, locked for a rebuild (created when missing)."""
+    state = session.scalar(
+        select(ReadModelState)
+        .where(ReadModelState.association_id == association_id)
+        .with_for_update()
+    )
+    if state is None:
+        state = ReadModelState(association_id=association_id, fingerprint="", built_at=now)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def replace(
+    session: Session,
+    association_id: int,
+    meetings: Sequence[MeetingEntry],
+    meeting_files: Iterable[tuple[int, int]],
+) -> None:
+    """Store new read models in place of the old ones (inside the caller's transaction)."""
+    for model in (MeetingFileRow, MeetingRow):
+        session.execute(delete(model).where(model.association_id == association_id))
+    rows: list[tuple[Any, list[dict[str, Any]]]] = [
+        (MeetingRow, [{"association_id": association_id, **vars(m)} for m in meetings]),
+        (
+            MeetingFileRow,
+            [
+                {"association_id": association_id, "occurrence_id": o, "file_id": f}
+                for o, f in meeting_files
+            ],
+        ),
+    ]
+    for model, values in rows:
+        for start in range(0, len(values), 1000):
+            session.execute(insert(model), values[start : start + 1000])
+
+
+def meetings(session: Session, association_id: int, window: Window) -> list[MeetingEntry]:
+    """Stored meetings in ``window``, by start (newest first if asked), paginated."""
+    query = select(MeetingRow).where(MeetingRow.association_id == association_id)
+    if window.start is not None:
+        query = query.where(MeetingRow.start >= window.start)
+    if window.end is not None:
+        query = query.where(MeetingRow.start < window.end)
+    if window.ending_after is not None:
+        query = query.where(MeetingRow.end >= window.ending_after)
+    if window.ending_before is not None:
+        query = query.where(MeetingRow.end < window.ending_before)
+    if window.bodies is not None:
+        query = query.where(MeetingRow.body_code.in_(list(window.bodies)))
+    if window.counted:
+        query = query.where(MeetingRow.cancelled.is_(False))
+    order = (MeetingRow.start, MeetingRow.occurrence_id)
+    query = query.order_by(*(c.desc() for c in order) if window.newest_first else order)
+    query = query.offset(window.offset).limit(window.limit)
+    return [_entry(row) for row in session.scalars(query)]
+
+
+def meeting(session: Session, association_id: int, occurrence_id: int) -> MeetingEntry | None:
+    row = session.get(MeetingRow, occurrence_id)
+    return _entry(row) if row is not None and row.association_id == association_id else None
+
+
+def _entry(row: MeetingRow) -> MeetingEntry:
+    return MeetingEntry(
+        row.occurrence_id,
+        row.body_id,
+        row.body_code,
+        row.title,
+        row.start,
+        row.end,
+        row.day,
+        row.original_day,
+        row.cancelled,
+    )
+
+
+def files_of_meetings(
+    session: Session, association_id: int, occurrence_ids: Collection_[int]
+) -> list[int]:
+    """The ids of the files that belong to these meetings."""
+    if not occurrence_ids:
+        return []
+    found = session.scalars(
+        select(MeetingFileRow.file_id).where(
+            MeetingFileRow.association_id == association_id,
+            MeetingFileRow.occurrence_id.in_(list(occurrence_ids)),
+        )
+    )
+    return sorted(set(found))
+
+
+def meetings_of_files(
+    session: Session, association_id: int, file_ids: Collection_[int]
+) -> dict[int, list[MeetingEntry]]:
+    """For each file id, the stored meetings it belongs to, by start."""
+    if not file_ids:
+        return {}
+    rows = session.execute(
+        select(MeetingFileRow.file_id, MeetingRow)
+        .join(MeetingRow, MeetingRow.occurrence_id == MeetingFileRow.occurrence_id)
+        .where(
+            MeetingFileRow.association_id == association_id,
+            MeetingFileRow.file_id.in_(list(file_ids)),
+        )
+        .order_by(MeetingRow.start, MeetingRow.occurrence_id)
+    )
+    found: dict[int, list[MeetingEntry]] = {}
+    for file_id, row in rows:
+        found.setdefault(file_id, []).append(_entry(row))
+    return found
