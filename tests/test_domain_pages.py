@@ -42,7 +42,7 @@ def test_user_without_member_is_told_what_to_do(
 ) -> None:
     client = login_as("member", nc_user="nobody-here")
     page = client.get("/my-feed?lang=en").get_data(as_text=True)
-    assert "not linked to a member" in page
+    assert "not linked to a seat" in page and "nobody-here" in page
     assert client.post("/my-feed").status_code == 404
 
 
