@@ -69,7 +69,8 @@ def _private_sqlite_file(url: str) -> None:
     if not url.startswith("sqlite"):
         return
     name = make_url(url).database
-    if name and name != ":memory:" and not name.startswith("file:"):
+    # A missing folder is left for SQLite to report, as it always did (no folder made here).
+    if name and name != ":memory:" and not name.startswith("file:") and Path(name).parent.is_dir():
         ensure_private(Path(name))
 
 
