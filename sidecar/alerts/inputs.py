@@ -13,6 +13,7 @@ from sidecar.projection.shares import Finding
 from sidecar.rules import RuleInputs, SyncHealth, UnreadableObject
 from sidecar.services import dossiers as dossier_service
 from sidecar.services import meetings as meetings_service
+from sidecar.services import handover, register
 from sidecar.storage.models import (
     Association,
     CalendarObjectRecord,
@@ -90,4 +91,6 @@ def gather(
         share_audit_error=share_audit_error,
         sync=tuple(sync_health(session, association.id)),
         unreadable=tuple(unreadable(session, association.id)),
+        frozen_minutes=tuple(register.frozen(session, association.id)),
+        handovers=tuple(handover.states(session, association.id)),
     )

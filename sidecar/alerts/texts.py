@@ -31,6 +31,8 @@ TITLES: dict[str, str] = {
     "sync_paused": N_("Sync job %(job)s is paused: %(reason)s"),
     "sync_failing": N_("Sync job %(job)s failed %(failures)s times in a row"),
     "calendar_object_unreadable": N_("A calendar object Quorum could not read in %(calendar)s"),
+    "minutes_edited_after_approval": N_("Approved minutes edited afterwards: %(body)s of %(date)s"),
+    "handover_overdue": N_("Handover of %(name)s: %(count)s items still held by a deactivated account"),
 }  # fmt: skip
 
 DETAILS: dict[str, str] = {
@@ -50,6 +52,8 @@ DETAILS: dict[str, str] = {
     "sync_paused": N_("Create a new app password in Nextcloud and update the source."),
     "sync_failing": N_("Last error: %(error)s"),
     "calendar_object_unreadable": N_("%(href)s: %(error)s"),
+    "minutes_edited_after_approval": N_("%(path)s changed after its approval (register entry %(seq)s): approve the new version, or restore the approved one."),
+    "handover_overdue": N_("Transfer what is left on the handover checklist (%(days)s days since it began)."),
 }  # fmt: skip
 
 KIND_PREFIX: dict[str, str] = {

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sidecar.rules.catalogue import CATALOGUE, RULES, Rule, RuleSettings
 from sidecar.rules.grants import grant_rules, obligation_rules, share_rules
 from sidecar.rules.meetings import meeting_rules
+from sidecar.rules.minutes import handover_rules, register_rules
 from sidecar.rules.system import sync_rules, unreadable_rules
 from sidecar.rules.types import (
     SEVERITIES,
@@ -55,6 +56,8 @@ def evaluate(
         *share_rules(inputs.findings, inputs.share_audit_error),
         *sync_rules(inputs.sync, rules),
         *unreadable_rules(inputs.unreadable),
+        *register_rules(inputs.frozen_minutes),
+        *handover_rules(inputs.handovers, rules, now),
     ]
     unique = {c.key: c for c in found if rules.enabled(c.rule)}
     return [unique[key] for key in sorted(unique)]

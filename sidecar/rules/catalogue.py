@@ -40,6 +40,8 @@ CATALOGUE: tuple[Rule, ...] = (
     Rule("sync_paused", "high", "system", "A sync job is paused (refused password, 401)."),
     Rule("sync_failing", "medium", "system", "A sync job failed several times in a row.", {"failures": 3}),
     Rule("calendar_object_unreadable", "low", "system", "A calendar object Quorum could not read."),
+    Rule("minutes_edited_after_approval", "high", "minutes", "An approved PV was edited after its version was frozen in the register."),
+    Rule("handover_overdue", "medium", "system", "A departed officer's deactivated account still holds things N days after the handover began.", {"days": 30}),
 )  # fmt: skip
 
 RULES: dict[str, Rule] = {rule.name: rule for rule in CATALOGUE}

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sidecar.projection.grants import Dossier
+from sidecar.projection.handover import HandoverState
 from sidecar.projection.meetings import Meeting
 from sidecar.projection.obligations import Obligation
+from sidecar.projection.register import FrozenMinutes
 from sidecar.projection.shares import Finding
 
 #: Severities, lowest first; a channel or a digest may filter on them.
@@ -74,3 +76,5 @@ class RuleInputs:
     share_audit_error: str | None = None  # the last sharing audit failed (findings are older)
     sync: tuple[SyncHealth, ...] = ()
     unreadable: tuple[UnreadableObject, ...] = ()
+    frozen_minutes: tuple[FrozenMinutes, ...] = ()  # approved PVs and their files now
+    handovers: tuple[HandoverState, ...] = ()

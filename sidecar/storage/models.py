@@ -661,3 +661,125 @@ class MeetingFileRow(Base):
     occurrence_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     file_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+
+
+# --- minutes register, actions from the minutes, officer handover (issue 18) -------------
+
+
+class MinutesCheck(Base):
+    """The last reading of one PV file: its fields and findings, for the version ``etag``."""
+
+    __tablename__ = "minutes_checks"
+    __table_args__ = (UniqueConstraint("association_id", "path", name="uq_minutes_checks_path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(2000))
+    fileid: Mapped[str | None] = mapped_column(String(64))
+    etag: Mapped[str | None] = mapped_column(String(200))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    meeting_uid: Mapped[str] = mapped_column(String(500))
+    recurrence_id: Mapped[str] = mapped_column(String(64), default="")
+    meeting_day: Mapped[date] = mapped_column(Date)
+    body_code: Mapped[str] = mapped_column(String(32))
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    findings: Mapped[list[Any]] = mapped_column(default=list)
+    error: Mapped[str | None] = mapped_column(Text)  # why the file could not be read, if so
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RegisterEntryRecord(Base):
+    """One approved PV version in the append-only register, chained to the previous entry.
+
+    Rows are only ever inserted (no code path updates or deletes them); ``entry_hash`` covers
+    every other column, so an edit in the database shows when the chain is verified.
+    """
+
+    __tablename__ = "minutes_register"
+    __table_args__ = (UniqueConstraint("association_id", "seq", name="uq_minutes_register_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    meeting_uid: Mapped[str] = mapped_column(String(500))
+    meeting_day: Mapped[str] = mapped_column(String(10))
+    body_code: Mapped[str] = mapped_column(String(32))
+    path: Mapped[str] = mapped_column(String(2000))
+    fileid: Mapped[str] = mapped_column(String(64))
+    etag: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    approved_by: Mapped[str] = mapped_column(String(200))
+    approved_via: Mapped[str] = mapped_column(String(16))  # officer | signed_pdf
+    approved_at: Mapped[datetime]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class MinutesAction(Base):
+    """An action read from a PV and the VTODO Quorum wrote for it (status read back on sync)."""
+
+    __tablename__ = "minutes_actions"
+    __table_args__ = (
+        UniqueConstraint("association_id", "meeting_uid", "recurrence_id", "key", name="uq_minutes_actions_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    meeting_uid: Mapped[str] = mapped_column(String(500))
+    recurrence_id: Mapped[str] = mapped_column(String(64), default="")
+    meeting_day: Mapped[date] = mapped_column(Date)
+    body_code: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(24))
+    path: Mapped[str] = mapped_column(String(2000))  # the PV it was read from
+    owner: Mapped[str] = mapped_column(String(200))
+    owner_email: Mapped[str | None] = mapped_column(String(320))
+    title: Mapped[str] = mapped_column(Text)
+    due: Mapped[date | None] = mapped_column(Date)
+    todo_uid: Mapped[str] = mapped_column(String(100))
+    todo_href: Mapped[str | None] = mapped_column(String(1000))
+    todo_etag: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(32), default="NEEDS-ACTION")
+    completed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)  # why the VTODO could not be written
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Handover(Base):
+    """An officer's handover: what a departing member held, to transfer to someone else."""
+
+    __tablename__ = "handovers"
+    __table_args__ = (Index("ix_handovers_association", "association_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    member_name: Mapped[str] = mapped_column(String(200))
+    member_email: Mapped[str] = mapped_column(String(320))
+    nc_user: Mapped[str | None] = mapped_column(String(200))
+    roles: Mapped[list[Any]] = mapped_column(default=list)  # the seats they left
+    reason: Mapped[str] = mapped_column(String(32), default="seat_change")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    items: Mapped[list[HandoverItem]] = relationship(
+        back_populates="handover", cascade="all, delete-orphan", order_by="HandoverItem.id"
+    )
+
+
+class HandoverItem(Base):
+    """One thing to transfer: a dossier, a deadline, a share, a folder, a route, a token."""
+
+    __tablename__ = "handover_items"
+    __table_args__ = (UniqueConstraint("handover_id", "kind", "ref", name="uq_handover_items_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    ref: Mapped[str] = mapped_column(String(500))
+    label: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(200))
+    done_how: Mapped[str | None] = mapped_column(String(16))  # marked | gone (no longer held)
+
+    handover: Mapped[Handover] = relationship(back_populates="items")

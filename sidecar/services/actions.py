@@ -1,0 +1,291 @@
+"""Decisions become tasks: each action read from a PV becomes a VTODO in the tasks calendar.
+
+The VTODO carries the owner (ATTENDEE), the due date (DUE) and a link back to the PV (URL and
+DESCRIPTION). It is created with ``If-None-Match: *`` under a UID derived from the meeting and
+the action's key, so re-reading the PV, or a retry after a crash, never makes a second task. Its
+status is read back from the mirror: once a sync has seen the task completed in Nextcloud, the
+action shows done.
+
+The tasks calendar: ``settings["minutes"]["tasks_calendar"]`` (its path) if an admin chose one,
+else a calendar whose role is ``tasks``, else a deadlines calendar that accepts VTODOs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from icalendar import Calendar, Todo, vCalAddress, vText
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from integrations.errors import IntegrationError, PreconditionFailed
+from sidecar import sources as sources_service
+from sidecar.context import Services
+from sidecar.projection.actions import ActionItem, read_actions
+from sidecar.projection.meetings import Meeting
+from sidecar.services.register import PvFile
+from sidecar.storage.models import (
+    Association,
+    CalendarObjectRecord,
+    Collection,
+    MinutesAction,
+    Occurrence,
+    Source,
+)
+
+DONE = "COMPLETED"
+
+
+@dataclass
+class ActionsReport:
+    created: int = 0
+    existing: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def tasks_calendar(session: Session, association_id: int) -> Collection | None:
+    """The calendar Quorum writes tasks to (see the module's docstring), or None."""
+    association = session.get(Association, association_id)
+    chosen = str(
+        ((association.settings if association else {}) or {})
+        .get("minutes", {})
+        .get("tasks_calendar")
+        or ""
+    )
+    calendars = list(
+        session.scalars(
+            select(Collection)
+            .join(Source, Collection.source_id == Source.id)
+            .where(Source.association_id == association_id, Collection.kind == "calendar")
+            .order_by(Collection.id)
+        )
+    )
+    for rank in (0, 1, 2):
+        found = next((c for c in calendars if _fits(c, rank, chosen)), None)
+        if found is not None:
+            return found
+    return None
+
+
+def _fits(calendar: Collection, rank: int, chosen: str) -> bool:
+    """Rank 0: the admin's choice; 1: role ``tasks``; 2: a deadlines calendar taking VTODOs."""
+    if rank == 0:
+        return bool(chosen) and calendar.remote_path.rstrip("/") == chosen.rstrip("/")
+    if rank == 1:
+        return calendar.role == "tasks"
+    return calendar.role == "deadlines" and "VTODO" in (calendar.components or "").upper()
+
+
+def todo_uid(association_id: int, meeting: Meeting, key: str) -> str:
+    basis = f"{association_id}|{meeting.uid}|{meeting.recurrence_id}|{key}"
+    return "quorum-action-" + hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+def pv_link(source: Source, pv: PvFile) -> str:
+    """Nextcloud's permanent link to a file (``/index.php/f/<fileid>``), else its WebDAV path."""
+    base = source.base_url.rstrip("/")
+    if pv.file.fileid:
+        return f"{base}/index.php/f/{pv.file.fileid}"
+    return f"{base}/remote.php/dav/files/{source.login}{pv.file.path}"
+
+
+def todo_ics(item: ActionItem, uid: str, meeting: Meeting, link: str, now: datetime) -> str:
+    """The VTODO of one action: owner, due date, and the PV it comes from."""
+    todo = Todo()
+    todo.add("uid", uid)
+    todo.add("dtstamp", now.astimezone(UTC))
+    todo.add("summary", f"{item.owner} — {item.title}")
+    todo.add(
+        "description",
+        f"{meeting.body.name}, {meeting.day.isoformat()} — {item.title}\nPV : {link}",
+    )
+    todo.add("url", link)
+    todo.add("categories", ["Quorum", "PV"])
+    if item.owner_email:
+        owner = vCalAddress(f"mailto:{item.owner_email}")
+        owner.params["CN"] = vText(item.owner)
+        owner.params["ROLE"] = vText("REQ-PARTICIPANT")
+        todo.add("attendee", owner)
+    if item.due is not None:
+        todo.add("due", item.due)
+    todo.add("status", "NEEDS-ACTION")
+    cal = Calendar()
+    cal.add("prodid", "-//Quorum//minutes actions//FR")
+    cal.add("version", "2.0")
+    cal.add_component(todo)
+    return str(cal.to_ical().decode("utf-8"))
+
+
+def _known(session: Session, association_id: int, meeting: Meeting, key: str) -> bool:
+    return (
+        session.scalar(
+            select(MinutesAction.id).where(
+                MinutesAction.association_id == association_id,
+                MinutesAction.meeting_uid == meeting.uid,
+                MinutesAction.recurrence_id == meeting.recurrence_id,
+                MinutesAction.key == key,
+            )
+        )
+        is not None
+    )
+
+
+def publish(
+    services: Services, association_id: int, texts: Sequence[tuple[PvFile, str]], now: datetime
+) -> ActionsReport:
+    """Write a VTODO for each new action of the PVs read (``texts`` from a register scan)."""
+    report = ActionsReport()
+    with services.db.session() as session:
+        calendar = tasks_calendar(session, association_id)
+        todo = [
+            (pv, item)
+            for pv, text in texts
+            for item in read_actions(text, pv.meeting.day, pv.meeting.body.seats)
+            if not item.done and not _known(session, association_id, pv.meeting, item.key)
+        ]
+        report.existing = sum(
+            1
+            for pv, text in texts
+            for item in read_actions(text, pv.meeting.day, pv.meeting.body.seats)
+            if _known(session, association_id, pv.meeting, item.key)
+        )
+        if not todo:
+            return report
+        if calendar is None:
+            report.errors.append(
+                "No tasks calendar: give a calendar the role 'tasks' (Sources page) so actions "
+                "of the minutes become tasks."
+            )
+            return report
+        source = calendar.source
+        conn = sources_service.connect(
+            source, services.vault, deadline=services.settings.http_timeout
+        )
+        try:
+            for pv, item in todo:
+                _write(session, conn, association_id, calendar, pv, item, now, report)
+        finally:
+            conn.close()
+    return report
+
+
+def _write(
+    session: Session,
+    conn: sources_service.Connection,
+    association_id: int,
+    calendar: Collection,
+    pv: PvFile,
+    item: ActionItem,
+    now: datetime,
+    report: ActionsReport,
+) -> None:
+    uid = todo_uid(association_id, pv.meeting, item.key)
+    href = calendar.remote_path.rstrip("/") + f"/{uid}.ics"
+    row = MinutesAction(
+        association_id=association_id,
+        meeting_uid=pv.meeting.uid,
+        recurrence_id=pv.meeting.recurrence_id,
+        meeting_day=pv.meeting.day,
+        body_code=pv.meeting.body.code,
+        key=item.key,
+        path=pv.file.path,
+        owner=item.owner[:200],
+        owner_email=item.owner_email,
+        title=item.title,
+        due=item.due,
+        todo_uid=uid,
+        todo_href=href,
+        created_at=now,
+    )
+    ics = todo_ics(item, uid, pv.meeting, pv_link(calendar.source, pv), now)
+    try:
+        row.todo_etag = conn.calendars.put(href, ics, if_none_match=True)
+        report.created += 1
+    except PreconditionFailed:
+        report.existing += 1  # written by an earlier run that crashed before recording it
+    except IntegrationError as err:
+        report.failed += 1
+        report.errors.append(f"{item.title}: {err}")
+        return  # not recorded: the next scan tries again
+    session.add(row)
+    session.flush()
+
+
+def refresh_status(session: Session, association_id: int) -> int:
+    """Read each action's status back from the mirrored VTODO; how many changed."""
+    rows = list(
+        session.scalars(select(MinutesAction).where(MinutesAction.association_id == association_id))
+    )
+    if not rows:
+        return 0
+    mirrored = {
+        uid: (status, details)
+        for uid, status, details in session.execute(
+            select(Occurrence.uid, Occurrence.status, Occurrence.details)
+            .join(CalendarObjectRecord, Occurrence.object_id == CalendarObjectRecord.id)
+            .join(Collection, Occurrence.collection_id == Collection.id)
+            .join(Source, Collection.source_id == Source.id)
+            .where(
+                Source.association_id == association_id,
+                Occurrence.uid.in_([r.todo_uid for r in rows]),
+            )
+        )
+    }
+    changed = 0
+    for row in rows:
+        if row.todo_uid not in mirrored:
+            continue
+        status, details = mirrored[row.todo_uid]
+        status = (status or "NEEDS-ACTION").upper()
+        if status != row.status:
+            row.status = status
+            completed = (details or {}).get("completed")
+            row.completed_at = datetime.fromisoformat(completed) if completed else None
+            changed += 1
+    session.flush()
+    return changed
+
+
+def list_actions(
+    session: Session, association_id: int, *, body_codes: Iterable[str] | None = None
+) -> list[MinutesAction]:
+    """Every action, latest meeting first, statuses as of the last sync."""
+    refresh_status(session, association_id)
+    query = select(MinutesAction).where(MinutesAction.association_id == association_id)
+    if body_codes is not None:
+        query = query.where(MinutesAction.body_code.in_(list(body_codes)))
+    return list(session.scalars(query.order_by(MinutesAction.meeting_day.desc(), MinutesAction.id)))
+
+
+def open_from_previous(
+    session: Session, association_id: int, meeting: Meeting
+) -> tuple[str | None, list[MinutesAction]]:
+    """The previous meeting of the same body that has actions, and those still open."""
+    refresh_status(session, association_id)
+    previous = session.scalar(
+        select(MinutesAction.meeting_day)
+        .where(
+            MinutesAction.association_id == association_id,
+            MinutesAction.body_code == meeting.body.code,
+            MinutesAction.meeting_day < meeting.day,
+        )
+        .order_by(MinutesAction.meeting_day.desc())
+        .limit(1)
+    )
+    if previous is None:
+        return None, []
+    rows = session.scalars(
+        select(MinutesAction)
+        .where(
+            MinutesAction.association_id == association_id,
+            MinutesAction.body_code == meeting.body.code,
+            MinutesAction.meeting_day == previous,
+            MinutesAction.status != DONE,
+        )
+        .order_by(MinutesAction.id)
+    )
+    return previous.isoformat(), list(rows)

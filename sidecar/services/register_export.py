@@ -1,0 +1,142 @@
+"""Export the register of deliberations: a CSV for a spreadsheet, a paginated PDF for a funder.
+
+Both carry every entry with its hashes and the verdict of the chain check, so whoever receives
+the export can see that the list was complete and unaltered when it was made. Column titles are
+passed in by the caller (already translated).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from fpdf import FPDF
+
+from sidecar.projection.register import ChainCheck, RegisterEntry
+
+COLUMNS = (
+    "seq",
+    "meeting_day",
+    "body_code",
+    "path",
+    "fileid",
+    "etag",
+    "sha256",
+    "approved_by",
+    "approved_via",
+    "approved_at",
+    "prev_hash",
+    "entry_hash",
+)
+#: A Unicode font when the system has one; otherwise text is folded to Latin-1 for the core font.
+FONT_CANDIDATES = (
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),
+)
+
+
+def to_csv(entries: Sequence[RegisterEntry]) -> str:
+    """One row per entry, every column; UTF-8 with a BOM so spreadsheet programs read accents."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for entry in entries:
+        values = {
+            "seq": entry.seq,
+            "meeting_day": entry.meeting_day,
+            "body_code": entry.body_code,
+            "path": entry.path,
+            "fileid": entry.fileid,
+            "etag": entry.etag,
+            "sha256": entry.sha256,
+            "approved_by": entry.approved_by,
+            "approved_via": entry.approved_via,
+            "approved_at": entry.approved_at.isoformat(),
+            "prev_hash": entry.prev_hash,
+            "entry_hash": entry.entry_hash,
+        }
+        writer.writerow([_cell(str(values[c])) for c in COLUMNS])
+    return "\ufeff" + out.getvalue()
+
+
+def _cell(text: str) -> str:
+    """Neutralise spreadsheet formulas (a path starting with "=" must stay text)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+class _Pdf(FPDF):
+    def __init__(self, footer_text: str, unicode_font: Path | None) -> None:
+        super().__init__(orientation="L", unit="mm", format="A4")
+        self.footer_text = footer_text
+        self.face = "Helvetica"
+        if unicode_font is not None:
+            self.add_font("Quorum", "", str(unicode_font))
+            self.face = "Quorum"
+
+    def fit(self, value: str) -> str:
+        """Text the current font can draw."""
+        if self.face != "Helvetica":
+            return value
+        folded = unicodedata.normalize("NFKD", value)
+        return folded.encode("latin-1", "ignore").decode("latin-1")
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(self.face, size=8)
+        label = self.footer_text.replace("{page}", str(self.page_no())).replace("{pages}", "{nb}")
+        self.cell(0, 8, self.fit(label), align="C")
+
+
+def to_pdf(
+    entries: Sequence[RegisterEntry],
+    *,
+    title: str,
+    headers: Sequence[str],
+    verdict: str,
+    made_at: datetime,
+    footer: str = "{page} / {pages}",
+    chain: ChainCheck | None = None,
+) -> bytes:
+    """A landscape A4 PDF: title, verdict of the chain check, then one block per entry.
+
+    ``headers``: the labels of meeting, body, file, approved, by, SHA-256, entry hash.
+    ``footer``: the page line, with ``{page}`` and ``{pages}``.
+    """
+    font = next((p for p in FONT_CANDIDATES if p.is_file()), None)
+    pdf = _Pdf(footer, font)
+    pdf.alias_nb_pages()
+    pdf.set_auto_page_break(auto=True, margin=16)
+    pdf.add_page()
+    pdf.set_font(pdf.face, size=14)
+    pdf.cell(0, 9, pdf.fit(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(pdf.face, size=9)
+    pdf.cell(
+        0, 6, pdf.fit(f"{made_at:%Y-%m-%d %H:%M} UTC — {verdict}"), new_x="LMARGIN", new_y="NEXT"
+    )
+    pdf.ln(2)
+    widths = (12, 26, 18, 110, 50, 61)
+    pdf.set_font(pdf.face, size=8)
+    for width, label in zip(widths, ("#", *headers[:5]), strict=False):
+        pdf.cell(width, 6, pdf.fit(label), border=1)
+    pdf.ln()
+    for entry in entries:
+        row = (
+            str(entry.seq),
+            entry.meeting_day,
+            entry.body_code,
+            entry.path[-70:],
+            entry.approved_at.strftime("%Y-%m-%d %H:%M"),
+            f"{entry.approved_by} ({entry.approved_via})",
+        )
+        for width, value in zip(widths, row, strict=True):
+            pdf.cell(width, 6, pdf.fit(value), border=1)
+        pdf.ln()
+        pdf.set_font(pdf.face, size=6)
+        hashes = f"{headers[5]}: {entry.sha256}   {headers[6]}: {entry.entry_hash}"
+        pdf.cell(sum(widths), 4, pdf.fit(hashes), border="LRB", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(pdf.face, size=8)
+    return bytes(pdf.output())
