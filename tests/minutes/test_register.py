@@ -1,0 +1,190 @@
+"""The register of deliberations against the demo Nextcloud: real ODT, DOCX and PDF minutes are
+put in a past board meeting's folder, synced, read and checked; approved versions are frozen in a
+hash chain; an edit after approval raises one alert."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select, update
+
+from sidecar.alerts import service as alerts_service
+from sidecar.context import Services
+from sidecar.demo import DemoServer
+from sidecar.demo.seed import CA_FOLDER, SeedInfo
+from sidecar.services import register
+from sidecar.storage.models import Alert, Association, MinutesCheck, RegisterEntryRecord
+from tests.minutes.documents import clean_pv, docx, odt, pdf
+from tests.sync.helpers import alice_files, sync
+
+
+def past_meeting_day(info: SeedInfo) -> date:
+    """The latest past monthly board meeting whose folder has a (seeded) PV."""
+    return [d for d in info.ca_folder_dates if d < info.today and d != info.ca_minutes_missing][-1]
+
+
+def association_id(services: Services) -> int:
+    with services.db.session() as session:
+        return session.scalars(select(Association.id)).one()
+
+
+def _by_name(services: Services, aid: int) -> dict[str, MinutesCheck]:
+    with services.db.session() as session:
+        rows = register.checks(session, aid)
+        session.expunge_all()
+    return {row.path.rsplit("/", 1)[-1]: row for row in rows}
+
+
+def _codes(row: MinutesCheck) -> list[tuple[str, dict[str, str]]]:
+    return [(f["code"], f["params"]) for f in row.findings]
+
+
+def test_a_missing_field_a_contradiction_and_a_clean_pv_are_each_found(
+    fresh_demo_server: DemoServer, fresh_synced: tuple[Services, int]
+) -> None:
+    services, source_id = fresh_synced
+    info = fresh_demo_server.seed_info
+    assert info is not None
+    day = past_meeting_day(info)
+    folder = f"{CA_FOLDER}/{day.isoformat()}"
+    files = alice_files(fresh_demo_server.url)
+    clean = clean_pv(day)
+    incomplete = [line for line in clean if not line.startswith(("Secrétaire", "Signatures"))]
+    contradicting = [
+        "Présents (5) : Alice Example, Bernard Lefèvre, Hélène Roussel, Chloé Dubois-Hérault, "
+        "Étienne Nguyen"
+        if line.startswith("Présents")
+        else line
+        for line in clean
+    ]
+    files.put(f"{folder}/PV CA propre.odt", odt(clean), if_none_match=True)
+    files.put(f"{folder}/PV CA incomplet.docx", docx(incomplete), if_none_match=True)
+    files.put(f"{folder}/PV CA contradictoire.pdf", pdf(contradicting), if_none_match=True)
+    assert sync(services, source_id).outcome == "ok"
+    aid = association_id(services)
+
+    report = register.scan(services, aid, datetime.now(UTC))
+
+    found = _by_name(services, aid)
+    assert _codes(found["PV CA propre.odt"]) == []
+    assert found["PV CA propre.odt"].facts["present_count"] == 3
+    assert _codes(found["PV CA incomplet.docx"]) == [
+        ("missing", {"field": "secretary"}),
+        ("missing", {"field": "signatures"}),
+    ]
+    assert _codes(found["PV CA contradictoire.pdf"]) == [
+        ("count_differs", {"accepted": "3", "present": "5", "proxies": "1", "represented": "1"})
+    ]
+    # the seeded PV is a placeholder, not a real PDF: said so, not silently skipped
+    seeded = found[f"PV CA {day.isoformat()}.pdf"]
+    assert seeded.error and _codes(seeded) == [("unreadable", {})]
+    assert report.read == 3 and report.unreadable >= 1  # the seeded placeholder PVs
+
+    again = register.scan(services, aid, datetime.now(UTC))
+    assert again.read == 0 and again.unchanged == 3  # nothing downloaded when no ETag changed
+
+
+def test_a_signed_pdf_is_approved_on_sight(
+    fresh_demo_server: DemoServer, fresh_synced: tuple[Services, int]
+) -> None:
+    services, source_id = fresh_synced
+    info = fresh_demo_server.seed_info
+    assert info is not None
+    day = past_meeting_day(info)
+    path = f"{CA_FOLDER}/{day.isoformat()}/PV CA {day.isoformat()} signé.pdf"
+    alice_files(fresh_demo_server.url).put(path, pdf(clean_pv(day)), if_none_match=True)
+    sync(services, source_id)
+    aid = association_id(services)
+
+    assert register.scan(services, aid, datetime.now(UTC)).approved == 1
+    assert register.scan(services, aid, datetime.now(UTC)).approved == 0
+
+    with services.db.session() as session:
+        [entry] = register.entries(session, aid)
+        assert entry.path == "/" + path and entry.approved_via == "signed_pdf"
+        assert entry.body_code == "CA" and entry.meeting_day == day.isoformat()
+        assert len(entry.sha256) == 64 and entry.fileid and entry.etag
+
+
+def _edit_alerts(services: Services) -> list[Alert]:
+    with services.db.session() as session:
+        rows = list(
+            session.scalars(select(Alert).where(Alert.rule == "minutes_edited_after_approval"))
+        )
+        session.expunge_all()
+    return rows
+
+
+def test_an_approved_pv_edited_afterwards_raises_exactly_one_alert(
+    fresh_demo_server: DemoServer, fresh_synced: tuple[Services, int]
+) -> None:
+    services, source_id = fresh_synced
+    info = fresh_demo_server.seed_info
+    assert info is not None
+    day = past_meeting_day(info)
+    path = f"{CA_FOLDER}/{day.isoformat()}/PV CA approuvé.odt"
+    files = alice_files(fresh_demo_server.url)
+    files.put(path, odt(clean_pv(day)), if_none_match=True)
+    sync(services, source_id)
+    aid = association_id(services)
+    register.scan(services, aid, datetime.now(UTC))
+    check_id = _by_name(services, aid)["PV CA approuvé.odt"].id
+
+    entry = register.approve(services, aid, check_id, "chloe", datetime.now(UTC))
+    assert entry.seq == 1 and entry.approved_via == "officer" and entry.approved_by == "chloe"
+    alerts_service.reconcile_association(services, aid, datetime.now(UTC))
+    assert _edit_alerts(services) == []
+
+    for n in (1, 2):  # edited twice, synced each time: still one alert
+        etag = files.propfind(path, "0")[0].etag
+        files.put(path, odt([*clean_pv(day), f"Correction {n}"]), if_match=etag)
+        sync(services, source_id)
+        alerts_service.reconcile_association(services, aid, datetime.now(UTC))
+    [alert] = _edit_alerts(services)
+    assert alert.state == "open" and alert.severity == "high"
+    assert alert.params["path"] == "/" + path
+
+    # approving the new version freezes it as entry 2 and clears the alert
+    register.scan(services, aid, datetime.now(UTC))
+    register.approve(services, aid, check_id, "chloe", datetime.now(UTC))
+    alerts_service.reconcile_association(services, aid, datetime.now(UTC))
+    [alert] = _edit_alerts(services)
+    assert alert.state == "resolved"
+
+
+def test_the_chain_verifies_and_detects_a_tampered_entry(
+    fresh_demo_server: DemoServer, fresh_synced: tuple[Services, int]
+) -> None:
+    services, source_id = fresh_synced
+    info = fresh_demo_server.seed_info
+    assert info is not None
+    day = past_meeting_day(info)
+    files = alice_files(fresh_demo_server.url)
+    for name in ("PV CA a signé.pdf", "PV CA b signé.pdf", "PV CA c signé.pdf"):
+        files.put(f"{CA_FOLDER}/{day}/{name}", pdf(clean_pv(day)), if_none_match=True)
+    sync(services, source_id)
+    aid = association_id(services)
+    register.scan(services, aid, datetime.now(UTC))
+    with services.db.session() as session:
+        check = register.check_chain(session, aid)
+        assert check.ok and check.entries == 3
+        chain = register.entries(session, aid)
+        assert chain[1].prev_hash == chain[0].entry_hash
+        assert chain[2].prev_hash == chain[1].entry_hash
+
+    with services.db.session() as session:  # someone with database access rewrites entry 2
+        session.execute(
+            update(RegisterEntryRecord).where(RegisterEntryRecord.seq == 2).values(sha256="0" * 64)
+        )
+    with services.db.session() as session:
+        check = register.check_chain(session, aid)
+    assert not check.ok and check.broken_at == 2 and check.reason == "hash"
+
+    with services.db.session() as session:  # ... and recomputes its hash: the link breaks
+        row = session.scalars(select(RegisterEntryRecord).where(RegisterEntryRecord.seq == 2)).one()
+        from sidecar.projection.register import entry_fields, hash_of
+
+        row.entry_hash = hash_of(entry_fields(register._entry(row)))
+    with services.db.session() as session:
+        check = register.check_chain(session, aid)
+    assert not check.ok and check.broken_at == 3 and check.reason == "link"
