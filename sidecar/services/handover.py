@@ -24,7 +24,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from integrations.ocs import OcsClient
 from sidecar.errors import NotFound
+from sidecar.grants import share_info
 from sidecar.projection.handover import ChecklistItem, HandoverState, Holding, is_closed, merge
 from sidecar.projection.readiness import normalise
 from sidecar.projection.shares import ShareInfo
@@ -48,6 +50,14 @@ from sidecar.storage.models import (
 )
 
 PUBLIC_LINK = 3
+
+
+def read_shares(ocs: OcsClient) -> list[ShareInfo]:
+    """The shares the source account sees: its own and those made with it (by their owners)."""
+    found = {s.id: share_info(s) for s in ocs.shares()}
+    for share in ocs.shared_with_me():
+        found.setdefault(share.id, share_info(share))
+    return list(found.values())
 
 
 def _seats(session: Session, association_id: int) -> dict[str, list[str]]:
