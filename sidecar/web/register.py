@@ -1,0 +1,221 @@
+"""Registre des délibérations: the PVs read and their findings, the register, approval, exports.
+
+Members see the PVs of their bodies; officers scan, approve and export. Approval is a POST with
+the CSRF token; the register itself is never edited from here (insert-only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Flask, Response, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_wtf import CSRFProtect
+from sqlalchemy.orm import Session
+
+from integrations.errors import IntegrationError
+from sidecar.errors import QuorumError
+from sidecar.projection.register import ChainCheck, RegisterEntry, verify
+from sidecar.services import minutes_cycle, register_export
+from sidecar.services import register as service
+from sidecar.storage.models import MinutesCheck
+from sidecar.web import services
+from sidecar.web.access import requires
+from sidecar.web.auth import current_association, current_principal, visible_bodies
+from sidecar.web.minutes_texts import finding_text, via_label
+
+bp = Blueprint("register", __name__, url_prefix="/register")
+
+
+def _(text: str, **params: object) -> str:
+    """gettext, typed (flask-babel has no annotations)."""
+    return str(gettext(text, **params))
+
+
+def register(app: Flask, csrf: CSRFProtect) -> None:
+    """Register the minutes pages (register, actions, handovers) and their JSON API."""
+    from sidecar.web import api_minutes, handovers, minutes_actions
+
+    app.register_blueprint(bp)
+    app.register_blueprint(minutes_actions.bp)
+    app.register_blueprint(handovers.bp)
+    app.register_blueprint(api_minutes.bp)
+    csrf.exempt(api_minutes.bp)
+
+
+@dataclass(frozen=True)
+class RegisterView:
+    """What the register page and ``GET /api/v1/register`` show."""
+
+    checks: list[MinutesCheck]
+    entries: list[RegisterEntry]
+    chain: ChainCheck
+    approved: set[tuple[str | None, str | None]]  # (fileid, etag) of frozen versions
+
+
+def load_view(session: Session, association_id: int) -> RegisterView:
+    """The PVs and entries of the bodies the signed-in user may see; the chain is checked whole."""
+    bodies = visible_bodies(session)
+    chain = service.entries(session, association_id)
+    checks = [
+        c
+        for c in service.checks(session, association_id)
+        if bodies is None or c.body_code in bodies
+    ]
+    shown = [e for e in chain if bodies is None or e.body_code in bodies]
+    approved: set[tuple[str | None, str | None]] = {(e.fileid, e.etag) for e in chain}
+    return RegisterView(checks, shown, verify(chain), approved)
+
+
+def check_json(row: MinutesCheck, approved: set[tuple[str | None, str | None]]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "path": row.path,
+        "meeting_day": row.meeting_day.isoformat(),
+        "body": row.body_code,
+        "fileid": row.fileid,
+        "etag": row.etag,
+        "sha256": row.sha256,
+        "approved": (row.fileid, row.etag) in approved,
+        "error": row.error,
+        "facts": row.facts,
+        "findings": [
+            {
+                "code": f["code"],
+                "params": f["params"],
+                "text": finding_text(f["code"], f["params"], row.error),
+            }
+            for f in row.findings
+        ],
+        "checked_at": row.checked_at.isoformat(),
+    }
+
+
+def entry_json(entry: RegisterEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "meeting_day": entry.meeting_day,
+        "body": entry.body_code,
+        "path": entry.path,
+        "fileid": entry.fileid,
+        "etag": entry.etag,
+        "sha256": entry.sha256,
+        "approved_by": entry.approved_by,
+        "approved_via": entry.approved_via,
+        "approved_at": entry.approved_at.isoformat(),
+        "prev_hash": entry.prev_hash,
+        "entry_hash": entry.entry_hash,
+    }
+
+
+def chain_text(chain: ChainCheck) -> str:
+    if chain.ok:
+        return _("Chain verified: %(count)s entries, none altered.", count=chain.entries)
+    return _(
+        "Chain broken at entry %(seq)s: the register was altered outside Quorum.",
+        seq=chain.broken_at or 0,
+    )
+
+
+@bp.get("")
+@requires("member")
+def index() -> ResponseReturnValue:
+    with services().db.session() as session:
+        association = current_association(session)
+        view = load_view(session, association.id)
+        return render_template(
+            "pages/register.html",
+            view=view,
+            chain_text=chain_text(view.chain),
+            finding_text=finding_text,
+            via_label=via_label,
+            is_officer=current_principal().role in ("officer", "admin"),
+        )
+
+
+@bp.post("/scan")
+@requires("officer")
+def scan() -> ResponseReturnValue:
+    with services().db.session() as session:
+        association_id = current_association(session).id
+    try:
+        done = minutes_cycle.run(services(), association_id, datetime.now(UTC))
+    except (QuorumError, IntegrationError) as err:
+        flash(_("The minutes could not be read: %(reason)s", reason=str(err)), "error")
+        return redirect(url_for("register.index"))
+    flash(
+        _(
+            "%(read)s PV read, %(approved)s signed PDF approved, %(tasks)s tasks created.",
+            read=done.scan.read,
+            approved=done.scan.approved,
+            tasks=done.tasks.created,
+        ),
+        "ok",
+    )
+    for problem in done.tasks.errors:
+        flash(problem, "error")
+    return redirect(url_for("register.index"))
+
+
+@bp.post("/<int:check_id>/approve")
+@requires("officer")
+def approve(check_id: int) -> ResponseReturnValue:
+    with services().db.session() as session:
+        association_id = current_association(session).id
+    try:
+        entry = service.approve(
+            services(), association_id, check_id, current_principal().login, datetime.now(UTC)
+        )
+    except QuorumError as err:
+        flash(_("The PV was not approved: %(reason)s", reason=err.message), "error")
+        return redirect(url_for("register.index"))
+    flash(_("PV approved: entry %(seq)s of the register.", seq=entry.seq), "ok")
+    return redirect(url_for("register.index"))
+
+
+def _export_entries() -> tuple[list[RegisterEntry], ChainCheck, str]:
+    with services().db.session() as session:
+        association = current_association(session)
+        entries = service.entries(session, association.id)
+        return entries, verify(entries), association.name
+
+
+@bp.get("/export.csv")
+@requires("officer")
+def export_csv() -> ResponseReturnValue:
+    entries, _chain, _name = _export_entries()
+    return Response(
+        register_export.to_csv(entries),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="registre-deliberations.csv"'},
+    )
+
+
+@bp.get("/export.pdf")
+@requires("officer")
+def export_pdf() -> ResponseReturnValue:
+    entries, chain, name = _export_entries()
+    data = register_export.to_pdf(
+        entries,
+        title=_("Register of deliberations — %(name)s", name=name),
+        headers=(
+            _("Meeting"),
+            _("Body"),
+            _("File"),
+            _("Approved on"),
+            _("Approved by"),
+            "SHA-256",
+            _("Entry hash"),
+        ),
+        verdict=chain_text(chain),
+        made_at=datetime.now(UTC),
+        footer=_("Page {page} of {pages}"),
+    )
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="registre-deliberations.pdf"'},
+    )
