@@ -720,7 +720,9 @@ class MinutesAction(Base):
 
     __tablename__ = "minutes_actions"
     __table_args__ = (
-        UniqueConstraint("association_id", "meeting_uid", "recurrence_id", "key", name="uq_minutes_actions_key"),
+        UniqueConstraint(
+            "association_id", "meeting_uid", "recurrence_id", "key", name="uq_minutes_actions_key"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
