@@ -75,6 +75,8 @@ def run_cycle(
     )
     if audited:
         refresh_audit(services, association_id, now)
+    if _may_audit(services, association_id, now):
+        read_minutes(services, association_id, now)
     report = service.run(services, association_id, now, opener=opener)
     return CycleReport(association_id, audited, report)
 
@@ -90,6 +92,17 @@ def _may_audit(services: Services, association_id: int, now: datetime) -> bool:
             )
         )
     return blocked is None
+
+
+def read_minutes(services: Services, association_id: int, now: datetime) -> None:
+    """Read the PVs that changed, write their actions as tasks, open due handovers (issue 18),
+    so the rules see the register as it is; a failure is logged, the alerts still run."""
+    from sidecar.services import minutes_cycle
+
+    try:
+        minutes_cycle.run(services, association_id, now)
+    except Exception:
+        log.exception("reading the minutes of association %s failed", association_id)
 
 
 def refresh_audit(services: Services, association_id: int, now: datetime) -> None:

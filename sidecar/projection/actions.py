@@ -105,24 +105,22 @@ def _strip_due(text: str) -> str:
 
 
 def owner_email(owner: str, seats: Sequence[Seat]) -> str | None:
-    """The e-mail of the only seat whose name (or first name, or e-mail) ``owner`` is."""
+    """The e-mail of the only seat ``owner`` names: by full name, first name, e-mail or
+    Nextcloud id first; failing that, by some of the words of a full name."""
     wanted = normalise(owner).replace("-", " ")
     if not wanted:
         return None
-    found = set()
+    exact, partial = set(), set()
     for seat in seats:
         member = seat.member
-        full = normalise(member.name).replace("-", " ")
-        first = full.split(" ", 1)[0]
+        plain = normalise(member.name)
+        full, first = plain.replace("-", " "), plain.split(" ", 1)[0].replace("-", " ")
         email = member.email.lower()
-        if wanted in (
-            full,
-            first,
-            email,
-            email.split("@", 1)[0],
-            normalise(member.nc_user or ""),
-        ) or set(wanted.split()) <= set(full.split()):
-            found.add(email)
+        if wanted in (full, first, email, email.split("@", 1)[0], normalise(member.nc_user or "")):
+            exact.add(email)
+        elif set(wanted.split()) <= set(full.split()):
+            partial.add(email)
+    found = exact or partial
     return found.pop() if len(found) == 1 else None
 
 
