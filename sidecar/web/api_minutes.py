@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from sidecar import meetings as meetings_service
 from sidecar.errors import NotFound, QuorumError
 from sidecar.services import actions as actions_service
 from sidecar.services import handover as handover_service
@@ -83,12 +84,30 @@ def action_json(row: MinutesAction) -> dict[str, Any]:
 @bp.get("/actions")
 @requires("member")
 def actions() -> ResponseReturnValue:
-    """Every action read from the minutes, statuses as of the last sync."""
+    """Every action read from the minutes, statuses as of the last sync; with ``?meeting=<id>``,
+    the actions of that meeting's previous one still open (part of its readiness)."""
+    meeting_id = request.args.get("meeting", "")
     with services().db.session() as session:
         association = current_association(session)
-        rows = actions_service.list_actions(
-            session, association.id, body_codes=visible_bodies(session)
-        )
+        bodies = visible_bodies(session)
+        if meeting_id:
+            if not meeting_id.isdigit():
+                return _error(400, "meeting must be a meeting id (a number).")
+            try:
+                meeting = meetings_service.get_meeting(
+                    session, association.id, int(meeting_id), datetime.now(UTC)
+                )
+            except NotFound as err:
+                return _error(404, err.message)
+            if bodies is not None and meeting.body.code not in bodies:
+                return _error(404, f"No meeting {meeting_id}.")
+            previous, still_open = actions_service.open_from_previous(
+                session, association.id, meeting
+            )
+            return jsonify(
+                {"previous_meeting": previous, "open": [action_json(r) for r in still_open]}
+            )
+        rows = actions_service.list_actions(session, association.id, body_codes=bodies)
         return jsonify({"actions": [action_json(r) for r in rows]})
 
 

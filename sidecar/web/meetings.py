@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError
 from sidecar.errors import NotFound, QuorumError
+from sidecar.services import actions as actions_service
 from sidecar.services import meetings as service
 from sidecar.services import prepare as prepare_service
 from sidecar.storage.models import Source
@@ -93,8 +94,12 @@ def show(meeting_id: int) -> ResponseReturnValue:
             "tz": association.timezone,
             "nextcloud": _nextcloud_url(session, association.id),
             "bodies": load_bodies(session, association.id),
+            # the readiness of a meeting includes what the previous one decided and is not done
+            "previous_actions": actions_service.open_from_previous(
+                session, association.id, meeting
+            ),
         }
-    return render_template("pages/meeting.html", **context)
+        return render_template("pages/meeting.html", **context)
 
 
 @bp.post("/<int:meeting_id>/classify")

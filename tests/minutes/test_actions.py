@@ -13,6 +13,8 @@ from sidecar.context import Services
 from sidecar.demo import DemoServer
 from sidecar.demo.seed import BY_UID, CA_FOLDER
 from sidecar.services import actions, minutes_cycle
+from sidecar.web import create_app
+from tests.access_helpers import signed_in_client
 from tests.minutes.documents import clean_pv, odt
 from tests.minutes.test_register import association_id, past_meeting_day
 from tests.sync.helpers import alice_calendars, alice_files, sync
@@ -112,3 +114,10 @@ def test_three_actions_become_three_tasks_read_back_and_never_duplicated(
         previous, still_open = actions.open_from_previous(session, aid, upcoming)
     assert previous == day.isoformat()
     assert sorted(a.owner for a in still_open) == ["Alice", "Hélène"]
+    officer = signed_in_client(create_app({"TESTING": True}, services=services), "officer")
+    page = officer.get(f"/meetings/{upcoming.id}").get_data(as_text=True)
+    assert "Actions de la réunion précédente" in page and "commander les graines" in page
+    assert "relancer la mairie" not in page  # done
+    api = officer.get(f"/api/v1/actions?meeting={upcoming.id}").get_json()
+    assert api["previous_meeting"] == day.isoformat()
+    assert sorted(a["owner"] for a in api["open"]) == ["Alice", "Hélène"]
