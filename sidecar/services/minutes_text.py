@@ -16,6 +16,8 @@ from typing import Any
 #: Above this, Quorum does not try to read a PV (a PV is a few pages; a scan can be huge).
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PDF_PAGES = 60
+#: ODT and DOCX are zip archives: refuse one that would inflate beyond this (a zip bomb).
+MAX_UNZIPPED = 50 * 1024 * 1024
 READABLE = (".md", ".markdown", ".txt", ".odt", ".docx", ".pdf")
 
 
@@ -37,6 +39,8 @@ def extract_text(name: str, data: bytes) -> str:
         )
     lower = name.lower()
     try:
+        if lower.endswith((".odt", ".docx")):
+            _check_archive(name, data)
         if lower.endswith(".odt"):
             return _odt(data)
         if lower.endswith(".docx"):
@@ -55,14 +59,23 @@ def extract_text(name: str, data: bytes) -> str:
     raise UnreadableMinutes(f"{name}: Quorum reads Markdown, ODT, DOCX and PDF minutes only.")
 
 
+def _check_archive(name: str, data: bytes) -> None:
+    """An ODT or DOCX must be a zip whose members inflate to a sane size."""
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise UnreadableMinutes(f"{name} is not a valid ODT/DOCX archive: save it again.")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED:
+            raise UnreadableMinutes(
+                f"{name} inflates to more than {MAX_UNZIPPED // 1024 // 1024} MB: is it really a PV?"
+            )
+
+
 # --- ODT -------------------------------------------------------------------------------
 
 
 def _odt(data: bytes) -> str:
     from odf import opendocument, teletype
 
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise UnreadableMinutes("This ODT file is not an OpenDocument archive: save it again.")
     document = opendocument.load(io.BytesIO(data))
     return "\n".join(_odt_lines(document.text, teletype))
 

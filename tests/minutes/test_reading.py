@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,6 +16,8 @@ from sidecar.projection.handover import ChecklistItem, Holding, is_closed, merge
 from sidecar.projection.inputs import MemberInfo, Seat
 from sidecar.projection.minutes import find_date, is_signed_pdf, read_minutes, resolution
 from sidecar.projection.register import GENESIS, RegisterEntry, entry_fields, hash_of, verify
+from sidecar.services.minutes_text import UnreadableMinutes, extract_text
+from tests.minutes.documents import docx, odt, pdf
 
 SEATS = (
     Seat(MemberInfo(1, "Marie Curie", "marie@example.org", "marie"), "présidente"),
@@ -127,3 +132,19 @@ def test_checklist_merge() -> None:
         ("api_token", False, None),
     ]
     assert not is_closed(merged) and is_closed(merged[:2]) and is_closed([])
+
+
+def test_unreadable_files_say_what_to_do() -> None:
+    assert "Présents (3)" in extract_text("pv.odt", odt(["Présents (3) : A, B, C"]))
+    assert "Qui | Quoi" in extract_text("pv.docx", docx(["x"], [["Qui", "Quoi"], ["A", "B"]]))
+    assert "Lieu : Lyon" in extract_text("pv.pdf", pdf(["Lieu : Lyon"]))
+    assert extract_text("pv.md", b"# PV\nLieu : Lyon") == "# PV\nLieu : Lyon"
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("content.xml", b"\0" * (60 * 1024 * 1024))
+    with pytest.raises(UnreadableMinutes, match="inflates"):
+        extract_text("pv.odt", bomb.getvalue())
+    with pytest.raises(UnreadableMinutes, match="save it again"):
+        extract_text("pv.docx", b"not a zip")
+    with pytest.raises(UnreadableMinutes, match=r"could not be opened|no text layer"):
+        extract_text("pv.pdf", b"%PDF-1.4\n% demo\n")
