@@ -148,3 +148,33 @@ def test_unreadable_files_say_what_to_do() -> None:
         extract_text("pv.docx", b"not a zip")
     with pytest.raises(UnreadableMinutes, match=r"could not be opened|no text layer"):
         extract_text("pv.pdf", b"%PDF-1.4\n% demo\n")
+
+
+def test_the_pdf_export_is_paginated_and_the_csv_defuses_formulas() -> None:
+    from pypdf import PdfReader
+
+    from sidecar.services.register_export import to_csv, to_pdf
+
+    entries = _chain(60)
+    data = to_pdf(
+        entries,
+        title="Registre des délibérations — Jardins",
+        headers=(
+            "Réunion",
+            "Instance",
+            "Fichier",
+            "Approuvé le",
+            "Approuvé par",
+            "SHA-256",
+            "Empreinte",
+        ),
+        verdict="Chaîne vérifiée",
+        made_at=datetime(2026, 12, 3, tzinfo=UTC),
+        footer="Page {page} sur {pages}",
+    )
+    pages = PdfReader(io.BytesIO(data)).pages
+    assert len(pages) >= 3
+    last = pages[-1].extract_text()
+    assert f"Page {len(pages)} sur {len(pages)}" in last and entries[-1].entry_hash in last
+    csv_text = to_csv([replace(entries[0], path="=HYPERLINK(1)")])
+    assert csv_text.startswith("\ufeffseq,") and ",'=HYPERLINK(1)," in csv_text
