@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from sidecar.projection.shares import Finding
 from sidecar.rules import RuleInputs, SyncHealth, UnreadableObject
 from sidecar.services import dossiers as dossier_service
-from sidecar.services import meetings as meetings_service
 from sidecar.services import handover, register
+from sidecar.services import meetings as meetings_service
 from sidecar.storage.models import (
     Association,
     CalendarObjectRecord,

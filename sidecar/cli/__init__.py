@@ -6,7 +6,7 @@ imports only :mod:`sidecar.cli.base`, never this package.
 
 from __future__ import annotations
 
-from sidecar.cli import access, alerts, deploy, domain, jobs, serve, setup, sources
+from sidecar.cli import access, alerts, deploy, domain, jobs, minutes, serve, setup, sources
 from sidecar.cli.base import cli
 
 COMMANDS = (
@@ -27,6 +27,7 @@ COMMANDS = (
     jobs.job,
     jobs.scheduler,
     jobs.webhook,
+    minutes.minutes,
 )
 
 for _command in COMMANDS:

@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError, PreconditionFailed
-from sidecar import sources as sources_service
 from sidecar.context import Services
 from sidecar.projection.actions import ActionItem, read_actions
 from sidecar.projection.meetings import Meeting
@@ -35,6 +34,7 @@ from sidecar.storage.models import (
     Occurrence,
     Source,
 )
+from sidecar.sync import connection as sources_service
 
 DONE = "COMPLETED"
 

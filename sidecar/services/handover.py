@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session
 
 from integrations.ocs import OcsClient
 from sidecar.errors import NotFound
-from sidecar.grants import share_info
 from sidecar.projection.handover import ChecklistItem, HandoverState, Holding, is_closed, merge
 from sidecar.projection.readiness import normalise
 from sidecar.projection.shares import ShareInfo
+from sidecar.services.share_audit import share_info
 from sidecar.storage.models import (
     ApiToken,
     Association,

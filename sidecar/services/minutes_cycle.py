@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlalchemy import select
 
 from integrations.errors import IntegrationError
-from sidecar import sources as sources_service
 from sidecar.context import Services
 from sidecar.projection.shares import ShareInfo
 from sidecar.services import actions, handover, register
 from sidecar.storage.models import Source
+from sidecar.sync import connection as sources_service
 
 
 @dataclass

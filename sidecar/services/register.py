@@ -21,8 +21,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError
-from sidecar import meetings as meetings_service
-from sidecar import sources as sources_service
 from sidecar.context import Services
 from sidecar.errors import NotFound, QuorumError
 from sidecar.projection.inputs import FileInfo
@@ -44,6 +42,7 @@ from sidecar.projection.register import (
     hash_of,
     verify,
 )
+from sidecar.services import meetings as meetings_service
 from sidecar.services.minutes_text import UnreadableMinutes, extract_text, readable
 from sidecar.storage.models import (
     Association,
@@ -53,6 +52,7 @@ from sidecar.storage.models import (
     RegisterEntryRecord,
     Source,
 )
+from sidecar.sync import connection as sources_service
 
 
 @dataclass(frozen=True)

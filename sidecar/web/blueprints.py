@@ -19,11 +19,14 @@ from sidecar.web import (
     feeds,
     grants,
     grants_edit,
+    handovers,
     health,
     jobs,
     meetings,
     metrics,
+    minutes_actions,
     overview,
+    register,
     roster,
     signin,
     webhooks,
@@ -35,6 +38,7 @@ from sidecar.web.api import grants as api_grants
 from sidecar.web.api import grants_edit as api_grants_edit
 from sidecar.web.api import jobs as api_jobs
 from sidecar.web.api import meetings as api_meetings
+from sidecar.web.api import minutes as api_minutes
 
 
 class Registration(NamedTuple):
@@ -56,6 +60,9 @@ BLUEPRINTS: tuple[Registration, ...] = (
     Registration(metrics.bp),
     Registration(admin.bp),
     Registration(admin_sources.bp),
+    Registration(register.bp),
+    Registration(minutes_actions.bp),
+    Registration(handovers.bp),
     Registration(feeds.bp, csrf_exempt=True),
     Registration(webhooks.bp, csrf_exempt=True),
     Registration(appapi_views.bp, csrf_exempt=True),
@@ -65,4 +72,5 @@ BLUEPRINTS: tuple[Registration, ...] = (
     Registration(api_grants.bp, csrf_exempt=True),
     Registration(api_grants_edit.bp, csrf_exempt=True),
     Registration(api_alerts.bp, csrf_exempt=True),
+    Registration(api_minutes.bp, csrf_exempt=True),
 )

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sidecar.errors import NotFound, QuorumError
 from sidecar.services import handover as service
 from sidecar.storage.models import Member
-from sidecar.web import services
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association, current_principal
+from sidecar.web.context import services
 from sidecar.web.minutes_texts import kind_label
 
 bp = Blueprint("handovers", __name__, url_prefix="/handovers")

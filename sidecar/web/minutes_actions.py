@@ -6,9 +6,9 @@ from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
 from sidecar.services import actions as service
-from sidecar.web import services
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association, visible_bodies
+from sidecar.web.context import services
 from sidecar.web.minutes_texts import status_label
 
 bp = Blueprint("minutes_actions", __name__, url_prefix="/actions")

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_wtf import CSRFProtect
 from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError
@@ -22,9 +21,9 @@ from sidecar.projection.register import ChainCheck, RegisterEntry, verify
 from sidecar.services import minutes_cycle, register_export
 from sidecar.services import register as service
 from sidecar.storage.models import MinutesCheck
-from sidecar.web import services
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association, current_principal, visible_bodies
+from sidecar.web.context import services
 from sidecar.web.minutes_texts import finding_text, via_label
 
 bp = Blueprint("register", __name__, url_prefix="/register")
@@ -33,17 +32,6 @@ bp = Blueprint("register", __name__, url_prefix="/register")
 def _(text: str, **params: object) -> str:
     """gettext, typed (flask-babel has no annotations)."""
     return str(gettext(text, **params))
-
-
-def register(app: Flask, csrf: CSRFProtect) -> None:
-    """Register the minutes pages (register, actions, handovers) and their JSON API."""
-    from sidecar.web import api_minutes, handovers, minutes_actions
-
-    app.register_blueprint(bp)
-    app.register_blueprint(minutes_actions.bp)
-    app.register_blueprint(handovers.bp)
-    app.register_blueprint(api_minutes.bp)
-    csrf.exempt(api_minutes.bp)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime
 
 from icalendar import Calendar
 
-from sidecar import meetings as meetings_service
 from sidecar.context import Services
 from sidecar.demo import DemoServer
 from sidecar.demo.seed import BY_UID, CA_FOLDER
 from sidecar.services import actions, minutes_cycle
+from sidecar.services import meetings as meetings_service
 from sidecar.web import create_app
 from tests.access_helpers import signed_in_client
 from tests.minutes.documents import clean_pv, odt

@@ -19,12 +19,11 @@ from sqlalchemy import select
 
 from integrations.http import HttpClient
 from integrations.ocs import OcsClient
-from sidecar import api_tokens
 from sidecar.alerts import service as alerts_service
 from sidecar.context import Services
 from sidecar.demo.seed import BY_UID
 from sidecar.projection.shares import ShareInfo
-from sidecar.services import handover
+from sidecar.services import api_tokens, handover
 from sidecar.storage.models import (
     Alert,
     ApiToken,

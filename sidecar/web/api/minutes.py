@@ -8,15 +8,15 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from sidecar import meetings as meetings_service
 from sidecar.errors import NotFound, QuorumError
 from sidecar.services import actions as actions_service
 from sidecar.services import handover as handover_service
+from sidecar.services import meetings as meetings_service
 from sidecar.services import register as register_service
 from sidecar.storage.models import Handover, MinutesAction
-from sidecar.web import services
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association, current_principal, visible_bodies
+from sidecar.web.context import services
 from sidecar.web.register import check_json, entry_json, load_view
 
 bp = Blueprint("api_minutes", __name__, url_prefix="/api/v1")

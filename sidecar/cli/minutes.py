@@ -1,6 +1,6 @@
 """``quorum minutes ...``: read the PVs, verify the register, export it.
 
-Added to the ``cli`` group when imported (one line at the end of :mod:`sidecar.cli`).
+Registered in :mod:`sidecar.cli` (its list of commands).
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from pathlib import Path
 
 import click
 
-from sidecar.cli import Ctx, cli, pass_ctx
+from sidecar.cli.base import Ctx, pass_ctx
 from sidecar.context import resolve_association
 from sidecar.projection.register import verify
 from sidecar.services import minutes_cycle, register, register_export
 
 
-@cli.group()
+@click.group()
 def minutes() -> None:
     """Minutes (PV): the register of deliberations, actions as tasks, handovers."""
 
