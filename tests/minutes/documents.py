@@ -54,13 +54,19 @@ def docx(lines: Sequence[str], table: Rows = ()) -> bytes:
 def pdf(lines: Sequence[str]) -> bytes:
     doc = FPDF()
     doc.add_page()
-    if FONT.is_file():
+    unicode_font = FONT.is_file()
+    if unicode_font:
         doc.add_font("DejaVu", "", str(FONT))
         doc.set_font("DejaVu", size=11)
-    else:
+    else:  # the core font draws Latin-1 only: "—" becomes "-"
         doc.set_font("Helvetica", size=11)
     for line in lines:
-        doc.multi_cell(0, 6, line or " ", new_x="LMARGIN", new_y="NEXT")
+        text = (
+            line
+            if unicode_font
+            else line.replace("—", "-").encode("latin-1", "replace").decode("latin-1")
+        )
+        doc.multi_cell(0, 6, text or " ", new_x="LMARGIN", new_y="NEXT")
     return bytes(doc.output())
 
 
