@@ -1,7 +1,7 @@
 """Officer handover: when a seat changes, list what the departing person held and track its transfer.
 
 A seat change is seen by comparing the roster with the snapshot kept at the previous look
-(``Association.settings["handover"]["seats"]``): whoever lost a seat, or whose member record
+(:class:`~sidecar.storage.models.SeatSnapshot`): whoever lost a seat, or whose member record
 was deactivated, gets a handover listing what they still hold:
 
 - dossiers they own (``Grant.owner_member_id``) and open actions of the minutes assigned to them;
@@ -45,6 +45,7 @@ from sidecar.storage.models import (
     MinutesAction,
     Occurrence,
     RoutingRule,
+    SeatSnapshot,
     Source,
     User,
 )
@@ -330,13 +331,14 @@ def detect(
     shares: Sequence[ShareInfo] | None = None,
 ) -> list[Handover]:
     """Open a handover for each member who lost a seat (or was deactivated) since the last look."""
-    association = session.get(Association, association_id)
-    if association is None:
-        raise NotFound(f"No association #{association_id}.")
-    settings = dict(association.settings or {})
-    state = dict(settings.get("handover") or {})
+    snapshot = session.get(SeatSnapshot, association_id)
+    if snapshot is None:
+        if session.get(Association, association_id) is None:
+            raise NotFound(f"No association #{association_id}.")
+        snapshot = SeatSnapshot(association_id=association_id, seats={})
+        session.add(snapshot)
     current = _seats(session, association_id)
-    previous: dict[str, list[str]] = state.get("seats") or {}
+    previous: dict[str, list[str]] = dict(snapshot.seats or {})
     opened = []
     for email, roles in previous.items():
         lost = sorted(set(roles) - set(current.get(email, [])))
@@ -347,9 +349,7 @@ def detect(
         )
         if member is not None:
             opened.append(start(session, association_id, member, lost, now, shares=shares or ()))
-    state["seats"] = current
-    settings["handover"] = state
-    association.settings = settings  # a new dict, so the JSON column is saved
+    snapshot.seats, snapshot.taken_at = current, now  # a new dict, so the JSON column is saved
     for row in list_handovers(session, association_id):
         if row.closed_at is None and row not in opened:
             refresh(session, row, now, shares=shares)

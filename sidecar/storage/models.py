@@ -768,6 +768,18 @@ class Handover(Base):
     )
 
 
+class SeatSnapshot(Base):
+    """The roster as the last handover check saw it (email → seats), to tell who left a seat."""
+
+    __tablename__ = "seat_snapshots"
+
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE"), primary_key=True
+    )
+    seats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class HandoverItem(Base):
     """One thing to transfer: a dossier, a deadline, a share, a folder, a route, a token."""
 

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import responses
 from responses import matchers
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from integrations.http import HttpClient
 from integrations.ocs import OcsClient
@@ -27,6 +27,7 @@ from sidecar.services import api_tokens, handover
 from sidecar.storage.models import (
     Alert,
     ApiToken,
+    FileRecord,
     Grant,
     Handover,
     Member,
@@ -104,6 +105,13 @@ def test_a_departing_treasurer_hands_over_dossiers_shares_and_tokens(
         )
         session.flush()
         api_tokens.create_token(session, user, "tableur de trésorerie", ("read",))
+        # a folder bernard's own account owns, shared into the source account's tree
+        # (WebDAV oc:owner-id): the folder and everything below it are his
+        session.execute(
+            update(FileRecord)
+            .where(FileRecord.path.startswith("/Comptabilité/"))
+            .values(owner="bernard")
+        )
         assert handover.detect(session, aid, now) == []  # the first look only takes a snapshot
 
     shares = _read_shares()
@@ -126,6 +134,7 @@ def test_a_departing_treasurer_hands_over_dossiers_shares_and_tokens(
         ("public_link", "/Trésorerie/Justificatifs"),
         ("alert_route", "grants → trésorier"),
         ("api_token", "tableur de trésorerie"),
+        ("folder", "/Comptabilité/"),  # its subfolders go with it
     }
 
     # still held by a deactivated account after 30 days: one alert
@@ -134,7 +143,7 @@ def test_a_departing_treasurer_hands_over_dossiers_shares_and_tokens(
     alerts_service.reconcile_association(services, aid, later)
     with services.db.session() as session:
         [alert] = session.scalars(select(Alert).where(Alert.rule == "handover_overdue")).all()
-        assert alert.state == "open" and alert.params["count"] == "5"
+        assert alert.state == "open" and alert.params["count"] == "6"
 
     # the transfers: a new owner for the dossier, the token revoked, the rest marked by hand
     with services.db.session() as session:

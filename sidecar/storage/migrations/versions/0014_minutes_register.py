@@ -18,6 +18,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('seat_snapshots',
+    sa.Column('association_id', sa.Integer(), nullable=False),
+    sa.Column('seats', sa.JSON(), nullable=False),
+    sa.Column('taken_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['association_id'], ['associations.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('association_id')
+    )
 
     op.create_table('minutes_actions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -118,6 +125,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('seat_snapshots')
 
     op.drop_table('handover_items')
     with op.batch_alter_table('handovers', schema=None) as batch_op:
