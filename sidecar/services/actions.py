@@ -137,54 +137,66 @@ def _known(session: Session, association_id: int, meeting: Meeting, key: str) ->
 def publish(
     services: Services, association_id: int, texts: Sequence[tuple[PvFile, str]], now: datetime
 ) -> ActionsReport:
-    """Write a VTODO for each new action of the PVs read (``texts`` from a register scan)."""
+    """Write a VTODO for each new action of the PVs read (``texts`` from a register scan).
+
+    Plan in one transaction, write to the calendar outside any, record in a second one: a crash
+    in between leaves a task whose next ``If-None-Match: *`` write answers 412, and the action
+    is recorded then, never written twice.
+    """
     report = ActionsReport()
     with services.db.session() as session:
         calendar = tasks_calendar(session, association_id)
-        todo = [
+        found = [
             (pv, item)
             for pv, text in texts
             for item in read_actions(text, pv.meeting.day, pv.meeting.body.seats)
-            if not item.done and not _known(session, association_id, pv.meeting, item.key)
+            if not item.done
         ]
-        report.existing = sum(
-            1
-            for pv, text in texts
-            for item in read_actions(text, pv.meeting.day, pv.meeting.body.seats)
-            if _known(session, association_id, pv.meeting, item.key)
+        # the same action in two PVs of one meeting (the draft and the signed copy) is one task
+        unique = {
+            (pv.meeting.uid, pv.meeting.recurrence_id, i.key): (pv, i) for pv, i in reversed(found)
+        }
+        todo = [
+            (pv, i)
+            for pv, i in reversed(unique.values())
+            if not _known(session, association_id, pv.meeting, i.key)
+        ]
+        report.existing = len(found) - len(todo)
+        source = calendar.source if calendar is not None else None  # loaded while in session
+    if not todo:
+        return report
+    if calendar is None or source is None:
+        report.errors.append(
+            "No tasks calendar: give a calendar the role 'tasks' (Sources page) so actions "
+            "of the minutes become tasks."
         )
-        if not todo:
-            return report
-        if calendar is None:
-            report.errors.append(
-                "No tasks calendar: give a calendar the role 'tasks' (Sources page) so actions "
-                "of the minutes become tasks."
-            )
-            return report
-        source = calendar.source
-        conn = sources_service.connect(
-            source, services.vault, deadline=services.settings.http_timeout
-        )
-        try:
-            for pv, item in todo:
-                _write(session, conn, association_id, calendar, pv, item, now, report)
-        finally:
-            conn.close()
+        return report
+    conn = sources_service.connect(source, services.vault, deadline=services.settings.http_timeout)
+    try:
+        rows = [
+            _write(conn, association_id, calendar.remote_path, source, pv, item, now, report)
+            for pv, item in todo
+        ]
+    finally:
+        conn.close()
+    with services.db.session() as session:
+        session.add_all(row for row in rows if row is not None)
     return report
 
 
 def _write(
-    session: Session,
     conn: sources_service.Connection,
     association_id: int,
-    calendar: Collection,
+    calendar_path: str,
+    source: Source,
     pv: PvFile,
     item: ActionItem,
     now: datetime,
     report: ActionsReport,
-) -> None:
+) -> MinutesAction | None:
+    """PUT one task with ``If-None-Match: *``; the row to record, or None when it failed."""
     uid = todo_uid(association_id, pv.meeting, item.key)
-    href = calendar.remote_path.rstrip("/") + f"/{uid}.ics"
+    href = calendar_path.rstrip("/") + f"/{uid}.ics"
     row = MinutesAction(
         association_id=association_id,
         meeting_uid=pv.meeting.uid,
@@ -201,7 +213,7 @@ def _write(
         todo_href=href,
         created_at=now,
     )
-    ics = todo_ics(item, uid, pv.meeting, pv_link(calendar.source, pv), now)
+    ics = todo_ics(item, uid, pv.meeting, pv_link(source, pv), now)
     try:
         row.todo_etag = conn.calendars.put(href, ics, if_none_match=True)
         report.created += 1
@@ -210,9 +222,8 @@ def _write(
     except IntegrationError as err:
         report.failed += 1
         report.errors.append(f"{item.title}: {err}")
-        return  # not recorded: the next scan tries again
-    session.add(row)
-    session.flush()
+        return None  # not recorded: the next scan tries again
+    return row
 
 
 def refresh_status(session: Session, association_id: int) -> int:

@@ -97,14 +97,9 @@ class _Connections:
         self.open: dict[int, sources_service.Connection] = {}
 
     def for_file(self, session: Session, file_id: int) -> sources_service.Connection:
-        source = session.scalar(
-            select(Source)
-            .join(Collection, Collection.source_id == Source.id)
-            .join(FileRecord, FileRecord.collection_id == Collection.id)
-            .where(FileRecord.id == file_id)
-        )
-        if source is None:
-            raise NotFound("This file is no longer in the mirror: sync again.")
+        return self.for_source(source_of(session, file_id))
+
+    def for_source(self, source: Source) -> sources_service.Connection:
         if source.id not in self.open:
             self.open[source.id] = sources_service.connect(
                 source, self.services.vault, deadline=self.services.settings.http_timeout
@@ -114,6 +109,19 @@ class _Connections:
     def close(self) -> None:
         for conn in self.open.values():
             conn.close()
+
+
+def source_of(session: Session, file_id: int) -> Source:
+    """The source a mirrored file comes from."""
+    source = session.scalar(
+        select(Source)
+        .join(Collection, Collection.source_id == Source.id)
+        .join(FileRecord, FileRecord.collection_id == Collection.id)
+        .where(FileRecord.id == file_id)
+    )
+    if source is None:
+        raise NotFound("This file is no longer in the mirror: sync again.")
+    return source
 
 
 @contextmanager
@@ -151,48 +159,88 @@ def _check_row(session: Session, association_id: int, pv: PvFile) -> MinutesChec
     return row
 
 
-def read_pv(
-    session: Session, conns: _Connections, association_id: int, pv: PvFile, now: datetime
-) -> tuple[MinutesCheck, str | None]:
-    """Download, read and check one PV (unless its ETag is the one already read)."""
-    row = _check_row(session, association_id, pv)
-    if row.etag is not None and row.etag == pv.file.etag and row.fileid == pv.file.fileid:
-        return row, None
-    row.fileid, row.etag, row.checked_at = pv.file.fileid, pv.file.etag, now
+@dataclass(frozen=True)
+class _Download:
+    """One PV read outside any transaction: its bytes and text, or why it could not be read."""
+
+    pv: PvFile
+    data: bytes = b""
+    text: str | None = None
+    error: str | None = None
+
+
+def _download(conns: _Connections, source: Source, pv: PvFile) -> _Download:
     try:
-        data = conns.for_file(session, pv.file.id).files.get(pv.file.path)
-        text = extract_text(pv.file.name, data)
+        data = conns.for_source(source).files.get(pv.file.path)
+        return _Download(pv, data, extract_text(pv.file.name, data))
     except (UnreadableMinutes, IntegrationError) as err:
-        row.error = str(err)
+        return _Download(pv, error=str(err))
+
+
+def _changed(
+    session: Session, association_id: int, files: Iterable[PvFile]
+) -> tuple[list[PvFile], int, int]:
+    """The PVs whose version was not read yet; and how many are unchanged, and unreadable."""
+    known = {row.path: row for row in checks(session, association_id)}
+    todo, unchanged, unreadable = [], 0, 0
+    for pv in files:
+        row = known.get(pv.file.path)
+        if (
+            row is not None
+            and row.etag is not None
+            and (row.etag, row.fileid) == (pv.file.etag, pv.file.fileid)
+        ):
+            unchanged += row.error is None
+            unreadable += row.error is not None
+        else:
+            todo.append(pv)
+    return todo, unchanged, unreadable
+
+
+def _record(session: Session, association_id: int, got: _Download, now: datetime) -> MinutesCheck:
+    """Store what reading one PV found."""
+    row = _check_row(session, association_id, got.pv)
+    row.fileid, row.etag, row.checked_at = got.pv.file.fileid, got.pv.file.etag, now
+    if got.text is None:
+        row.error = got.error
         row.facts, row.findings, row.sha256 = {}, [{"code": "unreadable", "params": {}}], None
-        return row, None
-    facts = read_minutes(text)
-    row.sha256 = hashlib.sha256(data).hexdigest()
+        return row
+    facts = read_minutes(got.text)
+    row.sha256 = hashlib.sha256(got.data).hexdigest()
     row.error = None
     row.facts = facts_json(facts)
-    row.findings = findings_json(check_minutes(facts, pv.meeting))
-    return row, text
+    row.findings = findings_json(check_minutes(facts, got.pv.meeting))
+    return row
 
 
 def scan(services: Services, association_id: int, now: datetime) -> ScanReport:
-    """Read every PV whose version changed, approve signed PDFs; one transaction."""
+    """Read every PV whose version changed, approve signed PDFs.
+
+    Three steps, so no transaction is held while Nextcloud answers: plan (which PVs changed,
+    from which source), download and read them, then record everything in one transaction.
+    """
     report = ScanReport()
-    with services.db.session() as session, connections(services) as conns:
+    with services.db.session() as session:
         meetings = meetings_service.list_meetings(session, association_id, now)
-        for pv in pv_files(m for m in meetings if m.start <= now):
-            row, text = read_pv(session, conns, association_id, pv, now)
-            if text is None:
-                report.unchanged += row.error is None
-                report.unreadable += row.error is not None
+        todo, report.unchanged, report.unreadable = _changed(
+            session, association_id, pv_files(m for m in meetings if m.start <= now)
+        )
+        sources = {pv.file.id: source_of(session, pv.file.id) for pv in todo}
+    with connections(services) as conns:
+        downloads = [_download(conns, sources[pv.file.id], pv) for pv in todo]
+    with services.db.session() as session:
+        for got in downloads:
+            row = _record(session, association_id, got, now)
+            if got.text is None:
+                report.unreadable += 1
                 continue
             report.read += 1
-            report.texts.append((pv, text))
-            signed = is_signed_pdf(pv.file.name) and pv.file.fileid and pv.file.etag
+            report.texts.append((got.pv, got.text))
+            signed = is_signed_pdf(got.pv.file.name) and got.pv.file.fileid and got.pv.file.etag
             if signed and _append_if_new(
-                session, association_id, pv, row, "signed_pdf", "Quorum", now
+                session, association_id, got.pv, row, "signed_pdf", "Quorum", now
             ):
                 report.approved += 1
-        session.flush()
     return report
 
 

@@ -15,7 +15,7 @@ from sidecar.services import actions, minutes_cycle
 from sidecar.services import meetings as meetings_service
 from sidecar.web import create_app
 from tests.access_helpers import signed_in_client
-from tests.minutes.documents import clean_pv, odt
+from tests.minutes.documents import clean_pv, odt, pdf
 from tests.minutes.test_register import association_id, past_meeting_day
 from tests.sync.helpers import alice_calendars, alice_files, sync
 
@@ -55,11 +55,13 @@ def test_three_actions_become_three_tasks_read_back_and_never_duplicated(
     ]
     path = f"{CA_FOLDER}/{day.isoformat()}/PV CA actions.odt"
     alice_files(fresh_demo_server.url).put(path, odt(lines, table), if_none_match=True)
+    signed = f"{CA_FOLDER}/{day.isoformat()}/PV CA actions signé.pdf"  # the same two actions
+    alice_files(fresh_demo_server.url).put(signed, pdf(lines), if_none_match=True)
     sync(services, source_id)
     aid = association_id(services)
 
     first = minutes_cycle.run(services, aid, datetime.now(UTC))
-    assert (first.tasks.created, first.tasks.failed) == (3, 0), first.tasks.errors
+    assert (first.tasks.created, first.tasks.existing, first.tasks.failed) == (3, 2, 0)
 
     with services.db.session() as session:
         calendar = actions.tasks_calendar(session, aid)
