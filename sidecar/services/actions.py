@@ -25,7 +25,7 @@ from integrations.errors import IntegrationError, PreconditionFailed
 from sidecar.context import Services
 from sidecar.projection.actions import ActionItem, read_actions
 from sidecar.projection.meetings import Meeting
-from sidecar.services.register import PvFile
+from sidecar.services.minutes_scan import PvFile
 from sidecar.storage.models import (
     Association,
     CalendarObjectRecord,

@@ -14,21 +14,21 @@ from sqlalchemy import select
 from integrations.errors import IntegrationError
 from sidecar.context import Services
 from sidecar.projection.shares import ShareInfo
-from sidecar.services import actions, handover, register
+from sidecar.services import actions, handover, minutes_scan
 from sidecar.storage.models import Source
 from sidecar.sync import connection as sources_service
 
 
 @dataclass
 class MinutesRun:
-    scan: register.ScanReport
+    scan: minutes_scan.ScanReport
     tasks: actions.ActionsReport
     handovers_opened: int
 
 
 def run(services: Services, association_id: int, now: datetime) -> MinutesRun:
     """Scan the PVs, publish their actions, read task statuses back, open due handovers."""
-    scanned = register.scan(services, association_id, now)
+    scanned = minutes_scan.scan(services, association_id, now)
     tasks = actions.publish(services, association_id, scanned.texts, now)
     shares = _shares(services, association_id)
     with services.db.session() as session:

@@ -1,20 +1,15 @@
-"""Registre des délibérations: read and check each meeting's PV, freeze approved versions.
+"""Registre des délibérations: the insert-only register of approved PV versions, chained by hash.
 
-``scan`` reads every minutes file of the meetings (only files whose ETag changed since the last
-reading are downloaded), stores what it found (:class:`MinutesCheck`), approves a signed PDF on
-sight, and hands the actions it read to :mod:`sidecar.services.actions`. ``approve`` is the
-officer's approval. Both append to the register: an insert-only table whose entries are chained
-by SHA-256 (:mod:`sidecar.projection.register`).
+An officer approves a PV (:func:`approve`), or a signed PDF is approved on sight by the minutes
+scan (:func:`append_if_new`): its SHA-256, Nextcloud file id and ETag become an entry whose hash
+covers the previous entry's (:mod:`sidecar.projection.register`). :func:`frozen` tells the rules
+which approved files changed since.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,16 +18,6 @@ from sqlalchemy.orm import Session
 from integrations.errors import IntegrationError
 from sidecar.context import Services
 from sidecar.errors import NotFound, QuorumError
-from sidecar.projection.inputs import FileInfo
-from sidecar.projection.meetings import Meeting
-from sidecar.projection.minutes import (
-    MinutesFacts,
-    MinutesFinding,
-    check_minutes,
-    is_signed_pdf,
-    read_minutes,
-)
-from sidecar.projection.readiness import is_minutes
 from sidecar.projection.register import (
     GENESIS,
     ChainCheck,
@@ -42,8 +27,7 @@ from sidecar.projection.register import (
     hash_of,
     verify,
 )
-from sidecar.services import meetings as meetings_service
-from sidecar.services.minutes_text import UnreadableMinutes, extract_text, readable
+from sidecar.services.file_access import connections
 from sidecar.storage.models import (
     Association,
     Collection,
@@ -52,197 +36,6 @@ from sidecar.storage.models import (
     RegisterEntryRecord,
     Source,
 )
-from sidecar.sync import connection as sources_service
-
-
-@dataclass(frozen=True)
-class PvFile:
-    """A minutes file of a meeting."""
-
-    meeting: Meeting
-    file: FileInfo
-
-
-@dataclass
-class ScanReport:
-    """What one scan did; ``texts`` keeps each PV's text read this time, for the actions."""
-
-    read: int = 0
-    unchanged: int = 0
-    unreadable: int = 0
-    approved: int = 0
-    errors: list[str] = field(default_factory=list)
-    texts: list[tuple[PvFile, str]] = field(default_factory=list)
-
-
-def pv_files(meetings: Iterable[Meeting]) -> list[PvFile]:
-    """The readable minutes files of meetings that took place, oldest meeting first."""
-    return [
-        PvFile(meeting, doc)
-        for meeting in meetings
-        if not meeting.cancelled
-        for doc in meeting.documents
-        if is_minutes(doc) and readable(doc.name)
-    ]
-
-
-# --- reading and checking --------------------------------------------------------------
-
-
-class _Connections:
-    """One connection per source, opened on first use and closed at the end of a scan."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.open: dict[int, sources_service.Connection] = {}
-
-    def for_file(self, session: Session, file_id: int) -> sources_service.Connection:
-        return self.for_source(source_of(session, file_id))
-
-    def for_source(self, source: Source) -> sources_service.Connection:
-        if source.id not in self.open:
-            self.open[source.id] = sources_service.connect(
-                source, self.services.vault, deadline=self.services.settings.http_timeout
-            )
-        return self.open[source.id]
-
-    def close(self) -> None:
-        for conn in self.open.values():
-            conn.close()
-
-
-def source_of(session: Session, file_id: int) -> Source:
-    """The source a mirrored file comes from."""
-    source = session.scalar(
-        select(Source)
-        .join(Collection, Collection.source_id == Source.id)
-        .join(FileRecord, FileRecord.collection_id == Collection.id)
-        .where(FileRecord.id == file_id)
-    )
-    if source is None:
-        raise NotFound("This file is no longer in the mirror: sync again.")
-    return source
-
-
-@contextmanager
-def connections(services: Services) -> Iterator[_Connections]:
-    found = _Connections(services)
-    try:
-        yield found
-    finally:
-        found.close()
-
-
-def facts_json(facts: MinutesFacts) -> dict[str, Any]:
-    """The facts as JSON-ready values (dates as ISO text)."""
-    data = asdict(facts)
-    data["day"] = facts.day.isoformat() if facts.day else None
-    data["labels"] = sorted(facts.labels)
-    return data
-
-
-def findings_json(findings: Iterable[MinutesFinding]) -> list[dict[str, Any]]:
-    return [{"code": f.code, "params": dict(f.params)} for f in findings]
-
-
-def _check_row(session: Session, association_id: int, pv: PvFile) -> MinutesCheck:
-    row = session.scalar(
-        select(MinutesCheck).where(
-            MinutesCheck.association_id == association_id, MinutesCheck.path == pv.file.path
-        )
-    )
-    if row is None:
-        row = MinutesCheck(association_id=association_id, path=pv.file.path)
-        session.add(row)
-    row.meeting_uid, row.recurrence_id = pv.meeting.uid, pv.meeting.recurrence_id
-    row.meeting_day, row.body_code = pv.meeting.day, pv.meeting.body.code
-    return row
-
-
-@dataclass(frozen=True)
-class _Download:
-    """One PV read outside any transaction: its bytes and text, or why it could not be read."""
-
-    pv: PvFile
-    data: bytes = b""
-    text: str | None = None
-    error: str | None = None
-
-
-def _download(conns: _Connections, source: Source, pv: PvFile) -> _Download:
-    try:
-        data = conns.for_source(source).files.get(pv.file.path)
-        return _Download(pv, data, extract_text(pv.file.name, data))
-    except (UnreadableMinutes, IntegrationError) as err:
-        return _Download(pv, error=str(err))
-
-
-def _changed(
-    session: Session, association_id: int, files: Iterable[PvFile]
-) -> tuple[list[PvFile], int, int]:
-    """The PVs whose version was not read yet; and how many are unchanged, and unreadable."""
-    known = {row.path: row for row in checks(session, association_id)}
-    todo, unchanged, unreadable = [], 0, 0
-    for pv in files:
-        row = known.get(pv.file.path)
-        if (
-            row is not None
-            and row.etag is not None
-            and (row.etag, row.fileid) == (pv.file.etag, pv.file.fileid)
-        ):
-            unchanged += row.error is None
-            unreadable += row.error is not None
-        else:
-            todo.append(pv)
-    return todo, unchanged, unreadable
-
-
-def _record(session: Session, association_id: int, got: _Download, now: datetime) -> MinutesCheck:
-    """Store what reading one PV found."""
-    row = _check_row(session, association_id, got.pv)
-    row.fileid, row.etag, row.checked_at = got.pv.file.fileid, got.pv.file.etag, now
-    if got.text is None:
-        row.error = got.error
-        row.facts, row.findings, row.sha256 = {}, [{"code": "unreadable", "params": {}}], None
-        return row
-    facts = read_minutes(got.text)
-    row.sha256 = hashlib.sha256(got.data).hexdigest()
-    row.error = None
-    row.facts = facts_json(facts)
-    row.findings = findings_json(check_minutes(facts, got.pv.meeting))
-    return row
-
-
-def scan(services: Services, association_id: int, now: datetime) -> ScanReport:
-    """Read every PV whose version changed, approve signed PDFs.
-
-    Three steps, so no transaction is held while Nextcloud answers: plan (which PVs changed,
-    from which source), download and read them, then record everything in one transaction.
-    """
-    report = ScanReport()
-    with services.db.session() as session:
-        meetings = meetings_service.list_meetings(session, association_id, now)
-        todo, report.unchanged, report.unreadable = _changed(
-            session, association_id, pv_files(m for m in meetings if m.start <= now)
-        )
-        sources = {pv.file.id: source_of(session, pv.file.id) for pv in todo}
-    with connections(services) as conns:
-        downloads = [_download(conns, sources[pv.file.id], pv) for pv in todo]
-    with services.db.session() as session:
-        for got in downloads:
-            row = _record(session, association_id, got, now)
-            if got.text is None:
-                report.unreadable += 1
-                continue
-            report.read += 1
-            report.texts.append((got.pv, got.text))
-            signed = is_signed_pdf(got.pv.file.name) and got.pv.file.fileid and got.pv.file.etag
-            if signed and _append_if_new(
-                session, association_id, got.pv, row, "signed_pdf", "Quorum", now
-            ):
-                report.approved += 1
-    return report
-
 
 # --- the register ----------------------------------------------------------------------
 
@@ -350,25 +143,22 @@ def _registered(session: Session, association_id: int, fileid: str, etag: str) -
     )
 
 
-def _append_if_new(
-    session: Session,
-    association_id: int,
-    pv: PvFile,
-    row: MinutesCheck,
-    via: str,
-    by: str,
-    now: datetime,
+def append_if_new(
+    session: Session, association_id: int, row: MinutesCheck, via: str, by: str, now: datetime
 ) -> bool:
-    fileid, etag = pv.file.fileid or "", pv.file.etag or ""
-    if _registered(session, association_id, fileid, etag) or row.sha256 is None:
+    """Freeze the version of the PV that ``row`` read, unless it is already in the register."""
+    fileid, etag = row.fileid or "", row.etag or ""
+    if not fileid or not etag or row.sha256 is None:
+        return False
+    if _registered(session, association_id, fileid, etag):
         return False
     append(
         session,
         association_id,
-        meeting_uid=pv.meeting.uid,
-        meeting_day=pv.meeting.day.isoformat(),
-        body_code=pv.meeting.body.code,
-        path=pv.file.path,
+        meeting_uid=row.meeting_uid,
+        meeting_day=row.meeting_day.isoformat(),
+        body_code=row.body_code,
+        path=row.path,
         fileid=fileid,
         etag=etag,
         sha256=row.sha256,

@@ -12,7 +12,7 @@ from sidecar.alerts import service as alerts_service
 from sidecar.context import Services
 from sidecar.demo import DemoServer
 from sidecar.demo.seed import CA_FOLDER, SeedInfo
-from sidecar.services import register
+from sidecar.services import minutes_scan, register
 from sidecar.storage.models import Alert, Association, MinutesCheck, RegisterEntryRecord
 from tests.minutes.documents import clean_pv, docx, odt, pdf
 from tests.sync.helpers import alice_files, sync
@@ -63,7 +63,7 @@ def test_a_missing_field_a_contradiction_and_a_clean_pv_are_each_found(
     assert sync(services, source_id).outcome == "ok"
     aid = association_id(services)
 
-    report = register.scan(services, aid, datetime.now(UTC))
+    report = minutes_scan.scan(services, aid, datetime.now(UTC))
 
     found = _by_name(services, aid)
     assert _codes(found["PV CA propre.odt"]) == []
@@ -80,7 +80,7 @@ def test_a_missing_field_a_contradiction_and_a_clean_pv_are_each_found(
     assert seeded.error and _codes(seeded) == [("unreadable", {})]
     assert report.read == 3 and report.unreadable >= 1  # the seeded placeholder PVs
 
-    again = register.scan(services, aid, datetime.now(UTC))
+    again = minutes_scan.scan(services, aid, datetime.now(UTC))
     assert again.read == 0 and again.unchanged == 3  # nothing downloaded when no ETag changed
 
 
@@ -96,8 +96,8 @@ def test_a_signed_pdf_is_approved_on_sight(
     sync(services, source_id)
     aid = association_id(services)
 
-    assert register.scan(services, aid, datetime.now(UTC)).approved == 1
-    assert register.scan(services, aid, datetime.now(UTC)).approved == 0
+    assert minutes_scan.scan(services, aid, datetime.now(UTC)).approved == 1
+    assert minutes_scan.scan(services, aid, datetime.now(UTC)).approved == 0
 
     with services.db.session() as session:
         [entry] = register.entries(session, aid)
@@ -127,7 +127,7 @@ def test_an_approved_pv_edited_afterwards_raises_exactly_one_alert(
     files.put(path, odt(clean_pv(day)), if_none_match=True)
     sync(services, source_id)
     aid = association_id(services)
-    register.scan(services, aid, datetime.now(UTC))
+    minutes_scan.scan(services, aid, datetime.now(UTC))
     check_id = _by_name(services, aid)["PV CA approuvé.odt"].id
 
     entry = register.approve(services, aid, check_id, "chloe", datetime.now(UTC))
@@ -145,7 +145,7 @@ def test_an_approved_pv_edited_afterwards_raises_exactly_one_alert(
     assert alert.params["path"] == "/" + path
 
     # approving the new version freezes it as entry 2 and clears the alert
-    register.scan(services, aid, datetime.now(UTC))
+    minutes_scan.scan(services, aid, datetime.now(UTC))
     register.approve(services, aid, check_id, "chloe", datetime.now(UTC))
     alerts_service.reconcile_association(services, aid, datetime.now(UTC))
     [alert] = _edit_alerts(services)
@@ -164,7 +164,7 @@ def test_the_chain_verifies_and_detects_a_tampered_entry(
         files.put(f"{CA_FOLDER}/{day}/{name}", pdf(clean_pv(day)), if_none_match=True)
     sync(services, source_id)
     aid = association_id(services)
-    register.scan(services, aid, datetime.now(UTC))
+    minutes_scan.scan(services, aid, datetime.now(UTC))
     with services.db.session() as session:
         check = register.check_chain(session, aid)
         assert check.ok and check.entries == 3
