@@ -65,6 +65,10 @@ class WebhookTransport:
             resp = self._session.post(
                 self.url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False
             )
+        except requests.ReadTimeout:
+            # The whole request went out; only the answer is late. Posting it again would
+            # deliver it twice (the receiver may dedupe on X-Quorum-Delivery, many do not).
+            return {"status": None, "unconfirmed": "sent; the webhook did not answer in time"}
         except requests.RequestException as err:
             raise TransportError(
                 f"The webhook could not be reached ({type(err).__name__}).", transient=True
