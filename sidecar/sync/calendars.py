@@ -101,8 +101,9 @@ def plan_calendar(
         if obj.href not in stored or stored[obj.href] != obj.etag or obj.href in retry
     ]
     # Objects whose last read failed (empty or undecodable data) are asked for again.
-    listed = {obj.href for obj in changed}
-    changed += [CalendarObject(h, None) for h in sorted(retry - listed - set(delta.removed))]
+    if delta.sent_token is not None:  # a full listing already names every object still there
+        listed = {obj.href for obj in changed}
+        changed += [CalendarObject(h, None) for h in sorted(retry - listed - set(delta.removed))]
     changed, unresolved = _with_data(client, collection.remote_path, changed, delta.failed)
     outcome = _outcome(collection, info, stored, delta, unresolved)
     if not allow_mass_delete:
