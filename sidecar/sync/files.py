@@ -128,7 +128,12 @@ def apply_folder(
         }
         log = collection.last_synced_at is not None  # an initial sync is not "recent activity"
         _apply(session, collection, rows, changes, now, log=log)
+    old_etag = collection.etag
     _update_state(collection, plan.tree, plan.full, now)
+    if plan.problems:
+        # Entries were held back: keep the old root ETag, or the idle poll would say "nothing
+        # changed" and never list those folders again.
+        collection.etag = old_etag
     return Counts(
         added=len(changes.added),
         changed=len(changes.changed) + len(changes.moved),

@@ -92,7 +92,11 @@ def test_a_foreign_origin_href_is_not_taken_for_a_deletion(
     assert STATUTS in files, "not deleted"
     assert "/Association/Nouveau.txt" in files
     proxied.proxy.clear()
-    assert sync(services, source_id).outcome == "ok", "the folder is listed again and settles"
+    proxied.proxy.seen.clear()
+    assert sync(services, source_id).outcome == "ok"
+    assert any(
+        s.method == "PROPFIND" and s.path.endswith("/Association/") for s in proxied.proxy.seen
+    ), "the folder with the unreadable entry is listed again"
 
 
 def home_rewrite(change: bytes) -> Rewrite:
