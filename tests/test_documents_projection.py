@@ -138,11 +138,43 @@ def test_custom_convention_is_where_readiness_looks() -> None:
     pattern = "{body_folder}/{date:%Y}/{date:%m-%d} {code}/"
     files = [
         _file("Instances/Bureau/2026/04-04 BUREAU/ODJ.pdf", 1),
-        _file("Instances/Bureau/2026-04-04/ODJ.pdf", 2),  # the default place: not looked at
+        _file("Instances/Bureau/2026-04-04/ODJ.pdf", 2),  # a sub-folder named with the date
+        _file("Instances/Bureau/2026-04-05/ODJ.pdf", 3),  # another day's
     ]
     bureau = _meeting(datetime(2026, 4, 4, 8, 0, tzinfo=UTC), files, BUREAU, pattern)
-    assert [f.id for f in bureau.documents] == [1]
+    assert [f.id for f in bureau.documents] == [2, 1]
     assert bureau.folder == "Instances/Bureau/2026/04-04 BUREAU/"
+
+
+@pytest.mark.parametrize(
+    ("path", "found"),
+    [
+        ("AG/AGO 2027/PV.pdf", True),  # a folder named after the meeting (title)
+        ("AG/PV AGO 2027.pdf", True),  # a file named with the title
+        ("AG/Assemblée générale 2027/Rapport moral.pdf", True),  # the assembly's year
+        ("AG/AGO 2026/PV.pdf", False),  # last year's assembly
+        ("AG/Compte rendu 14.06.2027.pdf", True),  # the date, written the French way
+        ("AG/20270614 émargement.pdf", True),
+        ("AG/Archives/AGO 2027/PV.pdf", False),  # deeper than one sub-folder: not looked at
+        ("AG/Budget 2027.pdf", False),  # a year alone in a file name says nothing
+    ],
+)
+def test_meeting_folders_named_after_the_meeting(path: str, found: bool) -> None:
+    ag = BodyInfo(id=3, code="AG", name="Assemblée générale", kind="ag", folder="AG")
+    event_start = datetime(2027, 6, 14, 12, 0, tzinfo=UTC)
+    meeting = _meeting(event_start, [_file(path, 1)], ag, summary="AGO 2027")
+    assert bool(meeting.documents) is found
+    (linked,) = link_documents([_file(path, 1)], [meeting], [])  # the documents page agrees
+    assert bool(linked.meetings) is found
+
+
+def test_title_and_year_placeholders_are_accepted() -> None:
+    assert check_meeting_folder("{body_folder}/{title}") == "{body_folder}/{title}/"
+    assert check_meeting_folder("{body_folder}/AGO {year}/") == "{body_folder}/AGO {year}/"
+    ag = BodyInfo(id=3, code="AG", name="Assemblée générale", kind="ag", folder="AG")
+    assert meeting_folder("{body_folder}/{title}/", ag, date(2027, 6, 14), "AGO 2027") == (
+        "AG/AGO 2027/"
+    )
 
 
 def test_recently_modified_is_newest_first_without_folders() -> None:

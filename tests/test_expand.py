@@ -172,3 +172,31 @@ def test_paris_wall_time_survives_dst(day: object, hour: int) -> None:
     (occ,) = parsed.occurrences
     local = datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo("Europe/Paris"))
     assert occ.start == local.astimezone(UTC)
+
+
+def test_series_instances_are_told_apart_from_overrides() -> None:
+    """Plain instances carry the series' stamps: the projection must know they are not theirs."""
+    parsed = parse_object(
+        _cal(
+            "BEGIN:VEVENT",
+            "UID:cd",
+            "DTSTAMP:20260901T090000Z",
+            "CREATED:20260901T090000Z",
+            "DTSTART:20261001T180000Z",
+            "RRULE:FREQ=MONTHLY;COUNT=3",
+            "SUMMARY:Comité directeur",
+            "END:VEVENT",
+            "BEGIN:VEVENT",
+            "UID:cd",
+            "RECURRENCE-ID:20261101T180000Z",
+            "DTSTAMP:20261030T090000Z",
+            "LAST-MODIFIED:20261030T090000Z",
+            "DTSTART:20261102T180000Z",
+            "SUMMARY:Comité directeur (décalé)",
+            "END:VEVENT",
+        ),
+        window=WINDOW,
+    )
+    flags = {o.start.month if o.start else 0: o.details.get("series_instance", False)
+             for o in parsed.occurrences}  # fmt: skip
+    assert flags == {10: True, 11: False, 12: True}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from itertools import count
 
@@ -136,22 +137,81 @@ def test_last_closed_year_follows_the_financial_year_end() -> None:
     assert last_closed_year(date(2026, 6, 30), "06-30") == 2025
 
 
-def test_convention_required_above_23000_euros_and_tick_by_hand() -> None:
-    record = GrantRecord(
-        id=7,
-        funder="Ville de Lyon",
-        year=2027,
-        folder=LYON,
-        amount_requested_cents=30_000_00,
-        confirmed=True,
+def test_convention_follows_the_award_above_23000_euros_and_tick_by_hand() -> None:
+    """An open request of 30 000 € is not asked for a convention; once awarded above
+    23 000 € the signed convention is required (here ticked by hand)."""
+    request = GrantRecord(
+        id=7, funder="Ville de Lyon", year=2027, folder=LYON, amount_requested_cents=30_000_00
     )
+    found = find_dossiers(_tree(), EVENTS, [request], [], CONVENTIONS, TODAY)
+    lyon = next(d for d in found if d.key == "g7")
+    assert "convention" not in {p.key for p in lyon.pieces} and lyon.completeness == 100
+    awarded = replace(request, status="awarded", amount_awarded_cents=30_000_00, confirmed=True)
+    found = find_dossiers(_tree(), EVENTS, [awarded], [], CONVENTIONS, TODAY)
+    lyon = next(d for d in found if d.key == "g7")
+    assert [p.key for p in lyon.missing] == ["convention"]
     tick = PieceTick(grant_id=7, piece_key="convention", link="https://example.org/conv.pdf")
-    found = find_dossiers(_tree(), EVENTS, [record], [tick], CONVENTIONS, TODAY)
+    found = find_dossiers(_tree(), EVENTS, [awarded], [tick], CONVENTIONS, TODAY)
     lyon = next(d for d in found if d.key == "g7")
     convention = next(p for p in lyon.pieces if p.key == "convention")
     assert convention.state == "ticked" and convention.link.endswith("conv.pdf")
     assert lyon.completeness == 100
     assert sum(1 for d in found if d.folder == LYON) == 1  # the record claims the folder
+
+
+def test_small_awarded_grant_needs_no_convention() -> None:
+    small = GrantRecord(
+        id=8, funder="Ville de Lyon", year=2027, folder=LYON, status="awarded",
+        amount_awarded_cents=5_000_00,
+    )  # fmt: skip
+    [lyon] = [d for d in find_dossiers(_tree(), [], [small], [], CONVENTIONS, TODAY) if d.record]
+    assert "convention" not in {p.key for p in lyon.pieces}
+
+
+def test_awarded_dossier_still_has_a_completeness() -> None:
+    previous = _dossiers()[PREVIOUS]
+    assert previous.status == "awarded"
+    assert previous.completeness is not None and previous.completeness < 100
+    assert "rib" in {p.key for p in previous.missing}
+
+
+def test_deadline_attaches_by_words_whatever_their_order_and_accents() -> None:
+    folder = "Subventions/Région AURA - FDVA 2027/"
+    tree = [FileInfo(id=1, path="Subventions/", is_folder=True), *_files(folder, ("RIB.pdf",))]
+    events = [
+        _deadline("Date limite dépôt – FDVA 2027 (Région AURA)", date(2027, 1, 15)),
+        _deadline("REGION aura fdva : depot", date(2027, 1, 10), uid="y"),
+    ]
+    found = find_dossiers(tree, events, [], [], CONVENTIONS, TODAY)
+    assert [d.folder for d in found] == [folder]
+    assert len(found[0].deadline_events) == 2
+    assert found[0].submission_deadline == date(2027, 1, 10)
+
+
+def test_a_todo_about_a_dossier_makes_no_phantom_dossier() -> None:
+    folder = "Subventions/Région AURA - FDVA 2027/"
+    tree = [FileInfo(id=1, path="Subventions/", is_folder=True), *_files(folder, ("RIB.pdf",))]
+    todo = _deadline("Déposer le dossier FDVA sur le portail", date(2027, 1, 12), todo=True)
+    vague = _deadline("Déposer le dossier sur le portail", date(2027, 1, 13), todo=True, uid="v")
+    found = find_dossiers(tree, [todo, vague], [], [], CONVENTIONS, TODAY)
+    assert [d.folder for d in found] == [folder]  # neither "FDVA sur le portail" nor "sur le…"
+    assert found[0].deadline_events == (todo,)
+
+
+def test_a_deadline_naming_a_new_funder_makes_a_dossier() -> None:
+    event = _deadline("Date limite — dossier Fondation Sport Avenir 2027", date(2027, 2, 1))
+    task = _deadline("Envoyer le dossier Région sur le portail", date(2027, 2, 3), uid="r")
+    found = {d.funder: d for d in find_dossiers([], [event, task], [], [], CONVENTIONS, TODAY)}
+    assert set(found) == {"Fondation Sport Avenir", "Région"}
+    assert found["Fondation Sport Avenir"].year == 2027
+
+
+def test_same_funder_other_year_is_not_attached() -> None:
+    folder = "Subventions/Région AURA - FDVA 2027/"
+    tree = [FileInfo(id=1, path="Subventions/", is_folder=True), *_files(folder, ("RIB.pdf",))]
+    old = _deadline("Date limite dépôt – FDVA 2026 (Région AURA)", date(2026, 1, 15))
+    found = find_dossiers(tree, [old], [], [], CONVENTIONS, TODAY)
+    assert found[0].folder == folder and found[0].deadline_events == ()
 
 
 def test_awarded_dossier_report_due_six_months_after_financial_year_end() -> None:

@@ -279,3 +279,48 @@ def test_answers_add_up_and_quorum_is_consistent(
         else "not_reached"
     )
     assert q.state == expected_state
+
+
+# --- the convocation of each occurrence -------------------------------------------------
+
+SERIES_CREATED = datetime(2025, 9, 1, 9, 0, tzinfo=UTC)
+
+
+def _occurrence(**changes: object) -> EventInstance:
+    """An instance of a monthly series created long ago (its CREATED is the series')."""
+    fields: dict[str, object] = {
+        "recurrence_id": "2026-04-04T08:00:00+00:00",
+        "created": SERIES_CREATED,
+        "dtstamp": SERIES_CREATED,
+        "series_instance": True,
+    }
+    return _event("Conseil d'administration", **(fields | changes))
+
+
+def _doc(name: str, day: date) -> FileInfo:
+    stamp = datetime.combine(day, time(9), tzinfo=UTC)
+    return FileInfo(1, f"Conseil d'administration/2026-04-04/{name}", False, mtime=stamp)
+
+
+def test_late_convocation_file_of_a_recurring_meeting_is_caught() -> None:
+    docs = [_doc("Convocation CA.pdf", date(2026, 3, 30))]
+    meeting = build_meeting(_occurrence(), CA, docs, NOW, PARIS)
+    assert (meeting.readiness.notice_ok, meeting.readiness.notice_days) == (False, 5)
+
+
+def test_notice_field_in_the_event_wins() -> None:
+    event = _occurrence(description="Ordre du jour joint.\nConvocation envoyée le 10/03/2026")
+    assert notice(event, CA, PARIS)[:2] == (True, 25)
+
+
+def test_series_instance_never_uses_the_series_created() -> None:
+    """Without its own evidence an instance uses its DTSTAMP / LAST-MODIFIED, not CREATED."""
+    touched = datetime(2026, 3, 28, 9, 0, tzinfo=UTC)
+    event = _occurrence(dtstamp=touched, last_modified=touched)
+    assert notice(event, CA, PARIS)[:2] == (False, 7)
+    nothing = _occurrence(dtstamp=None)
+    assert notice(nothing, CA, PARIS)[0] is None  # unknown, not "in time since last year"
+
+
+def test_single_event_keeps_its_own_created() -> None:
+    assert notice(_event(), CA, PARIS)[:2] == (True, 34)

@@ -6,7 +6,7 @@ imports only :mod:`sidecar.cli.base`, never this package.
 
 from __future__ import annotations
 
-from sidecar.cli import access, alerts, deploy, domain, jobs, minutes, serve, setup, sources
+from sidecar.cli import access, alerts, deploy, domain, guided, jobs, minutes, serve, setup, sources
 from sidecar.cli.base import cli
 
 COMMANDS = (
@@ -14,6 +14,7 @@ COMMANDS = (
     sources.source,
     sources.sync,
     setup.config,
+    guided.setup,
     serve.serve,
     serve.demo,
     access.user,

@@ -3,6 +3,8 @@ errors, the progress bar and a sync run's summary."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from sqlalchemy.exc import OperationalError
 
@@ -53,9 +55,23 @@ class QuorumGroup(click.Group):
         try:
             return super().invoke(ctx)
         except (QuorumError, IntegrationError) as err:
-            raise click.ClickException(err.message) from err
+            raise click.ClickException(err.message + _demo_hint(err)) from err
         except OperationalError as err:  # locked, unreachable, refused: not a Quorum bug
             raise click.ClickException(database_unavailable(err)) from err
+
+
+def _demo_hint(err: Exception) -> str:
+    """After `make demo`, the demo's data is in .quorum-demo/: say so when nothing is here."""
+    if not str(err).startswith("No association yet"):
+        return ""
+    demo = Path(".quorum-demo")
+    here = load_settings().data_dir
+    if (demo / "quorum.db").exists() and here.resolve() != demo.resolve():
+        return (
+            f" (Nothing in {here}; the demo's data is in {demo}/: run the command with "
+            f"QUORUM_DATA_DIR={demo}.)"
+        )
+    return ""
 
 
 @click.group(cls=QuorumGroup)

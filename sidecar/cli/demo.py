@@ -16,6 +16,7 @@ from sidecar.config import load_settings
 from sidecar.context import Services, resolve_association
 from sidecar.demo import DEMO_LOGIN, DEMO_USERS, DemoServer, seed
 from sidecar.demo.seed import BUREAU_MEMBERS, CA_MEMBERS, MEMBERS
+from sidecar.services import jobs
 from sidecar.services import sources as sources_service
 from sidecar.services.settings_io import import_settings
 from sidecar.storage.models import Source
@@ -23,6 +24,7 @@ from sidecar.sync.connection import connect
 from sidecar.sync.runner import RunOptions, run_source
 
 DEMO_SOURCE = "demo"
+DEMO_EVERY = "15m"
 DEMO_ADMIN = "admin"
 
 
@@ -36,6 +38,7 @@ def run_demo(data_dir: Path, port: int) -> None:
     with DemoServer(data_dir / "nextcloud", seed_info=info) as server:
         print(f"Demo Nextcloud (Radicale + WsgiDAV) on {server.url}", flush=True)
         source_id = connect_demo_source(services, server.url)
+        _demo_job(services, source_id)
         admin_password = _demo_admin(services)
         report = run_source(services.db, services.vault, source_id, options=RunOptions())
         print(
@@ -43,22 +46,42 @@ def run_demo(data_dir: Path, port: int) -> None:
             f"{report.requests} requests, {report.seconds:.1f} s",
             flush=True,
         )
+        from sidecar.scheduler import Scheduler
         from sidecar.web import create_app
         from sidecar.web.serving import serve_app
 
         app = create_app(services=services)
-        serve_app(
-            app,
-            "127.0.0.1",
-            port,
-            banner=(
-                f"\n  Quorum demo: http://127.0.0.1:{port}/\n"
-                f"  Sign in to Quorum: {DEMO_ADMIN} / {admin_password}\n"
-                f"  (demo Nextcloud login: {DEMO_LOGIN} / {DEMO_USERS[DEMO_LOGIN]})\n"
-                "  Press Ctrl-C to stop.\n"
-            ),
+        scheduler = Scheduler(services, tick_seconds=services.settings.scheduler_tick)
+        scheduler.start(blocking=False)
+        print(
+            f"Scheduler running: the demo source syncs every {DEMO_EVERY} and “run now” works.",
+            flush=True,
         )
+        try:
+            serve_app(
+                app,
+                "127.0.0.1",
+                port,
+                banner=(
+                    f"\n  Quorum demo: http://127.0.0.1:{port}/\n"
+                    f"  Sign in to Quorum: {DEMO_ADMIN} / {admin_password}\n"
+                    f"  (demo Nextcloud login: {DEMO_LOGIN} / {DEMO_USERS[DEMO_LOGIN]})\n"
+                    f"  The command line reads this demo with QUORUM_DATA_DIR={data_dir}\n"
+                    "  Press Ctrl-C to stop.\n"
+                ),
+            )
+        finally:
+            scheduler.stop()
     print("Demo stopped.")
+
+
+def _demo_job(services: Services, source_id: int) -> None:
+    """The demo source's sync job, as `quorum source add` creates one for any source."""
+    with services.db.session() as session:
+        association = resolve_association(session, None)
+        source = session.get(Source, source_id)
+        if source is not None and not jobs.list_jobs(session, association.id):
+            jobs.create_job(session, association, source, DEMO_SOURCE, every=DEMO_EVERY)
 
 
 def _demo_admin(services: Services) -> str:

@@ -40,6 +40,38 @@ def roster_import_group(ctx: Ctx, body: str, group: str) -> None:
         click.echo(f"  {email} sits on {done.body} but is not in the group (left as is)")
 
 
+@roster_group.command("suggest")
+@click.argument("body")
+@click.option("--seat", is_flag=True, help="Seat them on BODY (added, never removed).")
+@pass_ctx
+def roster_suggest(ctx: Ctx, body: str, seat: bool) -> None:
+    """The people invited to BODY's meetings, as a starting roster (no Nextcloud rights needed)."""
+    from sidecar.services.roster_suggest import suggest
+
+    services = ctx.services
+    with services.db.session() as session:
+        association = resolve_association(session, ctx.association)
+        found_body = roster.find_body(session, association.id, body)
+        people = suggest(session, association, found_body)
+        if not people:
+            click.echo(
+                f"Nobody is invited to {found_body.code}'s meetings in the synced calendars."
+            )
+            return
+        for person in people:
+            click.echo(f"  {person.name} <{person.email}>\t{person.meetings} meetings")
+        if seat:
+            added = sum(
+                roster.seat(session, found_body, name=p.name, email=p.email, keep_role=True)
+                for p in people
+            )
+            click.echo(
+                f"{added} seated on {found_body.code} ({len(people) - added} already there)."
+            )
+        else:
+            click.echo(f"Seat them with `quorum roster suggest {found_body.code} --seat`.")
+
+
 @click.group("feed")
 def feed_group() -> None:
     """Personal ICS feeds (deadlines, obligations, meetings)."""

@@ -35,9 +35,15 @@ def _start_scheduler(services: Services) -> Scheduler | None:
     """The scheduler runs here too, behind the database lease: however many `quorum serve`
     processes run (and a `quorum scheduler`), exactly one of them runs the jobs."""
     if not services.settings.scheduler:
+        click.echo("Scheduler off (QUORUM_SCHEDULER=false): sync jobs run only by hand.", err=True)
         return None
     scheduler = Scheduler(services, tick_seconds=services.settings.scheduler_tick)
     scheduler.start(blocking=False)
+    click.echo(
+        "Scheduler running: sync jobs run on time and “run now” works "
+        "(one scheduler across processes, by a database lease).",
+        err=True,
+    )
     return scheduler
 
 

@@ -50,8 +50,12 @@ def config_import(ctx: Ctx, file: Path) -> None:
     """Apply the settings of FILE (all or nothing)."""
     with ctx.services.db.session() as session:
         association = resolve_association(session, ctx.association, create=True)
-        counts = import_settings(session, association, file.read_text(encoding="utf-8"))
+        report = import_settings(session, association, file.read_text(encoding="utf-8"))
+    members = len(report.members_added) + len(report.members_updated)
+    bodies = len(report.bodies_added) + len(report.bodies_updated)
     click.echo(
-        f"Imported {counts['members']} members, {counts['bodies']} bodies, "
-        f"{counts['collections']} collection roles."
+        f"Imported {members} members, {bodies} bodies, {len(report.collections)} collection "
+        f"roles from {file}:"
     )
+    for line in report.lines():
+        click.echo(f"  {line}")

@@ -12,10 +12,18 @@ from integrations.urls import plain_http_warning
 from sidecar.cli.base import Ctx, pass_ctx, progress_bar, run_summary
 from sidecar.context import Services, resolve_association
 from sidecar.errors import QuorumError
+from sidecar.services import jobs as jobs_service
 from sidecar.services import sources as sources_service
+from sidecar.services.setup_apply import unassigned_calendars
 from sidecar.storage.models import Source
 from sidecar.sync.connection import connect
 from sidecar.sync.runner import RunOptions, run_source
+
+NO_SOURCE = (
+    "Nothing to sync: no source yet. Add your Nextcloud with `quorum source add NAME --url "
+    "https://cloud.example.org --login LOGIN --password-stdin` (an app password on standard "
+    "input), then `quorum setup NAME --accept`."
+)
 
 
 @click.group()
@@ -30,6 +38,13 @@ def source() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the app password from standard input.")
 @click.option("--no-discover", is_flag=True, help="Do not connect now.")
 @click.option(
+    "--every",
+    default="15m",
+    show_default=True,
+    help="Sync job created with the source (e.g. 15m, 1h).",
+)
+@click.option("--no-job", is_flag=True, help="Create no sync job (sync by hand only).")
+@click.option(
     "--appapi-user",
     metavar="NCUSER",
     help="App mode: read the registering Nextcloud through AppAPI as this account (no password).",
@@ -42,9 +57,14 @@ def source_add(
     login: str | None,
     password_stdin: bool,
     no_discover: bool,
+    every: str,
+    no_job: bool,
     appapi_user: str | None,
 ) -> None:
     """Add a source; the app password is read from stdin and stored encrypted.
+
+    The source gets a sync job (every 15 minutes unless --every or --no-job), which the
+    scheduler of `quorum serve` runs.
 
     In app mode, ``--appapi-user NCUSER`` instead: no address, login nor password.
     """
@@ -80,7 +100,54 @@ def source_add(
         )
         if not no_discover:
             _discover(services, new)
+        job = None
+        if not no_job:
+            job = jobs_service.create_job(session, association, new, name, every=every)
     click.echo(f"Source {name!r} added.")
+    if job is not None:
+        click.echo(f"Sync job {name!r}: every {every} (`quorum serve` runs it; `quorum job list`).")
+    click.echo(
+        f"Next: `quorum setup {name}` proposes a role for each calendar and folder "
+        "(add --accept to take the proposals), then `quorum sync`."
+    )
+
+
+@source.command("update")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the new app password from stdin.")
+@click.option("--url", help="A new base address.")
+@click.option("--login", help="A new login.")
+@click.option("--no-test", is_flag=True, help="Do not connect to check the new settings.")
+@pass_ctx
+def source_update(
+    ctx: Ctx,
+    name: str,
+    password_stdin: bool,
+    url: str | None,
+    login: str | None,
+    no_test: bool,
+) -> None:
+    """Change a source's app password (read from stdin), address or login, and test it."""
+    if not (password_stdin or url or login):
+        raise QuorumError("Nothing to change: give --password-stdin, --url or --login.")
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    services = ctx.services
+    with services.db.session() as session:
+        src = sources_service.find_source(
+            session, resolve_association(session, ctx.association), name
+        )
+        sources_service.update_source(
+            session,
+            services.vault,
+            src,
+            password=password,
+            url=url,
+            login=login,
+            allow_private=services.settings.allow_private_addresses,
+        )
+        if not no_test:
+            _discover(services, src)  # a refusal raises: nothing is changed
+    click.echo(f"Source {name!r} updated" + ("." if no_test else " and connected."))
 
 
 def _discover(services: Services, src: Source) -> sources_service.Discovery:
@@ -152,6 +219,8 @@ def source_discover(ctx: Ctx, name: str) -> None:
         click.echo("Top folders:")
         for folder in found.folders:
             click.echo(f"  {folder.path}")
+        if unassigned_calendars(src):
+            click.echo(f"`quorum setup {name}` proposes a role for each calendar and folder.")
 
 
 PARTIAL_EXIT = 3  # 1 is a failure, 2 a usage error (click)
@@ -172,7 +241,9 @@ def sync(ctx: Ctx, source_name: str | None, as_json: bool, allow_mass_delete: bo
             query = query.where(Source.name == source_name)
         ids = list(session.scalars(query.order_by(Source.id)))
     if source_name and not ids:
-        raise QuorumError(f"No source named {source_name!r}.")
+        raise QuorumError(f"No source named {source_name!r}. `quorum source list` shows them.")
+    if not ids:
+        raise QuorumError(NO_SOURCE)
     show_bar = sys.stderr.isatty() and not as_json
     reports = [
         run_source(
@@ -193,7 +264,24 @@ def sync(ctx: Ctx, source_name: str | None, as_json: bool, allow_mass_delete: bo
     else:
         for report in reports:
             click.echo(run_summary(report))
+        _warn_unassigned(services, ids)
     if any(r.outcome == "failed" for r in reports):
         sys.exit(1)
     if any(r.outcome == "partial" for r in reports):
         sys.exit(PARTIAL_EXIT)  # a script or cron must see that something was not synced
+
+
+def _warn_unassigned(services: Services, source_ids: list[int]) -> None:
+    """Nothing stays silently unsynced: name the calendars no one gave a role yet."""
+    with services.db.session() as session:
+        for source_id in source_ids:
+            src = session.get(Source, source_id)
+            if src is None:
+                continue
+            waiting = [c.display_name or c.remote_path for c in unassigned_calendars(src)]
+            if waiting:
+                click.echo(
+                    f"{src.name}: {len(waiting)} calendars have no role and are not synced "
+                    f"({', '.join(waiting)}): `quorum setup {src.name}` proposes one for each.",
+                    err=True,
+                )

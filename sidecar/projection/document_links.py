@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sidecar.projection.documents import ISO_DAY, folder_keys, in_folder, nfc, parent_key
+from sidecar.projection.documents import days_in, folder_keys, in_folder, nfc, parent_key
 from sidecar.projection.grants import Dossier
 from sidecar.projection.inputs import FileInfo
 from sidecar.projection.meetings import Meeting
@@ -52,12 +52,15 @@ class Linker:
     def __init__(self, meetings: Sequence[Meeting], dossiers: Sequence[Dossier]) -> None:
         self._by_folder: dict[str, list[tuple[int, Meeting]]] = {}
         self._by_day: dict[tuple[str, str], list[tuple[int, Meeting]]] = {}
+        self._specific: dict[str, list[tuple[int, Meeting]]] = {}  # named otherwise than by day
         for position, meeting in enumerate(meetings):
             for folder in dict.fromkeys(nfc(f.rstrip("/") + "/") for f in meeting.place.folders):
                 self._by_folder.setdefault(folder, []).append((position, meeting))
             root = nfc(meeting.place.body_folder + "/")
             for day in meeting.place.days:
                 self._by_day.setdefault((root, day.isoformat()), []).append((position, meeting))
+            if meeting.place.specific:
+                self._specific.setdefault(root, []).append((position, meeting))
         self._dossiers: dict[str, list[tuple[int, Dossier]]] = {}
         for position, dossier in enumerate(dossiers):
             if dossier.folder:
@@ -73,13 +76,23 @@ class Linker:
         for folder in folder_keys(key):
             found.update(self._by_folder.get(folder, ()))
         folder = parent_key(key)
-        for day in dict.fromkeys(ISO_DAY.findall(file.name)):
-            found.update(self._by_day.get((folder, day), ()))
+        found.update(self._named(folder, file.name))
+        if folder:  # its folder may be a meeting's own sub-folder of a body folder
+            sub = folder.rstrip("/")
+            container = parent_key(sub)
+            found.update(self._named(container, sub[len(container) :]))
         return tuple(
             MeetingLink(m.id, m.body.code, m.title, m.day)
             for _position, m in sorted(found.items())
             if m.place.holds(file)
         )
+
+    def _named(self, root: str, name: str) -> dict[int, Meeting]:
+        """Meetings of body folder ``root`` that ``name`` (in it) may be named after."""
+        found: dict[int, Meeting] = dict(self._specific.get(root, ()))
+        for day in days_in(name):
+            found.update(self._by_day.get((root, day), ()))
+        return found
 
     def dossier_of(self, file: FileInfo) -> DossierLink | None:
         """The dossier whose folder holds ``file``; the deepest folder wins."""

@@ -1,7 +1,11 @@
 """Grant dossiers: found from the grants folder and the deadlines calendar, pieces matched to files.
 
 A dossier is one sub-folder of the grants folder (``Subventions/Ville de Lyon 2027/``), one grant
-recorded by an admin, or a deadline event naming a funder that has neither. Its required pieces
+recorded by an admin, or a deadline event clearly naming a funder that has neither. A deadline or
+a to-do attaches to the dossiers it names by their funder, programme and year *words*, whatever
+their order and accents ("Date limite dépôt – FDVA 2027 (Région AURA)" is the dossier
+"Région AURA - FDVA 2027"); a to-do that names no dossier and no funder ("Déposer le dossier sur
+le portail") makes no dossier of its own. Its required pieces
 come from a checklist (by default the French common application, CERFA n°12156*06) and are matched
 against the real files of the folder by accent- and case-insensitive patterns, because people
 write "RIB Crédit Mutuel.pdf" or "cerfa_12156-06.pdf", never the official piece name.
@@ -21,6 +25,8 @@ from sidecar.projection.inputs import EventInstance, FileInfo
 
 STATUSES = ("idea", "preparing", "submitted", "awarded", "refused", "reported")
 OPEN_STATUSES = ("idea", "preparing", "submitted")
+#: Awarded dossiers keep a completeness: what the funder asked for, the convention included.
+AWARDED_STATUSES = ("awarded", "reported")
 CONVENTION_THRESHOLD_CENTS = 23_000_00  # décret 2001-495: a convention is mandatory above
 DEFAULT_GRANTS_FOLDER = "Subventions/"
 
@@ -34,6 +40,7 @@ class PieceRule:
     patterns: tuple[str, ...]  # regular expressions on the normalised file name
     fresh: bool = False  # must be of the last closed financial year (approved accounts)
     min_amount_cents: int | None = None  # only required above this amount
+    after_award: bool = False  # only once the grant is awarded (the signed convention)
 
 
 DEFAULT_CHECKLIST: tuple[PieceRule, ...] = (
@@ -62,6 +69,7 @@ DEFAULT_CHECKLIST: tuple[PieceRule, ...] = (
         "Convention signée",
         (r"\bconvention\b",),
         min_amount_cents=CONVENTION_THRESHOLD_CENTS,
+        after_award=True,
     ),
 )
 
@@ -130,7 +138,7 @@ class Dossier:
 
     @property
     def completeness(self) -> int | None:
-        """Percent of required pieces present or ticked; None once the request is closed."""
+        """Percent of required pieces present or ticked; None for a refused request."""
         if not self.pieces:
             return None
         done = sum(1 for p in self.pieces if p.state in ("present", "ticked"))
@@ -181,6 +189,7 @@ def _rule(item: Mapping[str, Any]) -> PieceRule:
         ),
         fresh=bool(item.get("fresh", False)),
         min_amount_cents=int(minimum) if minimum is not None else None,
+        after_award=bool(item.get("after_award", False)),
     )
 
 
@@ -237,11 +246,18 @@ def match_pieces(
     amount_cents: int | None,
     closed_year: int,
     ticks: Mapping[str, PieceTick] | None = None,
+    awarded: bool = False,
 ) -> tuple[Piece, ...]:
-    """Each required rule with the best file found for it, or its tick, or "missing"."""
+    """Each required rule with the best file found for it, or its tick, or "missing".
+
+    ``awarded``: the grant was awarded, so the pieces that follow the award (the convention
+    signed above 23 000 €) are required too; an open request is never asked for them.
+    """
     documents = [f for f in files if not f.is_folder]
     pieces = []
     for rule in rules:
+        if rule.after_award and not awarded:
+            continue  # the convention follows the award: nobody signs one for a request
         if rule.min_amount_cents is not None and (amount_cents or 0) <= rule.min_amount_cents:
             continue  # e.g. no convention under 23 000 €
         pieces.append(_piece(rule, documents, closed_year, (ticks or {}).get(rule.key)))
@@ -301,7 +317,8 @@ def find_dossiers(
             funder, year = split_funder_year(folder.rstrip("/").rsplit("/", 1)[-1])
             dossiers.append(Dossier(f"f:{folder}", funder, year, "preparing", folder))
     deadlines = [e for e in events if _is_deadline(e)]
-    dossiers = [_attach_events(d, deadlines) for d in dossiers]
+    matched = _best_matches(dossiers, deadlines)
+    dossiers = [_attach_events(d, matched[i]) for i, d in enumerate(dossiers)]
     dossiers += _dossiers_from_events(deadlines, dossiers)
     ticked = _ticks_by_grant(ticks)
     index = FileIndex(files)  # once: each dossier then finds its files by look-up
@@ -345,21 +362,128 @@ def event_day(event: EventInstance) -> date | None:
     return event.start.date() if event.start else None
 
 
-def _names(dossier: Dossier, event: EventInstance) -> bool:
-    """Whether ``event`` is about ``dossier``: funder named, and the same year if one is written."""
-    summary = normalise(event.summary)
-    if not dossier.funder or f" {normalise(dossier.funder)} " not in f" {summary} ":
-        return False
+#: Words that name no dossier by themselves: kinds of funders, and the words of deadlines.
+GENERIC_WORDS = frozenset(
+    [
+        "a",
+        "au",
+        "aux",
+        "d",
+        "de",
+        "des",
+        "du",
+        "en",
+        "et",
+        "l",
+        "la",
+        "le",
+        "les",
+        "pour",
+        "sur",
+        "the",
+        "of",
+        "for",
+        "ville",
+        "region",
+        "departement",
+        "conseil",
+        "regional",
+        "departemental",
+        "fondation",
+        "fonds",
+        "commune",
+        "mairie",
+        "metropole",
+        "communaute",
+        "communes",
+        "etat",
+        "agence",
+        "ministere",
+        "dossier",
+        "dossiers",
+        "subvention",
+        "subventions",
+        "demande",
+        "date",
+        "limite",
+        "depot",
+        "deposer",
+        "envoyer",
+        "rendre",
+        "portail",
+        "ligne",
+        "grant",
+        "application",
+        "deadline",
+    ]
+)
+#: Words that make a text clearly name a funder (normalised).
+FUNDER_WORDS = (
+    "region", "departement", "conseil departemental", "conseil regional", "ville", "mairie",
+    "commune", "metropole", "fondation", "fonds", "fdva", "ans", "psf", "caf", "drajes",
+    "ddcs", "prefecture", "etat", "ministere", "europe", "fse", "leader", "anct", "cget",
+    "communaute de communes", "agglomeration", "cnds", "politique de la ville", "foundation",
+)  # fmt: skip
+
+
+def names_funder(text: str) -> bool:
+    """Whether ``text`` clearly names a funder ("Région AURA", "Fondation de France", "FDVA")."""
+    plain = f" {normalise(text)} "
+    return any(f" {word} " in plain for word in FUNDER_WORDS)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in normalise(text).split() if not w.isdigit()}
+
+
+def dossier_words(dossier: Dossier) -> set[str]:
+    """The words that name ``dossier``: its funder's and programme's, years left out."""
+    programme = dossier.record.programme if dossier.record else ""
+    return _words(f"{dossier.funder} {programme}")
+
+
+def _match(dossier: Dossier, event: EventInstance) -> int:
+    """How well ``event`` names ``dossier``: 2 every word of it, 1 a distinctive word, 0 not.
+
+    Years must agree when both sides write one.
+    """
+    words = dossier_words(dossier)
+    if not words:
+        return 0
     written = years_in(event.summary)
-    return not written or dossier.year is None or dossier.year in written
+    if written and dossier.year is not None and dossier.year not in written:
+        return 0
+    said = _words(event.summary)
+    if words <= said:
+        return 2
+    return 1 if (words & said) - GENERIC_WORDS else 0
+
+
+def _names(dossier: Dossier, event: EventInstance) -> bool:
+    """Whether ``event`` names ``dossier`` at all (see :func:`_match`)."""
+    return _match(dossier, event) > 0
 
 
 def _is_report_event(event: EventInstance) -> bool:
     return _matches(_REPORT_TODO, normalise(event.summary))
 
 
+def _best_matches(
+    dossiers: Sequence[Dossier], deadlines: Sequence[EventInstance]
+) -> dict[int, list[EventInstance]]:
+    """Each event goes to the dossiers that name it best (all of them on a tie)."""
+    chosen: dict[int, list[EventInstance]] = {i: [] for i in range(len(dossiers))}
+    for event in deadlines:
+        scores = [_match(d, event) for d in dossiers]
+        best = max(scores, default=0)
+        for i, score in enumerate(scores):
+            if best and score == best:
+                chosen[i].append(event)
+    return chosen
+
+
 def _attach_events(dossier: Dossier, deadlines: Sequence[EventInstance]) -> Dossier:
-    mine = tuple(e for e in deadlines if _names(dossier, e))
+    mine = tuple(deadlines)
     submission = [day for e in mine if not _is_report_event(e) and (day := event_day(e))]
     reports = [day for e in mine if _is_report_event(e) and (day := event_day(e))]
     record_deadline = dossier.record.submission_deadline if dossier.record else None
@@ -374,7 +498,11 @@ def _attach_events(dossier: Dossier, deadlines: Sequence[EventInstance]) -> Doss
 def _dossiers_from_events(
     deadlines: Sequence[EventInstance], known: Sequence[Dossier]
 ) -> list[Dossier]:
-    """Dossiers named only by a deadline ("Date limite — dossier Fondation X 2027")."""
+    """Dossiers named only by a deadline ("Date limite — dossier Fondation X 2027").
+
+    Only an event that no dossier claims and that clearly names a funder makes one: "Déposer
+    le dossier X sur le portail" is a task about a dossier, not a dossier "X sur le portail".
+    """
     found: dict[str, Dossier] = {}
     for event in deadlines:
         if any(event in d.deadline_events for d in known) or _is_report_event(event):
@@ -382,9 +510,15 @@ def _dossiers_from_events(
         match = re.search(r"\bdossier\s+(.+)$", event.summary, flags=re.IGNORECASE)
         if not match:
             continue
-        funder, year = split_funder_year(match.group(1))
+        named = re.split(r"\s+(?:sur|en ligne|via|avant|aupres|auprès)\b", match.group(1))[0]
+        if not names_funder(named):
+            continue
+        funder, year = split_funder_year(named)
         key = f"e:{normalise(funder)} {year or ''}".strip()
-        if key not in found:
+        if key in found:
+            found[key] = replace(found[key], deadline_events=(*found[key].deadline_events, event))
+            found[key] = _attach_events(found[key], found[key].deadline_events)
+        else:
             found[key] = _attach_events(Dossier(key, funder, year, "idea", None), [event])
     return list(found.values())
 
@@ -407,12 +541,23 @@ def _complete(
     mine = files_under(dossier.folder, files) if dossier.folder else ()
     status = dossier.status if dossier.record else _inferred_status(mine)
     pieces: tuple[Piece, ...] = ()
-    if status in OPEN_STATUSES:
+    awarded = status in AWARDED_STATUSES
+    if status in OPEN_STATUSES or awarded:
         record = dossier.record
-        amount = (record.amount_requested_cents or record.amount_awarded_cents) if record else None
-        rules = conventions.checklist(dossier.funder)
+        amount = None
+        if record:
+            requested, given = record.amount_requested_cents, record.amount_awarded_cents
+            amount = (given or requested) if awarded else (requested or given)
+        if awarded and dossier.year is not None:
+            # what the funder asked for then: the accounts closed before the dossier's year
+            closed_year = min(closed_year, dossier.year - 1)
         pieces = match_pieces(
-            rules, mine, amount_cents=amount, closed_year=closed_year, ticks=ticks
+            conventions.checklist(dossier.funder),
+            mine,
+            amount_cents=amount,
+            closed_year=closed_year,
+            ticks=ticks,
+            awarded=awarded,
         )
     return replace(dossier, status=status, files=mine, pieces=pieces)
 

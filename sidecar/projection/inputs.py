@@ -43,6 +43,8 @@ class EventInstance:
     created: datetime | None = None
     dtstamp: datetime | None = None
     first_seen: datetime | None = None  # when Quorum's sync first saw the object
+    last_modified: datetime | None = None
+    series_instance: bool = False  # an instance of a series with no component of its own
     due: str | None = None  # VTODO DUE as ISO text (date or datetime)
     completed: datetime | None = None
 

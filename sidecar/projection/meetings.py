@@ -209,7 +209,8 @@ def locate(
     assert event.start is not None  # classify() keeps only events with a start
     day = r.local_date(event.start, event.all_day, tz)
     original = _original_day(event, tz)
-    place = meeting_place(folder_pattern, body, [d for d in (day, original) if d is not None])
+    days = [d for d in (day, original) if d is not None]
+    place = meeting_place(folder_pattern, body, days, event.summary)
     return day, original, place
 
 
@@ -236,7 +237,7 @@ def build_meeting(
         p for p in manual_proxies if p.uid == event.uid and p.recurrence_id == event.recurrence_id
     ]
     proxies = r.proxies(body, event, mine)
-    notice_ok, notice_days, sent = r.notice(event, body, tz)
+    notice_ok, notice_days, sent = r.notice(event, body, tz, docs)
     readiness = r.Readiness(
         notice_ok=notice_ok,
         notice_days=notice_days,

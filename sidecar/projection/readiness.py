@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from sidecar.projection.inputs import Attendee, BodyInfo, EventInstance, FileInfo, Seat
 
@@ -131,17 +131,74 @@ def local_date(moment: datetime, all_day: bool, tz: tzinfo) -> date:
     return moment.date() if all_day else moment.astimezone(tz).date()
 
 
-def notice_sent(event: EventInstance) -> datetime | None:
-    """When the convocation went out: the earliest of CREATED, DTSTAMP and first sync."""
-    known = [t for t in (event.created, event.dtstamp, event.first_seen) if t is not None]
+CONVOCATION_WORDS = ("convocation", "convocations", "notice of meeting")
+#: "Convocation envoyée le 02/01/2027", "Convocation : 2027-01-02" in an event's description.
+_NOTICE_FIELD = re.compile(
+    r"convocations?\b[^\n\d]{0,40}?(\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{4})",
+    re.IGNORECASE,
+)
+
+
+def notice_field(text: str, tz: tzinfo) -> datetime | None:
+    """The convocation date written in the event ("Convocation envoyée le 02/01/2027")."""
+    found = _NOTICE_FIELD.search(text or "")
+    if found is None:
+        return None
+    value = found.group(1)
+    try:
+        if "-" in value:
+            day = date.fromisoformat(value)
+        else:
+            d, m, y = (int(part) for part in re.split(r"[/.]", value))
+            day = date(y, m, d)
+    except ValueError:
+        return None
+    return datetime.combine(day, datetime.min.time(), tzinfo=tz)
+
+
+def convocation_files(documents: Iterable[FileInfo]) -> list[FileInfo]:
+    """The meeting's documents named as its convocation."""
+    return [f for f in documents if not f.is_folder and has_word(_stem(f.name), CONVOCATION_WORDS)]
+
+
+def notice_sent(
+    event: EventInstance, documents: Iterable[FileInfo] = (), tz: tzinfo | None = None
+) -> datetime | None:
+    """When this occurrence's convocation went out, from its own evidence only.
+
+    In order: the date written in the event ("Convocation envoyée le …"), the convocation file
+    in the meeting's folder (its modification date, or when Quorum first saw it if earlier),
+    then the occurrence's own stamps. An instance of a recurring series has no CREATED of its
+    own — the series' one is months old and would make every late convocation look in time —
+    so for it only DTSTAMP / LAST-MODIFIED count.
+    """
+    written = notice_field(event.description, tz or local_zone(event))
+    if written is not None:
+        return written
+    dated = [
+        min(t for t in (f.mtime, f.first_seen) if t is not None)
+        for f in convocation_files(documents)
+        if f.mtime is not None or f.first_seen is not None
+    ]
+    if dated:
+        return min(dated)
+    stamps: tuple[datetime | None, ...] = (event.created, event.dtstamp, event.first_seen)
+    if event.series_instance:
+        stamps = (event.dtstamp, event.last_modified)
+    known = [t for t in stamps if t is not None]
     return min(known) if known else None
 
 
+def local_zone(event: EventInstance) -> tzinfo:
+    """UTC, the zone of the stored instants, when the association's is not given."""
+    return event.start.tzinfo if event.start and event.start.tzinfo else UTC
+
+
 def notice(
-    event: EventInstance, body: BodyInfo, tz: tzinfo
+    event: EventInstance, body: BodyInfo, tz: tzinfo, documents: Iterable[FileInfo] = ()
 ) -> tuple[bool | None, int | None, datetime | None]:
     """(in time?, whole days given, sent at) for the body's notice period."""
-    sent = notice_sent(event)
+    sent = notice_sent(event, documents, tz)
     if sent is None or event.start is None:
         return None, None, sent
     days = (local_date(event.start, event.all_day, tz) - sent.astimezone(tz).date()).days

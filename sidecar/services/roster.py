@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from integrations.errors import IntegrationError
 from integrations.types import NcUser
 from sidecar.errors import NotFound, QuorumError
 from sidecar.security.vault import Vault
@@ -221,6 +222,13 @@ def import_group(
     conn = connect(source, vault)
     try:
         users = conn.ocs.group_members(group)
+    except IntegrationError as err:
+        from sidecar.services.roster_suggest import is_refusal, refused
+
+        detail = is_refusal(err)
+        if detail is None:
+            raise
+        raise refused(source.login, group, body.code, detail) from err
     finally:
         conn.close()
     return import_users(session, body, group, users)

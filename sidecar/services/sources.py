@@ -11,14 +11,20 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from integrations.errors import IntegrationError, NotDavServer, NotFoundError, ProtocolError
+from integrations.errors import (
+    BlockedAddress,
+    IntegrationError,
+    NotDavServer,
+    NotFoundError,
+    ProtocolError,
+)
 from integrations.http import redact
 from integrations.types import CalendarInfo, FileEntry
 from integrations.urls import check_url
 from sidecar.errors import NotFound, QuorumError
 from sidecar.security.vault import Vault
 from sidecar.storage.models import Association, Collection, Source
-from sidecar.sync.connection import Connection
+from sidecar.sync.connection import Connection, appapi_user
 
 #: Calendar and folder names that tell what a collection is for (lower-case, accents kept).
 CALENDAR_ROLES = {
@@ -72,11 +78,7 @@ def add_source(
     allow_private: bool,
 ) -> Source:
     """Store a new source (the password encrypted); raises QuorumError on a bad URL or name."""
-    try:
-        url = check_url(url, allow_private=allow_private)
-    except (ValueError, IntegrationError) as err:
-        # Never echo the address as typed: it may carry a login and password.
-        raise QuorumError(f"The address {redact(url)!r} cannot be used: {err}") from err
+    url = checked_url(url, allow_private=allow_private)
     _refuse_taken_name(session, association, name)
     source = Source(
         association_id=association.id,
@@ -87,6 +89,57 @@ def add_source(
         capabilities={},
     )
     session.add(source)
+    session.flush()
+    return source
+
+
+def checked_url(url: str, *, allow_private: bool) -> str:
+    """The address, checked; a refusal says what to do, naming the setting that allows it."""
+    try:
+        return check_url(url, allow_private=allow_private)
+    except BlockedAddress as err:
+        hint = ""
+        if not allow_private and "link-local" not in str(err) and "metadata" not in str(err):
+            hint = (
+                " If this Nextcloud really runs on this machine or your private network, set "
+                "QUORUM_ALLOW_PRIVATE_ADDRESSES=true and try again."
+            )
+        raise QuorumError(f"The address {redact(url)!r} cannot be used: {err}{hint}") from err
+    except (ValueError, IntegrationError) as err:
+        # Never echo the address as typed: it may carry a login and password.
+        raise QuorumError(f"The address {redact(url)!r} cannot be used: {err}") from err
+
+
+def update_source(
+    session: Session,
+    vault: Vault,
+    source: Source,
+    *,
+    password: str | None = None,
+    url: str | None = None,
+    login: str | None = None,
+    allow_private: bool,
+) -> Source:
+    """Change a source's app password (and address or login); its state starts afresh.
+
+    Jobs paused because the old password was refused are resumed: the next run tells whether
+    the new one works.
+    """
+    from sidecar.storage.models import SyncJob
+
+    if appapi_user(source):
+        raise QuorumError("This source reads through AppAPI: it has no app password to change.")
+    if url:
+        source.base_url = checked_url(url, allow_private=allow_private).rstrip("/") + "/"
+    if login:
+        source.login = login.strip()
+    if password is not None:
+        if not password:
+            raise QuorumError("The new app password is empty.")
+        source.password_enc = vault.encrypt(password)
+    source.status, source.status_message, source.retry_after = "new", None, None
+    for job in session.scalars(select(SyncJob).where(SyncJob.source_id == source.id)):
+        job.paused_reason = None
     session.flush()
     return source
 

@@ -98,6 +98,8 @@ def _event(occ: Occurrence, coll: Collection, first_seen: datetime) -> EventInst
         created=_dt(d.get("created")),
         dtstamp=_dt(d.get("dtstamp")),
         first_seen=first_seen,
+        last_modified=_dt(d.get("last_modified")),
+        series_instance=bool(d.get("series_instance")),
         due=d.get("due"),
         completed=_dt(d.get("completed")),
     )

@@ -185,6 +185,17 @@ def _expand(
         warnings.append(f"a recurring series was skipped: {_short(err)}")
         instances = _instances(calendar, component, window, deadline, skip_bad_series=True)
     result = [_occurrence(instance, component, tz, series) for instance in instances]
+    # Occurrences with a component of their own (a RECURRENCE-ID override) keep their own
+    # stamps; the others carry the series' CREATED and DTSTAMP, which say nothing of when
+    # this occurrence's convocation went out (readiness.notice_sent).
+    own = {
+        instant(rid, tz).isoformat()
+        for c in calendar.walk(component)
+        if isinstance(rid := _value(c, "RECURRENCE-ID"), date)
+    }
+    for occurrence in result:
+        if occurrence.recurrence_id and occurrence.recurrence_id not in own:
+            occurrence.details["series_instance"] = True
     if len(result) > MAX_INSTANCES:
         warnings.append(f"more than {MAX_INSTANCES} instances in the window; kept the first ones")
         result = result[:MAX_INSTANCES]

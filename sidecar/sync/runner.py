@@ -127,6 +127,15 @@ def run_source(
             assert source is not None
             conn = connect(source, vault, deadline=options.deadline)
             conn.http.stop_at = deadline.at
+            if not source.collections:
+                # Never connected (added with --no-discover): with nothing to read, a wrong
+                # password would pass for a working source. One authenticated request (a 401
+                # stops here), then say what to do instead of reporting "ok" for nothing.
+                conn.files.propfind("/", "0")
+                raise QuorumError(
+                    f"{source.name} has no calendar or folder known yet: run `quorum setup "
+                    f"{source.name}` (or `quorum source discover {source.name}`) first."
+                )
             tz = source.association.timezone
             plans = _plan_all(db, session, conn, source, now, options, report, deadline)
         with db.session() as session:  # phase 2: everything in one transaction

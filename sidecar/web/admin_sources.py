@@ -79,4 +79,43 @@ def add() -> ResponseReturnValue:
         ),
         "ok",
     )
+    # straight to the guided setup: every calendar and folder gets a role, none is left silent
+    return redirect(url_for("setup.show", source_id=added.source_id))
+
+
+@bp.post("/<int:source_id>/password")
+@requires("admin")
+def change_password(source_id: int) -> ResponseReturnValue:
+    """Replace a source's app password, checked by connecting: a refused one changes nothing."""
+    from sidecar.errors import QuorumError
+    from sidecar.services import sources as sources_service
+    from sidecar.storage.models import Source
+    from sidecar.sync.connection import connect
+
+    quorum = services()
+    password = request.form.get("password", "")
+    try:
+        with quorum.db.session() as db:
+            source = db.get(Source, source_id)
+            if source is None or source.association_id != current_association(db).id:
+                return _page(404, {"form": _("No such source.")})
+            sources_service.update_source(
+                db,
+                quorum.vault,
+                source,
+                password=password,
+                allow_private=quorum.settings.allow_private_addresses,
+            )
+            conn = connect(source, quorum.vault, deadline=quorum.settings.http_timeout)
+            try:
+                sources_service.record_discovery(db, source, sources_service.probe(conn))
+            finally:
+                conn.close()
+            name = source.name
+    except QuorumError as err:
+        return _page(400, {"form": error_text(err)})
+    except IntegrationError as err:  # the transaction dropped the change: the old one stays
+        return _page(400, {"form": _("Nothing changed: %(reason)s", reason=err.message)})
+    audit("admin.source.password", target=name, target_id=source_id)
+    flash(_("New app password of %(name)s saved: Nextcloud accepted it.", name=name), "ok")
     return redirect(url_for("admin_sources.index"))

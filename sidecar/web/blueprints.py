@@ -28,6 +28,7 @@ from sidecar.web import (
     overview,
     register,
     roster,
+    setup,
     signin,
     webhooks,
 )
@@ -63,6 +64,7 @@ BLUEPRINTS: tuple[Registration, ...] = (
     Registration(register.bp),
     Registration(minutes_actions.bp),
     Registration(handovers.bp),
+    Registration(setup.bp),
     Registration(feeds.bp, csrf_exempt=True),
     Registration(webhooks.bp, csrf_exempt=True),
     Registration(appapi_views.bp, csrf_exempt=True),

@@ -53,12 +53,28 @@ def _texts() -> dict[str, Text]:
             "Only {date} takes a format, not {%(name)s:%(spec)s}.", name=p["name"], spec=p["spec"]
         ),
         "folder.no_date": lambda p: gettext(
-            "The pattern needs the meeting's date, e.g. {date:%Y-%m-%d}."
+            "The pattern needs the meeting's date, title or year, e.g. {date:%Y-%m-%d} or {title}."
         ),
         "folder.ambiguous_date": lambda p: gettext(
             "The date format must keep day, month and year apart, e.g. {date:%Y-%m-%d}."
         ),
         "folder.dots": lambda p: gettext("A folder name cannot be “.” or “..”."),
+        "config.timezone": lambda p: gettext(
+            "%(value)s is not a time zone: use a name such as Europe/Paris.", value=p["value"]
+        ),
+        "config.financial_year_end": lambda p: gettext(
+            "The end of the financial year is written MM-DD, e.g. 12-31 or 06-30."
+        ),
+        "config.value": lambda p: gettext(
+            "%(value)s is not a valid value: use one of %(allowed)s.",
+            value=p["value"],
+            allowed=p["allowed"],
+        ),
+        "setup.role": lambda p: gettext(
+            "Unknown role %(role)s: choose one of %(allowed)s.",
+            role=p["role"],
+            allowed=p["allowed"],
+        ),
         "roster.email": lambda p: gettext("%(email)s is not an e-mail address.", email=p["email"]),
         "roster.no_source": lambda p: gettext("No Nextcloud source yet: an admin adds one first."),
         "roster.body_fields": lambda p: gettext(
@@ -67,6 +83,13 @@ def _texts() -> dict[str, Text]:
         "roster.kind": lambda p: gettext("Choose a kind from the list."),
         "roster.body_taken": lambda p: gettext("A body %(body)s already exists.", body=p["body"]),
         "roster.no_body": lambda p: gettext("There is no body %(body)s.", body=p["body"]),
+        "roster.group_refused": lambda p: gettext(
+            "Nextcloud does not let %(login)s list the members of group %(group)s: the account "
+            "is neither an admin nor a group admin of it. In Nextcloud, Users, make %(login)s a "
+            "group admin of %(group)s, or seat the people invited to the body's meetings below.",
+            login=p["login"],
+            group=p["group"],
+        ),
         "source.not_app_mode": lambda p: gettext(
             "Quorum is not running as a Nextcloud app here: a source reading through AppAPI "
             "cannot be added. Add it with its address, login and app password "

@@ -177,6 +177,30 @@ def import_group(body_id: int) -> ResponseReturnValue:
     return redirect(url_for("roster.index") + f"#body-{body_id}")
 
 
+@bp.post("/<int:body_id>/seat-attendees")
+@requires("admin")
+def seat_attendees(body_id: int) -> ResponseReturnValue:
+    """Seat the people invited to the body's meetings (a roster without Nextcloud rights)."""
+    from sidecar.services.roster_suggest import suggest
+
+    with services().db.session() as session:
+        association = current_association(session)
+        body = _body(session, association.id, body_id)
+        people = suggest(session, association, body)
+        added = sum(
+            roster.seat(session, body, name=p.name, email=p.email, keep_role=True) for p in people
+        )
+    flash(
+        gettext(
+            "%(added)s people invited to its meetings seated (%(kept)s already there).",
+            added=added,
+            kept=len(people) - added,
+        ),
+        "ok",
+    )
+    return redirect(url_for("roster.index") + f"#body-{body_id}")
+
+
 def import_summary(done: roster.RosterImport) -> str:
     """One sentence about an import, with what the admin may want to do next."""
     parts: list[Any] = [

@@ -1,0 +1,158 @@
+"""``quorum setup``: the guided setup on the command line.
+
+It reads the source, proposes a role for every calendar and top folder with the evidence, and
+the bodies its meetings show; ``--accept`` applies the proposals as they are, ``--calendar``
+and ``--folder`` change one, and without either a terminal asks about each in turn.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy import select
+
+from sidecar.cli.base import Ctx, pass_ctx
+from sidecar.context import resolve_association
+from sidecar.errors import QuorumError
+from sidecar.services import sources as sources_service
+from sidecar.services.setup import Proposal, SetupProposal
+from sidecar.services.setup_apply import apply_setup, discover_and_propose
+from sidecar.storage.models import Association, Source
+
+
+def _only_source(session: object, association: Association, name: str | None) -> Source:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    if name:
+        return sources_service.find_source(session, association, name)
+    rows = list(session.scalars(select(Source).where(Source.association_id == association.id)))
+    if len(rows) == 1:
+        return rows[0]
+    if not rows:
+        raise QuorumError(
+            "No source yet: add one with `quorum source add NAME --url URL --login LOGIN "
+            "--password-stdin`, then run `quorum setup`."
+        )
+    names = ", ".join(r.name for r in rows)
+    raise QuorumError(f"Several sources ({names}): name the one to set up, `quorum setup NAME`.")
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    found = {}
+    for value in values:
+        key, sep, role = value.rpartition("=")
+        if not sep or not key:
+            raise QuorumError(f"{option} takes NAME=ROLE, not {value!r}.")
+        found[key.strip()] = role.strip()
+    return found
+
+
+def _by_label(
+    proposals: tuple[Proposal, ...], wanted: dict[str, str], option: str
+) -> dict[str, str]:
+    """Map names given on the command line (label, href or path) to proposal keys."""
+    keys: dict[str, str] = {}
+    for name, role in wanted.items():
+        match = [p for p in proposals if name in (p.label, p.key, p.key.strip("/"))]
+        if not match:
+            known = ", ".join(p.label for p in proposals)
+            raise QuorumError(f"{option}: no {name!r} here; the names are: {known}.")
+        keys[match[0].key] = role
+    return keys
+
+
+def _show(proposal: SetupProposal) -> None:
+    click.echo("Calendars:")
+    for item in proposal.calendars:
+        _line(item)
+    click.echo("Top folders:")
+    for item in proposal.folders:
+        _line(item)
+    if proposal.bodies:
+        click.echo("Bodies seen in the meetings:")
+    for body in proposal.bodies:
+        folder = body.folder or "-"
+        click.echo(
+            f"  {body.code} {body.name} ({body.kind}), folder {folder}, {len(body.members)} members"
+        )
+
+
+def _line(item: Proposal) -> None:
+    why = "; ".join(e.text() for e in item.evidence) or "no evidence"
+    click.echo(f"  {item.label}\t→ {item.role}\t({why})")
+
+
+def _ask(items: tuple[Proposal, ...]) -> dict[str, str]:
+    chosen = {}
+    for item in items:
+        chosen[item.key] = click.prompt(
+            f"{item.label}", default=item.role, type=click.Choice(item.choices)
+        )
+    return chosen
+
+
+@click.command("setup")
+@click.argument("source_name", required=False)
+@click.option("--accept", is_flag=True, help="Apply every proposal as proposed.")
+@click.option(
+    "--calendar",
+    "calendars",
+    multiple=True,
+    metavar="NAME=ROLE",
+    help="Give calendar NAME this role (meetings, deadlines, activities, ignore).",
+)
+@click.option(
+    "--folder",
+    "folders",
+    multiple=True,
+    metavar="PATH=ROLE",
+    help="Give top folder PATH this role "
+    "(governance, grants, sensitive, communication, documents).",
+)
+@click.option("--no-bodies", is_flag=True, help="Do not create the bodies the meetings show.")
+@pass_ctx
+def setup(
+    ctx: Ctx,
+    source_name: str | None,
+    accept: bool,
+    calendars: tuple[str, ...],
+    folders: tuple[str, ...],
+    no_bodies: bool,
+) -> None:
+    """Propose what each calendar and top folder is for, and apply it once confirmed."""
+    services = ctx.services
+    with services.db.session() as session:
+        association = resolve_association(session, ctx.association)
+        source = _only_source(session, association, source_name)
+        proposal = discover_and_propose(
+            session, source, services.vault, deadline=services.settings.http_timeout
+        )
+        _show(proposal)
+        cal_roles = _by_label(proposal.calendars, _pairs(calendars, "--calendar"), "--calendar")
+        dir_roles = _by_label(proposal.folders, _pairs(folders, "--folder"), "--folder")
+        if not accept and not cal_roles and not dir_roles:
+            if not sys.stdin.isatty():
+                raise QuorumError(
+                    "Nothing applied: run `quorum setup --accept` to apply these proposals as "
+                    "they are, or change one with --calendar 'NAME=ROLE' / --folder 'PATH=ROLE'."
+                )
+            cal_roles = _ask(proposal.calendars)
+            dir_roles = _ask(proposal.folders)
+        done = apply_setup(
+            session,
+            association,
+            source,
+            proposal,
+            calendar_roles=cal_roles,
+            folder_roles=dir_roles,
+            create_bodies=not no_bodies,
+        )
+    synced = sum(1 for role in done.calendars.values() if role != "ignore")
+    click.echo(
+        f"Applied: {synced} calendars synced, {len(done.calendars) - synced} ignored, "
+        f"{len(done.folders)} folder roles, bodies created: "
+        f"{', '.join(done.bodies_created) or 'none'} ({done.members_seated} seats). "
+        "Run `quorum sync` now."
+    )

@@ -1,0 +1,192 @@
+"""Admin page: the guided setup of a source.
+
+``GET /admin/setup/<source id>`` reads the source (calendars' event names and attendees, the
+folder tree), and shows a role proposed for every calendar and top folder with its evidence,
+and the bodies its meetings show; the admin confirms or changes each role and applies. Nothing
+is left without a role: a calendar nobody needs is set to "ignore" (not synced), visibly.
+Applying is audited as ``admin.setup``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from integrations.errors import IntegrationError
+from sidecar.errors import QuorumError
+from sidecar.services.setup import Evidence
+from sidecar.services.setup_apply import apply_setup, discover_and_propose
+from sidecar.storage.models import Source
+from sidecar.web.access import requires
+from sidecar.web.auth import audit, current_association
+from sidecar.web.context import services
+from sidecar.web.error_texts import error_text
+
+bp = Blueprint("setup", __name__, url_prefix="/admin/setup")
+
+ROLE_LABELS = {
+    "meetings": _l("Meetings of the bodies"),
+    "deadlines": _l("Deadlines and to-dos"),
+    "activities": _l("Activities (synced, not meetings)"),
+    "ignore": _l("Ignore (not synced)"),
+    "governance": _l("Governance (bodies' documents)"),
+    "grants": _l("Grant dossiers"),
+    "sensitive": _l("Treasury and sensitive files"),
+    "communication": _l("Communication"),
+    "documents": _l("Other documents"),
+}
+
+
+def _evidence(item: Evidence) -> str:
+    return str(_(item.message, **dict(item.params)))
+
+
+def _source(db: object, source_id: int) -> Source:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(db, Session)
+    source = db.get(Source, source_id)
+    if source is None or source.association_id != current_association(db).id:
+        abort(404)
+    return source
+
+
+@bp.get("/<int:source_id>")
+@requires("admin")
+def show(source_id: int) -> ResponseReturnValue:
+    """The proposals, read live from the source (nothing is changed until applied)."""
+    quorum = services()
+    with quorum.db.session() as db:
+        source = _source(db, source_id)
+        try:
+            proposal = discover_and_propose(
+                db, source, quorum.vault, deadline=quorum.settings.http_timeout
+            )
+        except (IntegrationError, QuorumError) as err:
+            text = err.message if isinstance(err, IntegrationError) else error_text(err)
+            return render_template("pages/setup.html", source=source, error=text), 502
+        return render_template(
+            "pages/setup.html",
+            source=source,
+            proposal=proposal,
+            labels=ROLE_LABELS,
+            evidence=_evidence,
+            error=None,
+        )
+
+
+@bp.post("/<int:source_id>")
+@requires("admin")
+def apply(source_id: int) -> ResponseReturnValue:
+    """Apply the roles chosen in the form (each field is ``role:<kind>:<key>``)."""
+    quorum = services()
+    chosen = {k: v for k, v in request.form.items() if k.startswith("role:")}
+    calendars = {k[len("role:calendar:") :]: v for k, v in chosen.items() if ":calendar:" in k}
+    folders = {k[len("role:folder:") :]: v for k, v in chosen.items() if ":folder:" in k}
+    try:
+        with quorum.db.session() as db:
+            source = _source(db, source_id)
+            proposal = discover_and_propose(
+                db, source, quorum.vault, deadline=quorum.settings.http_timeout
+            )
+            done = apply_setup(
+                db,
+                current_association(db),
+                source,
+                proposal,
+                calendar_roles=calendars,
+                folder_roles=folders,
+                create_bodies=request.form.get("bodies") == "on",
+            )
+            name = source.name
+    except QuorumError as err:
+        flash(error_text(err), "error")
+        return redirect(url_for("setup.show", source_id=source_id))
+    except IntegrationError as err:
+        flash(err.message, "error")
+        return redirect(url_for("setup.show", source_id=source_id))
+    audit("admin.setup", target=name, target_id=source_id, bodies=list(done.bodies_created))
+    synced = sum(1 for role in done.calendars.values() if role != "ignore")
+    flash(
+        _(
+            "Setup applied: %(synced)s calendars synced, %(ignored)s ignored, bodies created: "
+            "%(bodies)s. The next sync reads everything with these roles.",
+            synced=synced,
+            ignored=len(done.calendars) - synced,
+            bodies=", ".join(done.bodies_created) or "—",
+        ),
+        "ok",
+    )
+    return redirect(url_for("setup.show", source_id=source_id))
+
+
+# --- the association's own settings -------------------------------------------------------
+
+ASSOCIATION_FIELDS = ("name", "timezone", "language", "financial_year_end")
+
+
+@bp.get("/association")
+@requires("admin")
+def association() -> ResponseReturnValue:
+    """Name, time zone, language, financial year end, grants folder, sensitive folders."""
+    with services().db.session() as db:
+        return _association_page(db)
+
+
+def _association_page(
+    db: object, status: int = 200, error: str | None = None, values: dict[str, str] | None = None
+) -> ResponseReturnValue:
+    from sqlalchemy.orm import Session
+
+    from sidecar.projection.grants import DEFAULT_GRANTS_FOLDER
+    from sidecar.projection.shares import DEFAULT_SENSITIVE
+    from sidecar.services.settings_check import LANGUAGES
+
+    assert isinstance(db, Session)
+    found = current_association(db)
+    settings = found.settings or {}
+    current = {name: str(getattr(found, name)) for name in ASSOCIATION_FIELDS}
+    current["grants_folder"] = str(settings.get("grants_folder") or DEFAULT_GRANTS_FOLDER)
+    sensitive = settings.get("sensitive_folders") or list(DEFAULT_SENSITIVE)
+    current["sensitive_folders"] = "\n".join(str(f) for f in sensitive)
+    return render_template(
+        "pages/association_settings.html",
+        values=current | (values or {}),
+        languages=LANGUAGES,
+        error=error,
+    ), status
+
+
+@bp.post("/association")
+@requires("admin")
+def save_association() -> ResponseReturnValue:
+    """Check every value first (a wrong one is refused with the valid ones), then save."""
+    from sidecar.services.settings_check import check_association
+
+    form = {k: request.form.get(k, "").strip() for k in (*ASSOCIATION_FIELDS, "grants_folder")}
+    folders = [
+        line.strip().strip("/") + "/"
+        for line in request.form.get("sensitive_folders", "").splitlines()
+        if line.strip()
+    ]
+    settings_part: dict[str, object] = {
+        "grants_folder": form.pop("grants_folder").strip("/") + "/",
+        "sensitive_folders": folders,
+    }
+    with services().db.session() as db:
+        found = current_association(db)
+        merged = dict(found.settings or {}) | settings_part
+        try:
+            check_association({**{k: v for k, v in form.items() if v}, "settings": merged})
+        except QuorumError as err:
+            values = dict(form) | {"sensitive_folders": request.form.get("sensitive_folders", "")}
+            return _association_page(db, 400, error_text(err), values)
+        for name, value in form.items():
+            if value:
+                setattr(found, name, value)
+        found.settings = merged
+    audit("admin.association.settings", target="association")
+    flash(_("The association's settings are saved."), "ok")
+    return redirect(url_for("setup.association"))
