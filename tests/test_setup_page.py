@@ -148,3 +148,14 @@ def test_association_settings_are_editable_and_checked(
         assert found.financial_year_end == "06-30" and found.name == "Villeurbanne Basket Club"
         assert found.settings["grants_folder"] == "Financements/"
         assert found.settings["sensitive_folders"] == ["Trésorerie/", "Licenciés/"]
+
+
+def test_sources_page_names_calendars_left_without_a_role(
+    services: Services, client: FlaskClient, login_as: LoginAs, demo_server: DemoServer
+) -> None:
+    from tests.sync.helpers import connect
+
+    connect(services, demo_server.url)  # discovery guesses roles; "Personnel" gets none
+    login_as("admin")
+    page = client.get("/admin/sources").get_data(as_text=True)
+    assert "1 agenda(s) sans rôle, non synchronisé(s)" in page
