@@ -90,3 +90,15 @@ def test_body_codes() -> None:
     assert body_code("Conseil d'administration") == "CA"
     assert body_code("Assemblée générale") == "AG"
     assert body_code("Bureau") == "BUREAU"
+
+
+def test_meeting_folder_convention_follows_the_dated_folders() -> None:
+    meetings = CalendarSample(
+        "/cal/ca/", "ca", "CA", events=(SampleEvent("Conseil d'administration", "VEVENT"),)
+    )
+    french = FolderSample("/CA/", ("07-03-2026/", "07-03-2026/PV.pdf", "04-04-2026/"))
+    assert propose(SourceSample((meetings,), (french,))).meeting_folder == (
+        "{body_folder}/{date:%d-%m-%Y}/"
+    )
+    iso = FolderSample("/CA/", ("2026-03-07/", "2026-04-04/"))
+    assert propose(SourceSample((meetings,), (iso,))).meeting_folder is None  # the default

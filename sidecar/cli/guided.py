@@ -70,6 +70,8 @@ def _show(proposal: SetupProposal) -> None:
     click.echo("Top folders:")
     for item in proposal.folders:
         _line(item)
+    if proposal.meeting_folder:
+        click.echo(f"Meeting folders are named {proposal.meeting_folder}")
     if proposal.bodies:
         click.echo("Bodies seen in the meetings:")
     for body in proposal.bodies:

@@ -207,7 +207,46 @@ def propose(sample: SourceSample) -> SetupProposal:
     ]
     governance = [f for f, p in zip(sample.folders, folders, strict=True) if p.role == "governance"]
     bodies = propose_bodies(meeting_cals, governance, sample.folders, sample.users_by_email)
-    return SetupProposal(calendars, folders, bodies, None)
+    pattern = propose_meeting_folder(bodies, sample.folders)
+    return SetupProposal(calendars, folders, bodies, pattern)
+
+
+#: Date formats seen in meeting folder names, and the convention each one means.
+FOLDER_DATE_FORMATS = (
+    (re.compile(r"^\d{4}-\d{2}-\d{2}$"), None),  # the default: {body_folder}/{date:%Y-%m-%d}/
+    (re.compile(r"^\d{2}-\d{2}-\d{4}$"), "{body_folder}/{date:%d-%m-%Y}/"),
+    (re.compile(r"^\d{2}\.\d{2}\.\d{4}$"), "{body_folder}/{date:%d.%m.%Y}/"),
+    (re.compile(r"^\d{8}$"), "{body_folder}/{date:%Y%m%d}/"),
+)
+
+
+def propose_meeting_folder(
+    bodies: Sequence[BodyProposal], folders: Sequence[FolderSample]
+) -> str | None:
+    """The convention the bodies' dated sub-folders follow, when it is not the default.
+
+    Meetings find their documents under any of these date forms anyway; the convention decides
+    where "Prepare a meeting" creates the next folder, so it should be the one in use.
+    """
+    votes: Counter[str | None] = Counter()
+    for body in bodies:
+        if not body.folder:
+            continue
+        for top in folders:
+            root = top.path.strip("/")
+            if body.folder != root and not body.folder.startswith(root + "/"):
+                continue
+            prefix = body.folder.removeprefix(root).strip("/")
+            for path in top.below:
+                rest = path.removeprefix(prefix + "/") if prefix else path
+                if rest == path and prefix:
+                    continue
+                name = rest.strip("/")
+                if rest.endswith("/") and "/" not in name:
+                    for form, pattern in FOLDER_DATE_FORMATS:
+                        if form.match(name):
+                            votes[pattern] += 1
+    return votes.most_common(1)[0][0] if votes else None
 
 
 # --- calendars ---------------------------------------------------------------------------

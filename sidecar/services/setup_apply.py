@@ -24,6 +24,7 @@ from integrations.types import CalendarInfo, CalendarObject, FileEntry
 from sidecar.errors import ConfigError
 from sidecar.security.vault import Vault
 from sidecar.services import sources as sources_service
+from sidecar.services.conventions import set_meeting_folder
 from sidecar.services.setup import (
     CALENDAR_ROLES,
     FOLDER_ROLES,
@@ -206,6 +207,8 @@ def apply_setup(
             coll.enabled = role != "ignore"
             labels[coll.display_name or coll.remote_path] = role
     _apply_folders(association, dir_roles)
+    if proposal.meeting_folder and not (association.settings or {}).get("meeting_folder"):
+        set_meeting_folder(association, proposal.meeting_folder)
     created: tuple[str, ...] = ()
     seated = 0
     if create_bodies:
