@@ -11,6 +11,7 @@ import sys
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sidecar.cli.base import Ctx, pass_ctx
 from sidecar.context import resolve_association
@@ -21,10 +22,8 @@ from sidecar.services.setup_apply import apply_setup, discover_and_propose
 from sidecar.storage.models import Association, Source
 
 
-def _only_source(session: object, association: Association, name: str | None) -> Source:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session, Session)
+def _only_source(session: Session, association: Association, name: str | None) -> Source:
+    """The source named, or the only one; with several, the admin must name it."""
     if name:
         return sources_service.find_source(session, association, name)
     rows = list(session.scalars(select(Source).where(Source.association_id == association.id)))

@@ -13,9 +13,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError
 from sidecar.errors import QuorumError
+from sidecar.projection.grants import DEFAULT_GRANTS_FOLDER
+from sidecar.projection.shares import DEFAULT_SENSITIVE
+from sidecar.services.settings_check import LANGUAGES, check_association
 from sidecar.services.setup import Evidence
 from sidecar.services.setup_apply import apply_setup, discover_and_propose
 from sidecar.storage.models import Source
@@ -43,10 +47,7 @@ def _evidence(item: Evidence) -> str:
     return str(_(item.message, **dict(item.params)))
 
 
-def _source(db: object, source_id: int) -> Source:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(db, Session)
+def _source(db: Session, source_id: int) -> Source:
     source = db.get(Source, source_id)
     if source is None or source.association_id != current_association(db).id:
         abort(404)
@@ -136,15 +137,8 @@ def association() -> ResponseReturnValue:
 
 
 def _association_page(
-    db: object, status: int = 200, error: str | None = None, values: dict[str, str] | None = None
+    db: Session, status: int = 200, error: str | None = None, values: dict[str, str] | None = None
 ) -> ResponseReturnValue:
-    from sqlalchemy.orm import Session
-
-    from sidecar.projection.grants import DEFAULT_GRANTS_FOLDER
-    from sidecar.projection.shares import DEFAULT_SENSITIVE
-    from sidecar.services.settings_check import LANGUAGES
-
-    assert isinstance(db, Session)
     found = current_association(db)
     settings = found.settings or {}
     current = {name: str(getattr(found, name)) for name in ASSOCIATION_FIELDS}
@@ -163,8 +157,6 @@ def _association_page(
 @requires("admin")
 def save_association() -> ResponseReturnValue:
     """Check every value first (a wrong one is refused with the valid ones), then save."""
-    from sidecar.services.settings_check import check_association
-
     form = {k: request.form.get(k, "").strip() for k in (*ASSOCIATION_FIELDS, "grants_folder")}
     folders = [
         line.strip().strip("/") + "/"
