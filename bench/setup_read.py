@@ -8,7 +8,6 @@ Figures are printed, never asserted.
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from datetime import date
@@ -54,4 +53,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
