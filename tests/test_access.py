@@ -422,7 +422,7 @@ def test_secrets_rotate_reencrypts_with_a_new_key(services: Services) -> None:
         )
     key_file = services.settings.effective_key_file
     old_key = key_file.read_bytes()
-    assert "1 secrets re-encrypted" in _cli(services, "secrets", "rotate")
+    assert "1 secret re-encrypted" in _cli(services, "secrets", "rotate")  # plural agrees
     new_key = key_file.read_bytes()
     assert new_key != old_key and len(new_key.splitlines()) == 1
     from sidecar.storage.models import Source

@@ -125,8 +125,17 @@ def test_the_group_mapping_is_saved_and_used_by_sign_in(services: Services) -> N
         association = resolve_association(session, None)
         assert association.settings["access"] == {"groups": {"CA": "officer", "admin": "admin"}}
     page = admin.get("/admin/access").get_data(as_text=True)
-    assert "CA = officer" in page and "admin = admin" in page
-    assert _actions(services) == ["admin.access.save"]
+    assert 'name="group" value="CA"' in page and 'name="group" value="admin"' in page
+    assert '<option value="officer" selected>responsable (bureau)</option>' in page
+    again = admin.post(  # the page's rows: group names and roles chosen from a list
+        "/admin/access",
+        data={"group": ["Bureau", "CA", ""], "group_role": ["officer", "member", "member"]},
+    )
+    assert again.status_code == 302
+    with services.db.session() as session:
+        association = resolve_association(session, None)
+        assert association.settings["access"]["groups"] == {"Bureau": "officer", "CA": "member"}
+    assert _actions(services) == ["admin.access.save", "admin.access.save"]
 
 
 def test_the_audit_log_is_newest_first_paginated_and_filtered(services: Services) -> None:
@@ -143,13 +152,13 @@ def test_the_audit_log_is_newest_first_paginated_and_filtered(services: Services
         session.flush()
         session.add(AuditLog(association_id=other.id, actor="y", action="c.theirs", details={}))
     first = admin.get("/admin/audit?lang=en").get_data(as_text=True)
-    assert first.index("b.new</td>") < first.index("a.old</td>") and "Page 1 of 2" in first
+    assert first.index("b.new</code>") < first.index("a.old</code>") and "Page 1 of 2" in first
     assert "c.theirs" not in first, "never another association's log"
     assert "n: 59" in first and "n: 0<" not in first
     second = admin.get("/admin/audit?page=2").get_data(as_text=True)
-    assert "n: 0<" in second and "b.new</td>" not in second
+    assert "n: 0<" in second and "b.new</code>" not in second
     only = admin.get("/admin/audit?action=b.new").get_data(as_text=True)
-    assert "b.new</td>" in only and "a.old</td>" not in only and "Page 1 of 1" in only
+    assert "b.new</code>" in only and "a.old</code>" not in only and "Page 1 of 1" in only
 
 
 def test_admin_pages_need_admin_and_csrf(services: Services, client: FlaskClient) -> None:

@@ -44,7 +44,7 @@ def test_day_one_says_since_when_and_shows_recent_files(
     html = client.get("/documents?lang=en").get_data(as_text=True)
 
     assert "Quorum started following these files on" in html
-    assert "No change recorded." in html
+    assert "No change recorded in this period" in html
     recent = html.split('id="recent"', 1)[1]
     assert f"Grand livre {year}.ods" in recent  # modified 4 days before the seed's today
     assert re.search(r'href="http://[^"]+/index\.php/f/\d+"', recent)

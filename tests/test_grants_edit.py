@@ -99,9 +99,9 @@ def test_form_says_what_to_fix_then_creates(admin: FlaskClient, synced: Services
     )
     assert good.status_code == 302 and "/grants/g" in good.headers["Location"]
     page = admin.get(good.headers["Location"])
-    assert page.status_code == 200 and "12000.00" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "€12,000" in page.get_data(as_text=True)
     pipeline = admin.get("/grants?lang=en").get_data(as_text=True)
-    assert "Fondation de France 2027" in pipeline and "requested 12000 €" in pipeline
+    assert "Fondation de France 2027" in pipeline and "€12,000" in pipeline  # shown, not hovered
 
 
 def test_confirm_and_correct_a_found_dossier(

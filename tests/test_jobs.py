@@ -118,4 +118,4 @@ def test_admin_page_shows_jobs_and_forms_need_csrf(app: Flask) -> None:
         source = jobs.source_by_name(session, association.id, "demo")
         jobs.create_job(session, association, source, "docs", every="15m")
     html = client.get("/jobs/").get_data(as_text=True)
-    assert "docs" in html and "every 15m" in html and 'name="csrf_token"' in html
+    assert "docs" in html and "toutes les 15 minutes" in html and 'name="csrf_token"' in html

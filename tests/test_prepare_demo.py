@@ -86,7 +86,10 @@ def test_prepare_from_page_and_api(
 
     page = client.post(f"/meetings/{ag.id}/prepare?lang=en", follow_redirects=True)
     assert page.status_code == 200
-    assert "draft agenda" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert "draft agenda, shown below" in html
+    # no waiting for the next sync: the page already shows the new agenda
+    assert "Agenda present" in html and "Ordre du jour.md" in html
 
     answer = client.post(f"/api/v1/meetings/{ag.id}/prepare")
     assert answer.status_code == 200

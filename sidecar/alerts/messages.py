@@ -8,31 +8,24 @@ all say the same thing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
+from sidecar import formatting
 from sidecar.alerts import texts
 from sidecar.alerts.channels.base import Message, one_line
-from sidecar.config import templates_dir, translations_dir
+from sidecar.config import templates_dir
+from sidecar.i18n import translations
 from sidecar.security import links
-
-TRANSLATIONS = translations_dir()
 
 
 def _templates() -> Path:
     return templates_dir() / "email"
-
-
-@lru_cache(maxsize=8)
-def translations(language: str) -> NullTranslations:
-    """The catalogue for ``language``; English (the msgids) when there is none."""
-    if language.startswith("en"):
-        return NullTranslations()
-    return Translations.load(str(TRANSLATIONS), [language, "fr"])
 
 
 @lru_cache(maxsize=1)
@@ -47,10 +40,51 @@ def _environment() -> Environment:
     return env
 
 
+def localise(params: Mapping[str, object], language: str) -> dict[str, object]:
+    """``params`` with their ISO dates written for a reader of ``language`` (« 1er juin 2026 »)."""
+    shown = dict(params)
+    for name in texts.DATE_PARAMS:
+        value = shown.get(name)
+        if isinstance(value, str) and value:
+            with suppress(ValueError):  # not a date after all: shown as it came
+                shown[name] = formatting.date_text(value, language, "long")
+    return shown
+
+
 def tr(language: str, msgid: str, params: Mapping[str, object] | None = None) -> str:
     if not msgid:
         return ""  # gettext("") is the catalogue's header, never wanted here
-    return texts.fill(translations(language).gettext(msgid), params or {})
+    return texts.fill(translations(language).gettext(msgid), localise(params or {}, language))
+
+
+def sentence(rule: str, params: Mapping[str, object], language: str) -> tuple[str, str]:
+    """An alert as a reader sees it: what is wrong (with its subject and date), and what to do."""
+    title = tr(language, texts.TITLES.get(rule, texts.UNKNOWN_RULE), params)
+    return title, tr(language, texts.DETAILS.get(rule, ""), params)
+
+
+def sentence_html(rule: str, params: Mapping[str, object], language: str) -> tuple[Markup, Markup]:
+    """:func:`sentence` for the alerts page, where officers read about others: escaped, with
+    folders and paths set apart as code."""
+    shown: dict[str, object] = {
+        name: Markup('<code translate="no">{}</code>').format(value)
+        if name in texts.PATH_PARAMS
+        else value
+        for name, value in localise(params, language).items()
+    }
+
+    def html(msgid: str) -> Markup:
+        if not msgid:
+            return Markup("")
+        return escape(translations(language).gettext(msgid)) % _Lenient(shown)
+
+    title = texts.PAGE_TITLES.get(rule) or texts.TITLES.get(rule, texts.UNKNOWN_RULE)
+    return html(title), html(texts.PAGE_DETAILS.get(rule) or texts.DETAILS.get(rule, ""))
+
+
+class _Lenient(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 def render(
@@ -65,14 +99,15 @@ def render(
     data: Mapping[str, Any] | None = None,
 ) -> Message:
     """One alert as a message; ``links`` holds ``open``, ``acknowledge`` and ``snooze`` URLs."""
-    title = tr(language, texts.TITLES.get(rule, rule), params)
+    title, detail = sentence(rule, params, language)
     prefix = tr(language, texts.KIND_PREFIX.get(kind, ""))
-    detail = tr(language, texts.DETAILS.get(rule, ""), params)
     subject = one_line(prefix + title)
+    priority = tr(language, texts.SEVERITY.get(severity, texts.SEVERITY["medium"]))
     context = {
         "subject": subject,
         "detail": detail,
         "severity": severity,
+        "priority": tr(language, texts.UI["severity"], {"severity": priority}),
         "links": links,
         "labels": {name: tr(language, msgid) for name, msgid in texts.UI.items()},
         "language": language,
@@ -94,7 +129,15 @@ def render(
 
 def render_digest(items: list[Message], language: str) -> Message:
     """Several alerts for one person in one message (never called with no items)."""
-    subject = tr(language, texts.UI["digest"], {"count": len(items)})
+    count = len(items)
+    subject = texts.fill(
+        translations(language).ngettext(
+            "Quorum: %(count)s alert needs attention",
+            "Quorum: %(count)s alerts need attention",
+            count,
+        ),
+        {"count": count},
+    )
     context = {
         "subject": subject,
         "items": items,

@@ -14,6 +14,12 @@ def N_(text: str) -> str:  # the name pybabel looks for
     return text
 
 
+#: Params holding an ISO date, written out in the reader's language when shown.
+DATE_PARAMS = ("date", "deadline", "due")
+#: Params holding a folder or file path, set apart as code on pages.
+PATH_PARAMS = ("folder", "path", "href")
+UNKNOWN_RULE = N_("A condition Quorum watches holds now")
+
 TITLES: dict[str, str] = {
     "convocation_late": N_("Convocation for %(body)s on %(date)s sent too late (%(notice_days)s of %(required)s days)"),
     "convocation_not_sent": N_("No convocation known for %(body)s on %(date)s"),
@@ -56,6 +62,21 @@ DETAILS: dict[str, str] = {
     "handover_overdue": N_("Transfer what is left on the handover checklist (%(days)s days since it began)."),
 }  # fmt: skip
 
+# On the alerts page officers read about someone else: the words addressed to that person
+# ("Please answer") are replaced by these.
+PAGE_TITLES: dict[str, str] = {
+    "rsvp_missing": N_("%(member)s has not answered the invitation: %(body)s on %(date)s"),
+}
+PAGE_DETAILS: dict[str, str] = {
+    "rsvp_missing": N_("Quorum reminds them; you may ask them too, or record the proxy they give."),
+}
+
+SEVERITY: dict[str, str] = {
+    "high": N_("urgent"),
+    "medium": N_("important"),
+    "low": N_("for information"),
+}
+
 KIND_PREFIX: dict[str, str] = {
     "opened": "",
     "escalated": N_("Still unacknowledged: "),
@@ -67,10 +88,10 @@ UI: dict[str, str] = {
     "open": N_("Open in Quorum"),
     "acknowledge": N_("Acknowledge"),
     "snooze": N_("Snooze for a week"),
-    "digest": N_("Quorum: %(count)s alerts need attention"),
     "test_subject": N_("Quorum test message"),
     "test_body": N_("This test message shows that the channel %(name)s works."),
     "footer": N_("You receive this because of your role in the association."),
+    "severity": N_("Priority: %(severity)s"),
 }
 
 

@@ -9,6 +9,7 @@ import click
 from sqlalchemy.orm import Session
 
 from sidecar.cli.base import Ctx, pass_ctx
+from sidecar.cli.words import _, ngettext
 from sidecar.context import resolve_association
 from sidecar.errors import NotFound, QuorumError
 from sidecar.security.secrets_rotation import rotate_secrets
@@ -45,7 +46,7 @@ def user_create_admin(ctx: Ctx, login: str, password_stdin: bool) -> None:
         created = accounts.create_local_admin(session, association, login, password)
         _audit(session, "user.create_admin", association.id, login=created.login)
         slug = association.slug
-    click.echo(f"Admin {login} can sign in to association {slug!r}.")
+    click.echo(_("Admin %(login)s can sign in to association “%(slug)s”.", login=login, slug=slug))
 
 
 @click.group()
@@ -100,7 +101,7 @@ def token_revoke(ctx: Ctx, token_id: int) -> None:
         association = resolve_association(session, ctx.association)
         api_tokens.revoke_token(session, association.id, token_id)
         _audit(session, "token.revoke", association.id, token_id=token_id)
-    click.echo(f"Token {token_id} revoked.")
+    click.echo(_("Token %(id)s revoked.", id=token_id))
 
 
 @click.group()
@@ -119,4 +120,10 @@ def secrets_rotate(ctx: Ctx) -> None:
     count = rotate_secrets(services.db, key_file)
     with services.db.session() as session:
         _audit(session, "secrets.rotate", None, count=count)
-    click.echo(f"{count} secrets re-encrypted with a new key; the old key was removed.")
+    click.echo(
+        ngettext(
+            "%(num)d secret re-encrypted with a new key; the old key was removed.",
+            "%(num)d secrets re-encrypted with a new key; the old key was removed.",
+            count,
+        )
+    )

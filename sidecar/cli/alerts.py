@@ -12,6 +12,7 @@ from sidecar.alerts import service, share_audits
 from sidecar.alerts.channels import KINDS, Recipient
 from sidecar.alerts.lifecycle import STATES
 from sidecar.cli.base import Ctx, pass_ctx
+from sidecar.cli.words import _, ngettext
 from sidecar.context import resolve_association
 from sidecar.errors import QuorumError
 from sidecar.storage.models import Alert, Channel
@@ -38,16 +39,28 @@ def alerts_run(ctx: Ctx, no_send: bool, shares: bool) -> None:
             # A failed audit keeps the last findings and raises "sharing audit failing".
             audit = share_audits.refresh(session, association, ctx.services.vault, now)
             if audit.error:
-                click.echo(f"Sharing audit: {audit.error}", err=True)
+                click.echo(_("Sharing audit: %(error)s", error=audit.error), err=True)
     report = service.run(ctx.services, association_id, now, send=not no_send)
     done = report.reconciled
     click.echo(
-        f"{len(done.opened)} opened, {len(done.reopened)} reopened, {len(done.updated)} updated, "
-        f"{len(done.resolved)} resolved; {report.planned} messages planned, {report.sent.sent} sent, "
-        f"{report.sent.retrying} to retry, {report.sent.failed} failed."
+        _(
+            "%(opened)s opened, %(reopened)s reopened, %(updated)s updated, "
+            "%(resolved)s resolved; %(planned)s, %(sent)s sent, %(retrying)s to retry, "
+            "%(failed)s failed.",
+            opened=len(done.opened),
+            reopened=len(done.reopened),
+            updated=len(done.updated),
+            resolved=len(done.resolved),
+            planned=ngettext("%(num)d message planned", "%(num)d messages planned", report.planned),
+            sent=report.sent.sent,
+            retrying=report.sent.retrying,
+            failed=report.sent.failed,
+        )
     )
     for name in report.sent.disabled:
-        click.echo(f"Channel {name!r} was disabled: see `quorum alerts channels`.", err=True)
+        click.echo(
+            _("Channel “%(name)s” was disabled: see quorum alerts channels.", name=name), err=True
+        )
 
 
 @alerts.command("test")
@@ -100,7 +113,7 @@ def channel_add(
             secret,
             allow_private=ctx.services.settings.allow_private_addresses,
         )
-    click.echo(f"Channel {name!r} ({kind}) saved.")
+    click.echo(_("Channel “%(name)s” (%(kind)s) saved.", name=name, kind=kind))
 
 
 @alerts.command("channels")

@@ -4,15 +4,18 @@ errors, the progress bar and a sync run's summary."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy.exc import OperationalError
 
 from integrations.errors import IntegrationError
 from integrations.http import redact
+from sidecar.cli.words import _, bind_click_words, language, ngettext, translate_help
 from sidecar.config import load_settings
 from sidecar.context import Services
 from sidecar.errors import QuorumError
+from sidecar.i18n import N_
 from sidecar.security import redaction
 from sidecar.sync.runner import RunReport
 
@@ -49,7 +52,13 @@ pass_ctx = click.make_pass_decorator(Ctx)
 
 
 class QuorumGroup(click.Group):
-    """Turns Quorum's errors into one line on stderr and exit status 1, never a traceback."""
+    """Turns Quorum's errors into one line on stderr and exit status 1, never a traceback; the
+    help of every command is put in the reader's language first (:mod:`sidecar.cli.words`)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        bind_click_words()
+        translate_help(self)
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -91,10 +100,32 @@ def progress_bar(done: int, total: int, what: str) -> None:
     click.echo(f"\r[{bar}] {done}/{total} {what[:40]:<40}", nl=done >= total, err=True)
 
 
+# A run's outcome in words; English keeps the short codes scripts already read ("demo: ok").
+OUTCOMES = {
+    "ok": N_("up to date"),
+    "partial": N_("partly synced"),
+    "failed": N_("failed"),
+    "deferred": N_("postponed (server asked to wait)"),
+}
+
+
+def outcome_word(outcome: str) -> str:
+    if language() == "en" or outcome not in OUTCOMES:
+        return outcome
+    return _(OUTCOMES[outcome])
+
+
 def run_summary(report: RunReport) -> str:
-    line = (
-        f"{report.source}: {report.outcome} — +{report.counts.added} ~{report.counts.changed} "
-        f"-{report.counts.removed}, {report.requests} requests, {report.seconds:.1f} s"
+    line = _(
+        "%(source)s: %(outcome)s — %(added)s added, %(changed)s changed, %(removed)s removed, "
+        "%(requests)s, %(seconds)s s",
+        source=report.source,
+        outcome=outcome_word(report.outcome),
+        added=report.counts.added,
+        changed=report.counts.changed,
+        removed=report.counts.removed,
+        requests=ngettext("%(num)d request", "%(num)d requests", report.requests),
+        seconds=f"{report.seconds:.1f}",
     )
     if report.error:
         line += f"\n  {report.error}"

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from sidecar.cli.base import Ctx, pass_ctx
+from sidecar.cli.words import _
 from sidecar.services import backup as backups
 
 
@@ -19,7 +20,9 @@ from sidecar.services import backup as backups
 def backup_command(ctx: Ctx, file: Path, portable: bool) -> None:
     """Copy the whole database into FILE (consistent while Quorum runs)."""
     kind = backups.backup(ctx.services.db, file, portable=portable)
-    click.echo(f"Backup written to {file} ({kind}). Keep the key file with it.")
+    click.echo(
+        _("Backup written to %(file)s (%(kind)s). Keep the key file with it.", file=file, kind=kind)
+    )
 
 
 @click.command("restore")
@@ -31,4 +34,6 @@ def restore_command(ctx: Ctx, file: Path, yes: bool) -> None:
     if not yes:
         click.confirm("This replaces everything in the database. Continue?", abort=True)
     kind = backups.restore(ctx.services.db, file)
-    click.echo(f"Restored from {file} ({kind}); the schema is up to date.")
+    click.echo(
+        _("Restored from %(file)s (%(kind)s); the schema is up to date.", file=file, kind=kind)
+    )

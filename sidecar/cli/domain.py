@@ -6,6 +6,7 @@ import click
 from sqlalchemy import select
 
 from sidecar.cli.base import Ctx, pass_ctx
+from sidecar.cli.words import _
 from sidecar.context import resolve_association
 from sidecar.errors import NotFound
 from sidecar.services import feeds, roster
@@ -31,13 +32,31 @@ def roster_import_group(ctx: Ctx, body: str, group: str) -> None:
         association = resolve_association(session, ctx.association)
         done = roster.import_group(session, association, body, group, services.vault)
     click.echo(
-        f"{done.body} ← group {done.group}: {len(done.added)} added, "
-        f"{len(done.updated)} already there."
+        _(
+            "%(body)s ← group %(group)s: %(added)s added, %(kept)s already there.",
+            body=done.body,
+            group=done.group,
+            added=len(done.added),
+            kept=len(done.updated),
+        )
     )
     for uid in done.skipped:
-        click.echo(f"  skipped {uid}: no e-mail address in Nextcloud (add it, or enter by hand)")
+        click.echo(
+            "  "
+            + _(
+                "skipped %(uid)s: no e-mail address in Nextcloud (add it, or enter by hand)",
+                uid=uid,
+            )
+        )
     for email in done.not_in_group:
-        click.echo(f"  {email} sits on {done.body} but is not in the group (left as is)")
+        click.echo(
+            "  "
+            + _(
+                "%(email)s sits on %(body)s but is not in the group (left as is)",
+                email=email,
+                body=done.body,
+            )
+        )
 
 
 @roster_group.command("suggest")
@@ -95,4 +114,4 @@ def feed_token(ctx: Ctx, email: str, base_url: str) -> None:
         token = feeds.issue_token(session, member.id)
     path = f"/feeds/{token}.ics"
     click.echo(f"{base_url.rstrip('/')}{path}" if base_url else path)
-    click.echo("Keep it secret: anyone with this address can read the feed.", err=True)
+    click.echo(_("Keep it secret: anyone with this address can read the feed."), err=True)

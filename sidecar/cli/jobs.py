@@ -7,6 +7,7 @@ import sys
 import click
 
 from sidecar.cli.base import Ctx, pass_ctx, progress_bar, run_summary
+from sidecar.cli.words import _
 from sidecar.context import resolve_association
 from sidecar.errors import QuorumError
 from sidecar.services import jobs, webhook_secrets
@@ -30,7 +31,9 @@ def job_create(ctx: Ctx, name: str, source_name: str, every: str | None, cron: s
         association = resolve_association(session, ctx.association)
         src = jobs.source_by_name(session, association.id, source_name)
         created = jobs.create_job(session, association, src, name, every=every, cron=cron)
-        click.echo(f"Job {name!r} created ({jobs.describe(created)}).")
+        click.echo(
+            _("Job “%(name)s” created (%(schedule)s).", name=name, schedule=jobs.describe(created))
+        )
 
 
 @job.command("list")
@@ -57,7 +60,8 @@ def _change(ctx: Ctx, ref: str, action: str) -> None:
             jobs.resume_job(found)
         else:
             jobs.remove_job(session, found)
-    click.echo(f"Job {ref!r}: {action}d.")
+    done = {"pause": _("paused"), "resume": _("resumed"), "remove": _("removed")}[action]
+    click.echo(_("Job “%(name)s”: %(done)s.", name=ref, done=done))
 
 
 @job.command("pause")
@@ -121,7 +125,7 @@ def scheduler(ctx: Ctx, tick: float) -> None:
     from sidecar.scheduler import Scheduler
 
     runner = Scheduler(ctx.services, tick_seconds=tick)
-    click.echo(f"Scheduler {runner.holder} started (Ctrl-C to stop).", err=True)
+    click.echo(_("Scheduler %(holder)s started (Ctrl-C to stop).", holder=runner.holder), err=True)
     try:
         runner.start(blocking=True)
     except (KeyboardInterrupt, SystemExit):

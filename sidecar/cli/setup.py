@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from sidecar.cli.base import Ctx, pass_ctx
+from sidecar.cli.words import _
 from sidecar.context import resolve_association
 from sidecar.services.settings_io import export_settings, import_settings
 
@@ -21,7 +22,7 @@ def db() -> None:
 def db_upgrade(ctx: Ctx) -> None:
     """Apply the database migrations."""
     ctx.services.db.upgrade()
-    click.echo("Database is up to date.")
+    click.echo(_("Database is up to date."))
 
 
 @click.group()
@@ -40,7 +41,7 @@ def config_export(ctx: Ctx, file: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         file.write_text(text, encoding="utf-8")
-        click.echo(f"Settings written to {file}.")
+        click.echo(_("Settings written to %(file)s.", file=file))
 
 
 @config.command("import")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from integrations.urls import plain_http_warning
 from sidecar.cli.base import Ctx, pass_ctx, progress_bar, run_summary
+from sidecar.cli.words import _, ngettext
 from sidecar.context import Services, resolve_association
 from sidecar.errors import QuorumError
 from sidecar.services import jobs as jobs_service
@@ -191,10 +192,15 @@ def source_test(ctx: Ctx, name: str) -> None:
             found = sources_service.probe(conn)
         finally:
             conn.close()
-    version = f"Nextcloud {found.nextcloud_version}" if found.nextcloud_version else "DAV server"
+    version = f"Nextcloud {found.nextcloud_version}" if found.nextcloud_version else _("DAV server")
     click.echo(
-        f"OK: {version}, user {found.user_id}, {len(found.calendars)} calendars, "
-        f"{len(found.folders)} top folders."
+        _(
+            "OK: %(version)s, user %(user)s, %(calendars)s, %(folders)s.",
+            version=version,
+            user=found.user_id,
+            calendars=ngettext("%(num)d calendar", "%(num)d calendars", len(found.calendars)),
+            folders=ngettext("%(num)d top folder", "%(num)d top folders", len(found.folders)),
+        )
     )
 
 
@@ -210,13 +216,13 @@ def source_discover(ctx: Ctx, name: str) -> None:
         )
         found = _discover(services, src)
         roles = {(c.kind, c.remote_path): c for c in src.collections}
-        click.echo("Calendars:")
+        click.echo(_("Calendars:"))
         for cal in found.calendars:
             coll = roles.get(("calendar", cal.href))
             role = (coll.role or "-") if coll else "-"
-            state = "synced" if coll and coll.enabled else "not synced"
+            state = _("synced") if coll and coll.enabled else _("not synced")
             click.echo(f"  {cal.display_name or cal.name}\t{cal.href}\trole={role}\t{state}")
-        click.echo("Top folders:")
+        click.echo(_("Top folders:"))
         for folder in found.folders:
             click.echo(f"  {folder.path}")
         if unassigned_calendars(src):

@@ -16,6 +16,8 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sidecar import i18n
+from sidecar.i18n import N_
 from sidecar.projection.grants import Dossier
 from sidecar.projection.inputs import EventInstance
 from sidecar.projection.obligations import Obligation
@@ -151,8 +153,10 @@ def build_calendar(
     meetings: Sequence[EventInstance],
     name: str,
     stamp: datetime,
+    language: str = "fr",
 ) -> bytes:
-    """The ICS text of a feed: one all-day event per deadline or obligation, and the meetings."""
+    """The ICS text of a feed: one all-day event per deadline or obligation, and the meetings,
+    worded in ``language`` (the member's)."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -163,16 +167,23 @@ def build_calendar(
             cal.add_component(
                 _all_day(
                     f"grant-{_digest(d.key)[:16]}",
-                    f"Date limite — dossier {d.funder} {d.year or ''}".strip(),
+                    i18n.gettext(
+                        language,
+                        N_("Deadline — dossier %(dossier)s"),
+                        dossier=f"{d.funder} {d.year or ''}".strip(),
+                    ),
                     d.submission_deadline,
-                    f"Pièces manquantes : {missing}" if missing else "",
+                    i18n.gettext(language, N_("Missing pieces: %(pieces)s"), pieces=missing)
+                    if missing
+                    else "",
                     stamp,
                 )
             )
     for o in obligations:
         if o.status != "done":
             uid = f"obligation-{_digest(o.key)[:16]}"
-            cal.add_component(_all_day(uid, o.title, o.due, o.reason, stamp))
+            reason = i18n.gettext(language, o.reason)  # the projection's reasons are msgids
+            cal.add_component(_all_day(uid, o.title, o.due, reason, stamp))
     for instance in meetings:
         event = _meeting(instance, stamp)
         if event is not None:
@@ -224,9 +235,11 @@ def feed_for(
     now: datetime,
     *,
     scope: FeedScope | None = None,
+    language: str = "fr",
 ) -> bytes:
     """A feed: open dossiers, obligations, meetings of the last 30 days on, within ``scope``
-    (everything of the association when None: the association-wide view of an officer)."""
+    (everything of the association when None: the association-wide view of an officer), worded
+    in ``language`` (the member's)."""
     scope = scope or FeedScope(sees_grants=True, bodies=None)
     today = now.date()
     dossiers: list[Dossier] = []
@@ -235,4 +248,5 @@ def feed_for(
         dossiers = list(dossier_service.dossiers(session, association, today))
         obligations = list(dossier_service.obligations(session, association, today, dossiers))
     meetings = _meetings_in_scope(session, association, now, scope)
-    return build_calendar(dossiers, obligations, meetings, f"Quorum — {association.name}", now)
+    name = f"Quorum — {association.name}"
+    return build_calendar(dossiers, obligations, meetings, name, now, language)

@@ -192,7 +192,29 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
 def access() -> ResponseReturnValue:
     with services().db.session() as db:
         form = user_admin.access_form(current_association(db))
-    return render_template("pages/admin_access.html", form=form, roles=ROLES, errors={})
+    return render_template(
+        "pages/admin_access.html", form=form, roles=ROLES, rows=_group_rows(form.groups), errors={}
+    )
+
+
+def _group_rows(text: str, blank: int = 2) -> list[tuple[str, str]]:
+    """The mapping's lines as (group, role) rows for the form, plus ``blank`` empty rows."""
+    rows = []
+    for line in text.splitlines():
+        group, _sep, role = (part.strip() for part in line.rpartition("="))
+        if group:
+            rows.append((group, role))
+    return rows + [("", "")] * blank
+
+
+def _groups_text() -> str:
+    """The mapping as "group = role" lines, from the rows of the page (or a "groups" text)."""
+    if "groups" in request.form:
+        return request.form.get("groups", "")
+    names, roles = request.form.getlist("group"), request.form.getlist("group_role")
+    return "\n".join(
+        f"{name.strip()} = {role}" for name, role in zip(names, roles, strict=False) if name.strip()
+    )
 
 
 @bp.post("/access")
@@ -202,7 +224,7 @@ def save_access() -> ResponseReturnValue:
     form = user_admin.AccessForm(
         request.form.get("nextcloud_url", ""),
         request.form.get("default_role", ""),
-        request.form.get("groups", ""),
+        _groups_text(),
     )
     try:
         with services().db.session() as db:
@@ -213,7 +235,11 @@ def save_access() -> ResponseReturnValue:
             )
     except FieldError as err:
         page = render_template(
-            "pages/admin_access.html", form=form, roles=ROLES, errors=_field_errors(err)
+            "pages/admin_access.html",
+            form=form,
+            roles=ROLES,
+            rows=_group_rows(form.groups, blank=0),
+            errors=_field_errors(err),
         )
         return page, 400
     audit("admin.access.save", **{k: str(v) for k, v in saved.items()})
@@ -231,12 +257,14 @@ def audit_log() -> ResponseReturnValue:
     action = request.args.get("action", "")[:100]
     page = request.args.get("page", "1")
     with services().db.session() as db:
+        association = current_association(db)
         found = user_admin.audit_page(
-            db,
-            current_association(db).id,
-            action=action,
-            page=int(page) if page.isdigit() else 1,
+            db, association.id, action=action, page=int(page) if page.isdigit() else 1
         )
         return render_template(
-            "pages/admin_audit.html", log=found, action=action, describe=user_admin.harmless
+            "pages/admin_audit.html",
+            log=found,
+            action=action,
+            describe=user_admin.harmless,
+            tz=association.timezone,
         )

@@ -14,10 +14,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from sidecar.alerts import links, service
+from sidecar.alerts import links, messages, service
 from sidecar.alerts.lifecycle import STATES
 from sidecar.errors import NotFound, QuorumError
 from sidecar.storage.models import Alert, Channel, Delivery
+from sidecar.web import display, labels
 from sidecar.web.access import public, requires
 from sidecar.web.auth import current_association, current_principal
 from sidecar.web.context import services
@@ -47,15 +48,20 @@ def index() -> ResponseReturnValue:
             select(Channel).where(Channel.association_id == association.id).order_by(Channel.name)
         ).all()
         log = session.execute(
-            select(Delivery, Alert.key, Channel.name)
+            select(Delivery, Alert, Channel.name)
             .join(Alert, Delivery.alert_id == Alert.id)
             .join(Channel, Delivery.channel_id == Channel.id)
             .where(Alert.association_id == association.id)
             .order_by(Delivery.id.desc())
             .limit(LOG_LIMIT)
         ).all()
+        language = display.language()
+        shown = [
+            (alert, messages.sentence_html(alert.rule, alert.params, language)) for alert in alerts
+        ]
+        sent = [(d, messages.sentence(a.rule, a.params, language)[0], c) for d, a, c in log]
     return render_template(
-        "pages/alerts.html", alerts=alerts, state=state, states=STATES, channels=channels, log=log
+        "pages/alerts.html", alerts=shown, state=state, states=STATES, channels=channels, log=sent
     )
 
 
@@ -92,11 +98,14 @@ def signed(token: str) -> ResponseReturnValue:
             outcome = service.act_by_link(
                 session, alert, allowed.action, allowed.by, token, datetime.now(UTC)
             )
-        title = alert.key
+        title = messages.sentence(alert.rule, alert.params, display.language())[0]
         current = alert.state
     refused = {
         service.LINK_USED: _("This link was already used: open the alerts page to do more."),
-        service.LINK_CLOSED: _("Nothing to do: the alert is already %(state)s.", state=current),
+        service.LINK_CLOSED: _(
+            "Nothing to do: the alert is already %(state)s.",
+            state=labels.alert_state_label(current),
+        ),
     }.get(outcome or "")
     return render_template(
         "pages/alert_action.html",

@@ -72,13 +72,11 @@ def _init_security(app: Flask) -> None:
 
 
 def _register_filters(app: Flask) -> None:
-    from sidecar.web import display
+    from sidecar.web import display, labels, navigation
 
-    app.add_template_filter(display.when)
-    app.add_template_filter(display.day)
-    app.add_template_global(display.obligation_status)
-    app.add_template_global(display.obligation_reason)
-    app.add_template_global(display.outcome_label)
+    display.register(app)
+    labels.register(app)
+    navigation.register(app)
     app.add_template_global(lambda: str(get_locale()), "current_locale")
 
 

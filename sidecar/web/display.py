@@ -1,72 +1,87 @@
-"""Formatting helpers for templates: dates in the association's time zone, in the UI language."""
+"""Formatting helpers for templates: dates in the association's time zone, amounts in euros, in
+the UI language (the rules themselves are in :mod:`sidecar.formatting`)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
-from flask_babel import get_locale, gettext
+from flask import g
+from flask_babel import get_locale
+
+from sidecar import formatting
 
 
-def when(value: datetime | None, tz: str = "Europe/Paris", all_day: bool = False) -> str:
-    """« samedi 5 décembre 2026 à 10:00 » in French, "Saturday, December 5, 2026, 10:00 AM" in English."""
+def language() -> str:
+    return str(get_locale() or "fr")
+
+
+def timezone() -> str:
+    """The signed-in user's association's time zone (looked up once per request), so every
+    time on every page is in the same zone; the default zone when nobody is signed in."""
+    found = g.get("timezone")
+    if isinstance(found, str):
+        return found
+    zone = formatting.DEFAULT_TZ
+    principal = g.get("principal")
+    if principal is not None:
+        from sidecar.storage.models import Association
+        from sidecar.web.context import services
+
+        with services().db.session() as db:
+            association = db.get(Association, principal.association_id)
+            zone = association.timezone if association and association.timezone else zone
+    g.timezone = zone
+    return zone
+
+
+def when(value: datetime | None, tz: str | None = None, all_day: bool = False) -> str:
+    """« samedi 5 décembre 2026 à 10:00 » in French, "Saturday, December 5, 2026, 10:00 AM" in
+    English; an all-day event shows its date alone."""
     if value is None:
         return ""
-    locale = str(get_locale() or "fr")
     if all_day:
-        return format_date(value.date(), format="full", locale=locale)
-    local = value.astimezone(ZoneInfo(tz))
-    return format_datetime(local, format="EEEE d MMMM y HH:mm", locale=locale)
+        return formatting.date_text(value.date(), language())
+    return formatting.datetime_text(value, language(), tz or timezone())
+
+
+def when_short(value: datetime | None, tz: str | None = None) -> str:
+    """« 3 déc. 2026 à 08:02 »: for logs and tables."""
+    if value is None:
+        return ""
+    return formatting.datetime_text(value, language(), tz or timezone(), size="short")
 
 
 def day(value: date | datetime | str | None) -> str:
     """« mardi 8 décembre 2026 »: a date alone, in the UI language (ISO text accepted)."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
-    plain = value.date() if isinstance(value, datetime) else value
-    return format_date(plain, format="full", locale=str(get_locale() or "fr"))
+    return formatting.date_text(value or None, language())
 
 
-def outcome_label(outcome: str | None) -> str:
-    labels = {
-        "ok": gettext("up to date"),
-        "partial": gettext("partly synced"),
-        "failed": gettext("failed"),
-        "deferred": gettext("postponed (server asked to wait)"),
-        "running": gettext("running"),
-        "abandoned": gettext("stopped with its process, nothing applied"),
-        None: gettext("never synced"),
-    }
-    return str(labels.get(outcome, outcome or ""))
+def day_long(value: date | datetime | str | None) -> str:
+    """« 1er juin 2026 »: a date without its weekday."""
+    return formatting.date_text(value or None, language(), "long")
 
 
-def obligation_status(status: str) -> str:
-    labels = {
-        "done": gettext("done"),
-        "overdue": gettext("overdue"),
-        "due_soon": gettext("due soon"),
-        "upcoming": gettext("upcoming"),
-    }
-    return str(labels.get(status, status))
+def money(cents: int | None) -> str:
+    """« 12 500,50 € » (cents in, the UI language's format out)."""
+    return formatting.money(cents, language())
 
 
-def obligation_reason(reason: str) -> str:
-    """The projection states its reasons in English; known ones are shown translated."""
-    labels = {
-        "6 months after the end of the financial year of the subsidy": gettext(
-            "6 months after the end of the financial year of the subsidy"
-        ),
-        "before the new request to the same funder": gettext(
-            "before the new request to the same funder"
-        ),
-        "within 3 months of the change of officers": gettext(
-            "within 3 months of the change of officers"
-        ),
-        "more than 153 000 € of public subsidies in the year": gettext(
-            "more than 153 000 € of public subsidies in the year"
-        ),
-    }
-    return str(labels.get(reason, reason))
+def colon() -> str:
+    """The colon after a label: « Statut : » (no-break space before it) in French."""
+    return "\u00a0: " if language().startswith("fr") else ": "
+
+
+def register(app: object) -> None:
+    """Install the filters on ``app`` (a Flask app)."""
+    from flask import Flask
+
+    assert isinstance(app, Flask)
+    for name, function in (
+        ("when", when),
+        ("when_short", when_short),
+        ("day", day),
+        ("day_long", day_long),
+        ("money", money),
+    ):
+        app.add_template_filter(function, name)
+    app.add_template_global(colon)

@@ -26,7 +26,9 @@ def feed(token: str) -> ResponseReturnValue:
         if association is None:
             abort(404)
         scope = feeds.scope_for(session, member)  # what the member's own pages show
-        body = feeds.feed_for(session, association, datetime.now(UTC), scope=scope)
+        body = feeds.feed_for(
+            session, association, datetime.now(UTC), scope=scope, language=member.language
+        )
     return Response(
         body,
         mimetype="text/calendar",

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from sidecar.alerts import share_audits
-from sidecar.projection.grants import STATUSES, Dossier
+from sidecar.projection.grants import STATUSES, Dossier, normalise
 from sidecar.services import document_changes as changes_service
 from sidecar.services import documents as documents_service
 from sidecar.services import dossiers as dossier_service
@@ -18,27 +18,25 @@ from sidecar.web.access import requires
 from sidecar.web.api.grants import dossier_json
 from sidecar.web.auth import current_association
 from sidecar.web.context import services
-from sidecar.web.share_texts import finding_text, note_text, severity_label
+from sidecar.web.share_texts import finding_text, note_text
 
 bp = Blueprint("grants", __name__)
-
-CHART_WIDTH, BAR_HEIGHT, LABEL_WIDTH = 560, 18, 220
 
 
 @dataclass(frozen=True)
 class Bar:
-    """One bar of the amounts chart, already laid out in SVG units."""
+    """One funder and year of the amounts chart: the figures, and bar lengths in percent of the
+    largest amount (the page writes the figures beside the bars, not only on hover)."""
 
     label: str
     requested: int  # cents
     awarded: int
-    y: int
-    requested_width: int
-    awarded_width: int
+    requested_percent: int
+    awarded_percent: int
 
 
 def chart(dossiers: Sequence[Dossier]) -> list[Bar]:
-    """Requested and awarded amounts per funder and year, as bars scaled to the largest."""
+    """Requested and awarded amounts per funder and year, scaled to the largest."""
     totals: dict[str, tuple[int, int]] = {}
     for d in dossiers:
         if d.record is None:
@@ -50,10 +48,9 @@ def chart(dossiers: Sequence[Dossier]) -> list[Bar]:
             awarded + (d.record.amount_awarded_cents or 0),
         )
     largest = max((max(r, a) for r, a in totals.values()), default=0) or 1
-    scale = (CHART_WIDTH - LABEL_WIDTH) / largest
     return [
-        Bar(label, r, a, i * (2 * BAR_HEIGHT + 8), round(r * scale), round(a * scale))
-        for i, (label, (r, a)) in enumerate(sorted(totals.items()))
+        Bar(label, r, a, round(100 * r / largest), round(100 * a / largest))
+        for label, (r, a) in sorted(totals.items())
         if r or a
     ]
 
@@ -68,17 +65,12 @@ def pipeline() -> ResponseReturnValue:
         fy_end = association.financial_year_end
         rows = [(d, dossier_json(d, today, fy_end)) for d in found]
         obligations = dossier_service.obligations(session, association, today, found)
-    bars = chart(found)
     return render_template(
         "pages/grants.html",
         association=association,
         rows=rows,
         statuses=STATUSES,
-        bars=bars,
-        chart_height=len(bars) * (2 * BAR_HEIGHT + 8),
-        chart_width=CHART_WIDTH,
-        label_width=LABEL_WIDTH,
-        bar_height=BAR_HEIGHT,
+        bars=chart(found),
         obligations=obligations,
     )
 
@@ -92,7 +84,10 @@ def dossier(key: str) -> ResponseReturnValue:
         found = dossier_service.dossiers(session, association, today)
         chosen = next((d for d in found if d.key == key), None)
         if chosen is None:
-            abort(404)
+            moved = former_address(key, found)
+            if moved is None:
+                abort(404)
+            return redirect(url_for("grants.dossier", key=moved), 301)
         obligations = [
             o
             for o in dossier_service.obligations(session, association, today, found)
@@ -109,6 +104,23 @@ def dossier(key: str) -> ResponseReturnValue:
         obligations=obligations,
         links=links,
     )
+
+
+def former_address(key: str, found: Sequence[Dossier]) -> str | None:
+    """The key of the dossier an older address meant: a dossier found by its folder (``f:``)
+    or by its deadline (``e:``) gets a ``g<id>`` key once it is recorded (confirmed, edited),
+    and links, bookmarks and e-mails that used the old key must keep working."""
+    if key.startswith("f:"):
+        folder = key[2:].strip("/")
+        matches = [d.key for d in found if d.folder and d.folder.strip("/") == folder]
+    elif key.startswith("e:"):
+        wanted = key[2:].strip()
+        matches = [
+            d.key for d in found if normalise(f"{d.funder} {d.year or ''}").strip() == wanted
+        ]
+    else:
+        return None
+    return matches[0] if len(matches) == 1 else None
 
 
 @bp.get("/documents")
@@ -145,7 +157,6 @@ def shares() -> ResponseReturnValue:
         last=last,
         findings=list(zip(found, texts, strict=True)),
         notes=[note_text(n) for n in last.notes],
-        severity_label=severity_label,
     )
 
 

@@ -38,24 +38,6 @@ def error_text(code: str) -> str:
     return texts.get(code, code)
 
 
-def status_label(status: str) -> str:
-    """A dossier status in the user's language."""
-    labels: dict[str, str] = {
-        "idea": gettext("idea"),
-        "preparing": gettext("in preparation"),
-        "submitted": gettext("submitted"),
-        "awarded": gettext("awarded"),
-        "refused": gettext("refused"),
-        "reported": gettext("reported"),
-    }
-    return labels.get(status, status)
-
-
-@bp.app_context_processor
-def _helpers() -> dict[str, object]:
-    return {"status_label": status_label}
-
-
 def _today() -> date:
     return datetime.now(UTC).date()
 

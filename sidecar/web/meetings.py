@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -17,11 +18,15 @@ from sidecar.services import meetings as service
 from sidecar.services import prepare as prepare_service
 from sidecar.storage.models import Source
 from sidecar.storage.read import load_bodies
+from sidecar.sync.runner import RunOptions, run_source
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association, visible_bodies
 from sidecar.web.context import services
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+log = logging.getLogger(__name__)
+# A person is waiting on the page: the whole sync must fit in a short time.
+PREPARE_SYNC_OPTIONS = RunOptions(deadline=15.0, run_deadline=20.0)
 
 
 def _nextcloud_url(session: Session, association_id: int) -> str | None:
@@ -44,12 +49,13 @@ def index() -> ResponseReturnValue:
             association = current_association(session)
         except NotFound:
             return redirect(url_for("overview.index"))
+        visible = visible_bodies(session)
         found = service.list_meetings(
             session,
             association.id,
             now,
             body=body,
-            visible=visible_bodies(session),
+            visible=visible,
             period=period,
             limit=PAGE_SIZE + 1,  # one more: is there a next page?
             offset=(page - 1) * PAGE_SIZE,
@@ -59,12 +65,13 @@ def index() -> ResponseReturnValue:
     return render_template(
         "pages/meetings.html",
         meetings=found[:PAGE_SIZE],
-        bodies=bodies,
+        bodies=[b for b in bodies if visible is None or b.code in visible],
         body=body,
         period=period,
         tz=tz,
         page=page,
         more=len(found) > PAGE_SIZE,
+        unlinked=visible is not None and not visible,
     )
 
 
@@ -144,15 +151,32 @@ def prepare(meeting_id: int) -> ResponseReturnValue:
             done = prepare_service.prepare_meeting(
                 session, association, meeting, services().vault, now.date()
             )
+            source_id = prepare_service.files_source(session, association.id).id
         except (QuorumError, IntegrationError) as err:
             flash(gettext("Nothing was prepared: %(reason)s", reason=err.message), "error")
             return redirect(url_for("meetings.show", meeting_id=meeting_id))
-    flash(prepared_message(done), "ok" if done.agenda_created else "warn")
+    synced = done.agenda_created and _sync_now(source_id)
+    flash(prepared_message(done, synced), "ok" if done.agenda_created else "warn")
     return redirect(url_for("meetings.show", meeting_id=meeting_id))
 
 
-def prepared_message(done: prepare_service.Prepared) -> str:
+def _sync_now(source_id: int) -> bool:
+    """Sync the source at once, so the page shows the new agenda; False if that failed (the
+    next scheduled sync will bring it)."""
+    try:
+        report = run_source(
+            services().db, services().vault, source_id, options=PREPARE_SYNC_OPTIONS
+        )
+    except (QuorumError, IntegrationError):
+        log.warning("the sync after preparing a meeting failed", exc_info=True)
+        return False
+    return report.outcome in ("ok", "partial")
+
+
+def prepared_message(done: prepare_service.Prepared, synced: bool = False) -> str:
     """What preparing did, in the user's language."""
+    if done.agenda_created and synced:
+        return str(gettext("The meeting's folder is ready with a draft agenda, shown below."))
     if done.agenda_created:
         return str(
             gettext(
@@ -218,53 +242,3 @@ def proxy_form_error(problem: str) -> str:
         "not_member": gettext("Both must be members of this body: choose them from the lists."),
     }
     return labels.get(problem, problem)
-
-
-def quorum_label(state: str) -> str:
-    labels: dict[str, str] = {
-        "reached": gettext("reached"),
-        "at_risk": gettext("at risk"),
-        "not_reached": gettext("not reached"),
-    }
-    return labels.get(state, state)
-
-
-def minutes_label(state: str) -> str:
-    labels: dict[str, str] = {
-        "present": gettext("minutes filed"),
-        "pending": gettext("minutes pending"),
-        "overdue": gettext("minutes overdue"),
-        "not_due": gettext("not due yet"),
-    }
-    return labels.get(state, state)
-
-
-def answer_label(answer: str) -> str:
-    labels: dict[str, str] = {
-        "accepted": gettext("accepted"),
-        "declined": gettext("declined"),
-        "tentative": gettext("tentative"),
-        "delegated": gettext("gave a proxy"),
-        "no_answer": gettext("no answer"),
-    }
-    return labels.get(answer, answer)
-
-
-def proxy_problem_label(problem: str | None) -> str:
-    labels: dict[str, str] = {
-        "not_allowed": gettext("proxies not allowed for this body"),
-        "over_cap": gettext("holder already has the maximum number of proxies"),
-        "holder_not_member": gettext("holder is not a member of this body"),
-    }
-    return labels.get(problem or "", problem or "")
-
-
-@bp.app_context_processor
-def _labels() -> dict[str, object]:
-    """Label helpers for every template, since the overview shows meetings too."""
-    return {
-        "quorum_label": quorum_label,
-        "minutes_label": minutes_label,
-        "answer_label": answer_label,
-        "proxy_problem_label": proxy_problem_label,
-    }

@@ -36,6 +36,7 @@ def index() -> ResponseReturnValue:
             "deadlines": dashboard.upcoming(session, association.id, "deadlines", now),
             "sources": sources,
             "tz": association.timezone,
+            "unlinked": visible is not None and not visible,
             "grants": dossier_service.glance(session, association, now.date())
             if accounts.rank(current_principal().role) >= accounts.rank("officer")
             else None,

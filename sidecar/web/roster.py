@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -55,9 +56,31 @@ def _page(
             submitted=submitted or {},
             meeting_folder=folder_form[0] if folder_form else pattern,
             meeting_folder_error=folder_form[1] if folder_form else None,
-            default_meeting_folder=DEFAULT_MEETING_FOLDER,
+            folder_choices=[(p, folder_example(p)) for p in FOLDER_CHOICES],
         )
     return html, status
+
+
+# The usual layouts, offered by example; anything else is written by hand ("custom").
+FOLDER_CHOICES = (
+    DEFAULT_MEETING_FOLDER,
+    "{body_folder}/{date:%Y}/{date:%Y-%m-%d}/",
+    "{body_folder}/{date:%Y-%m-%d} {body}/",
+)
+
+
+def folder_example(pattern: str) -> str:
+    """Where the board's meeting of 5 December 2026 goes under ``pattern``."""
+    try:
+        text = pattern.format(
+            body_folder="Conseil d'administration",
+            body="Conseil d'administration",
+            code="CA",
+            date=date(2026, 12, 5),
+        )
+    except (KeyError, ValueError, IndexError):
+        return pattern
+    return "/".join(part for part in text.split("/") if part.strip()) + "/"
 
 
 @bp.get("")
@@ -93,7 +116,8 @@ def create() -> ResponseReturnValue:
 @requires("admin")
 def meeting_folder() -> ResponseReturnValue:
     """Save the meeting folder convention; an empty field restores the default."""
-    pattern = request.form.get("meeting_folder", "")
+    choice = request.form.get("meeting_folder_choice", "custom")
+    pattern = choice if choice in FOLDER_CHOICES else request.form.get("meeting_folder", "")
     try:
         with services().db.session() as session:
             conventions.set_meeting_folder(current_association(session), pattern)

@@ -25,15 +25,6 @@ class FindingText:
     fix: str
 
 
-def severity_label(severity: str) -> str:
-    labels: dict[str, str] = {
-        "high": gettext("high"),
-        "medium": gettext("medium"),
-        "low": gettext("low"),
-    }
-    return labels.get(severity, severity)
-
-
 def finding_text(finding: Finding, expires: date | None, today: date) -> FindingText:
     """The finding's three sentences, translated; ``expires`` is the share's expiry, if any."""
     path, who = finding.path, finding.shared_with

@@ -50,9 +50,12 @@ def test_email_in_french_and_english_with_text_html_and_signed_links(smtp: Smtp)
     [fr] = smtp.inbox.to("anne@example.org")
     [en] = smtp.inbox.to("clara@example.org")
     assert (
-        header(fr["Subject"]) == "Ordre du jour manquant : Conseil d'administration du 2026-12-05"
+        header(fr["Subject"])
+        == "Ordre du jour manquant : Conseil d'administration du 5 décembre 2026"
     )
-    assert header(en["Subject"]) == "Agenda missing for Conseil d'administration on 2026-12-05"
+    assert (
+        header(en["Subject"]) == "Agenda missing for Conseil d'administration on December 5, 2026"
+    )
     assert "CA/2026-12-05/" in part(fr, "plain") and "<h2" in part(fr, "html")
     token = part(en, "plain").split("/alerts/act/")[1].split()[0]
     action = links.verify(SECRET, token)
@@ -94,7 +97,7 @@ def test_nextcloud_notification_on_the_recorded_answer() -> None:
     body = responses.calls[0].request.body
     sent = parse_qs(body.decode() if isinstance(body, bytes) else str(body))
     assert sent["shortMessage"] == [
-        "Ordre du jour manquant : Conseil d'administration du 2026-12-05"
+        "Ordre du jour manquant : Conseil d'administration du 5 décembre 2026"
     ]
     assert "https://quorum.example/alerts/" in sent["longMessage"][0]
     assert responses.calls[0].request.headers["OCS-APIRequest"] == "true"

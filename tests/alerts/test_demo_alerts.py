@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from sidecar import formatting
 from sidecar.alerts import service
 from sidecar.context import Services
 from sidecar.demo import DemoServer
@@ -14,6 +15,7 @@ from sidecar.demo.seed import BY_UID, CA_FOLDER
 from sidecar.storage.models import Alert, Association, Delivery
 from tests.alerts.conftest import Smtp
 from tests.alerts.helpers import add_channel
+from tests.alerts.test_channels import header
 from tests.sync.helpers import alice_files, connect, sync
 
 
@@ -51,9 +53,8 @@ def test_minutes_alert_resolves_when_the_pv_appears(
     ]
     assert minutes.state == "open" and minutes.key in report.reconciled.opened
     secretary = BY_UID["chloe"].email
-    assert any(
-        day in str(m["Subject"]) or "PV" in str(m["Subject"]) for m in smtp.inbox.to(secretary)
-    )
+    said = formatting.date_text(info.ca_minutes_missing, "fr", "long")  # « 3 octobre 2026 »
+    assert any(said in header(m["Subject"]) for m in smtp.inbox.to(secretary))
 
     service.run(services, aid, now + timedelta(minutes=5))  # a rerun sends nothing new
     with services.db.session() as session:

@@ -1,0 +1,121 @@
+"""Fixtures of the browser suite: headless Chromium (Debian's, never downloaded), and the web
+app served on 127.0.0.1 in a thread, on a database synced from the demo Nextcloud, with one
+signed-in browser context per role.
+
+Without /usr/bin/chromium the suite is skipped with the reason, unless
+``QUORUM_TEST_BROWSER_REQUIRED=1`` (CI sets it: a silent skip would hide the whole suite).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from sidecar.context import Services
+
+CHROMIUM = Path(os.environ.get("QUORUM_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Each role, and the roster member a "member" account is linked to (a CA administrateur).
+PERSONAS = {"admin": None, "officer": None, "member": "etienne"}
+
+
+def _skip_or_fail(reason: str) -> None:
+    if os.environ.get("QUORUM_TEST_BROWSER_REQUIRED") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole session."""
+    if not CHROMIUM.exists():
+        _skip_or_fail(
+            f"No Chromium at {CHROMIUM}: install Debian's package (apt-get install chromium) "
+            "to run the browser suite."
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("Playwright is not installed: pip install -e '.[dev]'.")
+    with sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@dataclass(frozen=True)
+class LiveApp:
+    """The served app: its address, the Flask app (for url_map) and each role's cookie."""
+
+    url: str
+    app: Flask
+    services: Services
+    cookies: dict[str, dict[str, str]]
+
+
+def _session_cookie(app: Flask, user_id: int) -> dict[str, str]:
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    value = serializer.dumps({"uid": user_id, "auth_at": int(time.time()), "_permanent": True})
+    return {"name": app.config["SESSION_COOKIE_NAME"], "value": value}
+
+
+def _record_amounts(services: Services, now: datetime) -> None:
+    """Amounts on the first dossiers, so pages show euros (and the chart its figures)."""
+    from sidecar.context import resolve_association
+    from sidecar.services import dossiers as grants
+
+    with services.db.session() as session:
+        association = resolve_association(session, None)
+        found = grants.dossiers(session, association, now.date())
+        for dossier, (requested, awarded) in zip(
+            found, ((1250050, 1000000), (800000, None)), strict=False
+        ):
+            values = grants.draft_values(dossier) | {
+                "amount_requested_cents": requested,
+                "amount_awarded_cents": awarded,
+            }
+            grants.save_grant(session, association.id, values)
+
+
+@pytest.fixture(scope="module")
+def live_app(synced_demo: Services) -> Iterator[LiveApp]:
+    """The app on a free port, alerts evaluated once, a user per role."""
+    from sidecar.alerts.service import reconcile_association
+    from sidecar.web import create_app
+    from sidecar.web.serving import make_server
+    from tests.access_helpers import association_id, make_user
+
+    now = datetime.now(UTC)
+    _record_amounts(synced_demo, now)
+    reconcile_association(synced_demo, association_id(synced_demo, None), now)
+    app = create_app({"TESTING": False}, services=synced_demo)
+    cookies = {
+        role: _session_cookie(app, make_user(synced_demo, role, nc_user=nc_user)[0])
+        for role, nc_user in PERSONAS.items()
+    }
+    server = make_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        yield LiveApp(f"http://127.0.0.1:{server.bind_addr[1]}", app, synced_demo, cookies)
+    finally:
+        server.stop()
+        thread.join(timeout=10)
