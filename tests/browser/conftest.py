@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,9 +70,17 @@ class LiveApp:
     cookies: dict[str, dict[str, str]]
 
 
-def _session_cookie(app: Flask, user_id: int) -> dict[str, str]:
+def _session_cookie(app: Flask, services: Services, user_id: int) -> dict[str, str]:
+    """The cookie of a server-side session of ``user_id``, as signing in would set it."""
+    from sidecar.services import sessions as user_sessions
+    from sidecar.storage.models import User
+
+    with services.db.session() as db:
+        user = db.get(User, user_id)
+        assert user is not None
+        token = user_sessions.start(db, user)
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    value = serializer.dumps({"uid": user_id, "auth_at": int(time.time()), "_permanent": True})
+    value = serializer.dumps({"sid": token, "_permanent": True})
     return {"name": app.config["SESSION_COOKIE_NAME"], "value": value}
 
 
@@ -108,7 +115,7 @@ def live_app(synced_demo: Services) -> Iterator[LiveApp]:
     reconcile_association(synced_demo, association_id(synced_demo, None), now)
     app = create_app({"TESTING": False}, services=synced_demo)
     cookies = {
-        role: _session_cookie(app, make_user(synced_demo, role, nc_user=nc_user)[0])
+        role: _session_cookie(app, synced_demo, make_user(synced_demo, role, nc_user=nc_user)[0])
         for role, nc_user in PERSONAS.items()
     }
     server = make_server(app, "127.0.0.1", 0)

@@ -120,6 +120,9 @@ def test_every_page_for_every_role(browser: Any, live_app: LiveApp, role: str) -
                 if response is None or response.status != 200:
                     findings.add(where, f"answered {response.status if response else 'nothing'}")
                     continue
+                if urlsplit(page.url).path != urlsplit(path).path:  # e.g. sent to sign in
+                    findings.add(where, f"ended at {urlsplit(page.url).path}")
+                    continue
                 _check_page(page, where, findings)
                 if SHOTS:
                     name = f"{role}-{width}-{endpoint}.png"
