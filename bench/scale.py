@@ -69,6 +69,7 @@ class Result:
     quorum_cpu: float
     server_cpu: float
     transactions: int
+    run_seconds: float  # mean wall time of one sync run in the window
 
     @property
     def polls_per_second(self) -> float:
@@ -83,16 +84,16 @@ class Result:
             f"{p[0.5]:>7.2f} {p[0.95]:>7.2f} {max(self.lags, default=0):>7.2f} "
             f"{cpu_ms:>8.1f} {self.quorum_cpu / self.seconds:>6.2f} "
             f"{self.server_cpu / self.seconds:>6.2f} {self.transactions / self.seconds:>7.0f} "
-            f"{self.failed:>5}"
+            f"{self.failed:>5} {self.run_seconds:>6.2f}"
         )
 
 
 HEADER = (
     f"{'mode':9} {'assoc':>6} {'every':>6} {'demand/s':>8} {'polls/s':>8} "
     f"{'lag p50':>7} {'lag p95':>7} {'lag max':>7} {'ms CPU/':>8} {'cores':>6} "
-    f"{'server':>6} {'DB tx/s':>7} {'fail':>5}\n"
+    f"{'server':>6} {'DB tx/s':>7} {'fail':>5} {'run':>6}\n"
     f"{'':9} {'':>6} {'s':>6} {'':>8} {'':>8} {'s':>7} {'s':>7} {'s':>7} {'poll':>8} "
-    f"{'Quorum':>6} {'cores':>6} {'':>7} {'':>5}"
+    f"{'Quorum':>6} {'cores':>6} {'':>7} {'':>5} {'s':>6}"
 )
 
 
@@ -286,6 +287,11 @@ def run(
             with engine.connect() as conn:
                 window = (SyncRun.started_at >= t0, SyncRun.started_at < t1)
                 polls = conn.execute(select(func.count()).where(*window)).scalar_one()
+                duration = func.avg(
+                    func.extract("epoch", SyncRun.finished_at)
+                    - func.extract("epoch", SyncRun.started_at)
+                )
+                run_seconds = conn.execute(select(duration).where(*window)).scalar_one() or 0.0
                 failed = conn.execute(
                     select(func.count()).where(*window, SyncRun.outcome == "failed")
                 ).scalar_one()
@@ -320,6 +326,7 @@ def run(
             cpu1 - cpu0,
             server1 - server0,
             tx1 - tx0,
+            float(run_seconds),
         )
 
 
