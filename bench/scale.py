@@ -221,7 +221,8 @@ def start_quorum(mode: str, env: dict[str, str], log: IO[bytes]) -> list[subproc
 
 
 def wait_warm(engine: Engine, associations: int, limit: float) -> None:
-    """Until every job has finished its first (initial) sync."""
+    """Until every job has finished its first (initial) sync, and the alerts cycles those
+    first syncs called for have run: a steady state, where a poll changes nothing."""
     started = time.monotonic()
     while time.monotonic() - started < limit:
         with engine.connect() as conn:
@@ -230,11 +231,19 @@ def wait_warm(engine: Engine, associations: int, limit: float) -> None:
                     SyncRun.finished_at.is_not(None)
                 )
             ).scalar_one()
-        if done >= associations:
+            cycles_due = conn.execute(
+                select(func.count()).where(
+                    Association.alerts_due_at.is_(None)
+                    | (Association.alerts_due_at <= datetime.now(UTC))
+                )
+            ).scalar_one()
+        if done >= associations and cycles_due == 0:
             print(f"  warm: {done} initial syncs in {time.monotonic() - started:.0f} s", flush=True)
             return
         time.sleep(1)
-    raise SystemExit(f"only {done} of {associations} jobs ran within {limit:.0f} s")
+    raise SystemExit(
+        f"only {done} of {associations} jobs ran ({cycles_due} cycles due) in {limit:.0f} s"
+    )
 
 
 def sample_lags(engine: Engine, seconds: float) -> list[float]:

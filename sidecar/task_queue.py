@@ -33,6 +33,9 @@ from sidecar.services import jobs
 
 log = logging.getLogger(__name__)
 QUEUE = "quorum"
+# Syncs first: their start lag is what a federation watches, and a burst of alerts cycles (after
+# the first syncs of many associations) must not hold every worker while polls wait.
+SYNC_PRIORITY = 10
 
 _services: Services | None = None
 _services_lock = threading.Lock()
@@ -83,9 +86,9 @@ def ensure_schema(settings: Settings) -> None:
 def defer_sync(queue_app: procrastinate.App, job_id: int) -> bool:
     """Queue one sync job's trigger; False when that trigger is already waiting."""
     try:
-        queue_app.configure_task("quorum.sync_job", queueing_lock=f"sync:{job_id}").defer(
-            job_id=job_id
-        )
+        queue_app.configure_task(
+            "quorum.sync_job", queueing_lock=f"sync:{job_id}", priority=SYNC_PRIORITY
+        ).defer(job_id=job_id)
     except AlreadyEnqueued:
         return False
     return True
@@ -107,16 +110,17 @@ class Deferrer:
     """The scheduler's side in queue mode: defer what is due, each trigger once.
 
     A deferred job stays due in Quorum's table until a worker claims it, so each trigger (job
-    and due time) deferred lately is remembered for ``remember`` seconds and not offered again
-    meanwhile; after that, the queueing lock still refuses a copy while the first waits. An
-    alerts cycle relies on the queueing lock alone (a cycle can be due again within seconds).
+    and due time; association and due time for a cycle) deferred lately is remembered for
+    ``remember`` seconds and not offered again meanwhile; after that, the queueing lock still
+    refuses a copy while the first waits. A refused copy costs a failed INSERT: without this
+    memory, every waiting task would cost one at every tick.
     """
 
     def __init__(self, services: Services, remember: float = 60.0) -> None:
         self.services = services
         self.remember = remember
         self._app: procrastinate.App | None = None
-        self._triggers: dict[tuple[int, datetime], datetime] = {}
+        self._triggers: dict[tuple[str, int, datetime | None], datetime] = {}
 
     def _opened(self) -> procrastinate.App:
         if self._app is None:
@@ -126,7 +130,7 @@ class Deferrer:
 
     def defer_due(self, now: datetime) -> tuple[int, int]:
         """Defer every due job and due alerts cycle not deferred lately; how many of each."""
-        from sidecar.alerts.cycle import due_associations
+        from sidecar.alerts.cycle import due_cycles
         from sidecar.services.sync_pool import PAGE, due_jobs
 
         queue_app, db = self._opened(), self.services.db
@@ -136,13 +140,17 @@ class Deferrer:
         while True:
             page = due_jobs(db, now, self.services.settings.job_timeout, after=after)
             for job in page:
-                if (job.job_id, job.due_at) not in self._triggers:
+                if ("sync", job.job_id, job.due_at) not in self._triggers:
                     synced += defer_sync(queue_app, job.job_id)
-                    self._triggers[job.job_id, job.due_at] = until
+                    self._triggers["sync", job.job_id, job.due_at] = until
             if len(page) < PAGE:
                 break
             after = (page[-1].due_at, page[-1].job_id)
-        cycles = sum(defer_cycle(queue_app, aid) for aid in due_associations(db, now))
+        cycles = 0
+        for association_id, due in due_cycles(db, now):
+            if ("alerts", association_id, due) not in self._triggers:
+                cycles += defer_cycle(queue_app, association_id)
+                self._triggers["alerts", association_id, due] = until
         return synced, cycles
 
     def close(self) -> None:

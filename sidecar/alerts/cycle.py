@@ -73,8 +73,15 @@ def mark_changed(db: Database, association_ids: Iterable[int]) -> None:
 
 def due_associations(db: Database, now: datetime, limit: int = DUE_PAGE) -> list[int]:
     """Enabled associations whose cycle is due, longest waiting first (never run: first)."""
+    return [association_id for association_id, _ in due_cycles(db, now, limit)]
+
+
+def due_cycles(
+    db: Database, now: datetime, limit: int = DUE_PAGE
+) -> list[tuple[int, datetime | None]]:
+    """Due cycles as (association, due time): the pair names one trigger."""
     query = (
-        select(Association.id)
+        select(Association.id, Association.alerts_due_at)
         .where(
             Association.disabled_at.is_(None),
             or_(Association.alerts_due_at.is_(None), Association.alerts_due_at <= now),
@@ -83,7 +90,7 @@ def due_associations(db: Database, now: datetime, limit: int = DUE_PAGE) -> list
         .limit(limit)
     )
     with db.session() as session:
-        return list(session.scalars(query))
+        return [(association_id, due) for association_id, due in session.execute(query)]
 
 
 def claim_cycle(
