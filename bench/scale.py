@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -373,6 +374,8 @@ def main(argv: list[str] | None = None) -> None:
         help="PostgreSQL server (a database of its own is created on it for each run).",
     )
     args = parser.parse_args(argv)
+    # SIGTERM ends the run like Ctrl-C: the processes stop and the database is dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     results = []
     with tempfile.TemporaryDirectory(prefix="quorum-scale-") as tmp:
         work = Path(tmp)

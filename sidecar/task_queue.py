@@ -33,9 +33,6 @@ from sidecar.services import jobs
 
 log = logging.getLogger(__name__)
 QUEUE = "quorum"
-# Syncs first: their start lag is what a federation watches, and a burst of alerts cycles (after
-# the first syncs of many associations) must not hold every worker while polls wait.
-SYNC_PRIORITY = 10
 
 _services: Services | None = None
 _services_lock = threading.Lock()
@@ -86,9 +83,11 @@ def ensure_schema(settings: Settings) -> None:
 def defer_sync(queue_app: procrastinate.App, job_id: int) -> bool:
     """Queue one sync job's trigger; False when that trigger is already waiting."""
     try:
-        queue_app.configure_task(
-            "quorum.sync_job", queueing_lock=f"sync:{job_id}", priority=SYNC_PRIORITY
-        ).defer(job_id=job_id)
+        # One priority for syncs and cycles: first deferred, first run. A higher one for syncs
+        # starved the cycles whenever polls outran the workers.
+        queue_app.configure_task("quorum.sync_job", queueing_lock=f"sync:{job_id}").defer(
+            job_id=job_id
+        )
     except AlreadyEnqueued:
         return False
     return True
