@@ -34,6 +34,19 @@ def _positive_float(value: str) -> float:
     return number
 
 
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {value!r}")
+    return number
+
+
+def _task_queue(value: str) -> str:
+    if value not in {"embedded", "procrastinate"}:
+        raise ValueError(f"expected embedded or procrastinate, got {value!r}")
+    return value
+
+
 def _mode(value: str) -> str:
     if value not in {"standalone", "appapi"}:
         raise ValueError(f"expected standalone or appapi, got {value!r}")
@@ -73,6 +86,17 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "scheduler_tick", _positive_float, "Seconds between the scheduler's looks for due jobs."
     ),
+    Option("sync_workers", _positive_int, "Sync runs at once in one scheduler or worker process."),
+    Option(
+        "sync_per_host",
+        _positive_int,
+        "Sync runs at once against one Nextcloud host (so one slow host cannot take every worker).",
+    ),
+    Option(
+        "task_queue",
+        _task_queue,
+        "embedded (the scheduler runs syncs itself) or procrastinate (`quorum worker` processes do).",
+    ),
     Option("mode", _mode, "standalone, or appapi when Nextcloud runs Quorum as an external app."),
     Option("app_id", str, "AppAPI: the app id Nextcloud registered (EX-APP-ID)."),
     Option("app_version", str, "AppAPI: the app version Nextcloud registered (EX-APP-VERSION)."),
@@ -82,6 +106,11 @@ OPTIONS: tuple[Option, ...] = (
         "appapi_association",
         str,
         "AppAPI: slug of the association the app serves; default: the only association.",
+    ),
+    Option(
+        "operator_association",
+        str,
+        "Slug of the association whose admins operate this Quorum: they see every association.",
     ),
     Option("metrics_token", str, "Bearer token required by /metrics; empty means /metrics is off."),
     Option(
@@ -111,12 +140,16 @@ class Settings:
     scheduler: bool = True
     log_level: str = "INFO"
     scheduler_tick: float = 5.0
+    sync_workers: int = 4
+    sync_per_host: int = 2
+    task_queue: str = "embedded"
     mode: str = "standalone"
     app_id: str = "quorum"
     app_version: str = ""
     app_secret: str = field(default="", repr=False)
     nextcloud_url: str = ""
     appapi_association: str = ""
+    operator_association: str = ""
     metrics_token: str = field(default="", repr=False)
     webhook_secret: str = field(default="", repr=False)
 

@@ -26,7 +26,7 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings, *, upgrade: bool = True) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = Database(settings.effective_database_url)
+        db = Database(settings.effective_database_url, connections=2 * settings.sync_workers + 8)
         if upgrade:
             db.upgrade()
         vault = Vault.from_file(settings.effective_key_file)

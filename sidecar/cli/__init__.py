@@ -6,7 +6,20 @@ imports only :mod:`sidecar.cli.base`, never this package.
 
 from __future__ import annotations
 
-from sidecar.cli import access, alerts, deploy, domain, guided, jobs, minutes, serve, setup, sources
+from sidecar.cli import (
+    access,
+    alerts,
+    associations,
+    deploy,
+    domain,
+    guided,
+    jobs,
+    minutes,
+    serve,
+    setup,
+    sources,
+    worker,
+)
 from sidecar.cli.base import cli
 
 COMMANDS = (
@@ -29,6 +42,8 @@ COMMANDS = (
     jobs.scheduler,
     jobs.webhook,
     minutes.minutes,
+    worker.worker,
+    associations.association,
 )
 
 for _command in COMMANDS:

@@ -274,7 +274,10 @@ def claim(db: Database, job_id: int, now: datetime, timeout: float, *, due: bool
                 SyncJob.enabled.is_(True),
                 SyncJob.paused_reason.is_(None),
             ]
-        values = {"running_since": now, **({"next_run_at": following} if due else {})}
+        values: dict[str, object] = {"running_since": now}
+        if due:  # consume the trigger, and remember how late it starts (metrics, admin page)
+            lag = (now - job.next_run_at).total_seconds() if job.next_run_at else 0.0
+            values |= {"next_run_at": following, "last_lag_seconds": max(0.0, lag)}
         result = session.execute(update(SyncJob).where(*conditions).values(**values))
         return int(result.rowcount) == 1  # type: ignore[attr-defined]
 

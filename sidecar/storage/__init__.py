@@ -21,11 +21,15 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 class Database:
     """An engine plus a session factory; ``session()`` is one transaction."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, connections: int = 15) -> None:
         url = normalise_url(url)
         self.url = url
         _private_sqlite_file(url)
-        self.engine: Engine = create_engine(url, **_engine_options(url))
+        # A sync run holds a read session across its requests and writes its progress in a
+        # second one: a pool of N sync workers needs about 2N connections, plus the web's.
+        in_memory = url.startswith("sqlite") and (":memory:" in url or url.rstrip("/") == "sqlite:")
+        size = {} if in_memory else {"pool_size": 5, "max_overflow": max(10, connections - 5)}
+        self.engine: Engine = create_engine(url, **_engine_options(url), **size)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -102,3 +106,7 @@ def _collapse_old_heads(connection: Connection, scripts: ScriptDirectory) -> Non
     order = [rev.revision for rev in reversed(list(scripts.walk_revisions()))]
     latest = max(current, key=order.index)
     connection.execute(text("DELETE FROM alembic_version WHERE version_num <> :v"), {"v": latest})
+
+
+# Every session of every process marks the alerts cycle due on a settings change (see changes).
+from sidecar.storage import changes as _changes  # noqa: E402, F401

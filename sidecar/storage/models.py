@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -64,6 +65,9 @@ class Association(Base):
     financial_year_end: Mapped[str] = mapped_column(String(5), default="12-31")  # MM-DD
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)  # folder conventions, roles
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the alerts cycle must run next (None: at once). Set by a change or a time threshold.
+    alerts_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    disabled_at: Mapped[datetime | None]  # a federation admin stopped its jobs and alerts
 
 
 class Source(Base):
@@ -217,8 +221,11 @@ class SyncJob(Base):
     cron: Mapped[str | None] = mapped_column(String(100))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     paused_reason: Mapped[str | None] = mapped_column(Text)
-    next_run_at: Mapped[datetime | None]
+    next_run_at: Mapped[datetime | None] = mapped_column(index=True)
     running_since: Mapped[datetime | None]  # a claim: one job never runs twice at once
+    last_lag_seconds: Mapped[float | None] = mapped_column(
+        Float
+    )  # how late its last due run started (the claim)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     source: Mapped[Source] = relationship()

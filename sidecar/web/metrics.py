@@ -32,7 +32,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from sidecar.scheduler import LEASE_NAME
-from sidecar.storage.models import Alert, Lease, Source, SyncRun
+from sidecar.services.federation import percentiles
+from sidecar.storage.models import Alert, Association, Lease, Source, SyncJob, SyncRun
 from sidecar.web.access import public
 from sidecar.web.context import services
 
@@ -49,6 +50,7 @@ class DatabaseCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         yield from _sync_runs(self.session)
         yield _durations(self.session)
+        yield from _lag(self.session, self.now)
         yield _last_success(self.session)
         yield _lease(self.session, self.now)
         alerts = _open_alerts(self.session)
@@ -110,6 +112,57 @@ def _durations(session: Session) -> Metric:
         ]
         family.add_metric([outcome], buckets, sums[outcome])
     return family
+
+
+LAG_QUANTILES = (0.5, 0.9, 0.95, 0.99)
+
+
+def _lag(session: Session, now: datetime) -> list[Metric]:
+    """How late jobs start (each enabled job's last due run) and how far behind the queue is."""
+    active = (
+        SyncJob.enabled.is_(True),
+        SyncJob.paused_reason.is_(None),
+        Association.disabled_at.is_(None),
+    )
+    values = [
+        float(v or 0)
+        for v in session.scalars(
+            select(SyncJob.last_lag_seconds)
+            .join(Association, Association.id == SyncJob.association_id)
+            .where(*active, SyncJob.last_lag_seconds.is_not(None))
+        )
+    ]
+    lag = GaugeMetricFamily(
+        "quorum_sync_start_lag_seconds",
+        "How late enabled jobs' last due runs started after their due time, by quantile.",
+        labels=["quantile"],
+    )
+    for quantile, value in percentiles(values, LAG_QUANTILES).items():
+        lag.add_metric([str(quantile)], value)
+    count, first = session.execute(
+        select(func.count(), func.min(SyncJob.next_run_at))
+        .join(Association, Association.id == SyncJob.association_id)
+        .where(*active, SyncJob.running_since.is_(None), SyncJob.next_run_at <= now)
+    ).one()
+    waited = max(0.0, (now - _as_utc(first)).total_seconds()) if first else 0.0
+    associations = GaugeMetricFamily(
+        "quorum_associations", "Associations served, by state.", labels=["state"]
+    )
+    by_state = select(Association.disabled_at.is_not(None), func.count()).group_by(
+        Association.disabled_at.is_not(None)
+    )
+    for disabled, number in sorted(session.execute(by_state).all()):
+        associations.add_metric(["disabled" if disabled else "active"], number)
+    return [
+        lag,
+        GaugeMetricFamily(
+            "quorum_sync_jobs_overdue", "Jobs due now that no worker has started yet.", count or 0
+        ),
+        GaugeMetricFamily(
+            "quorum_sync_overdue_seconds_max", "How long the most overdue job has waited.", waited
+        ),
+        associations,
+    ]
 
 
 def _last_success(session: Session) -> Metric:

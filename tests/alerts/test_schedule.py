@@ -89,7 +89,9 @@ def test_the_cycle_runs_again_once_the_interval_is_over(services: Services) -> N
     assert [r.association_id for r in cycle.run_cycles(services, NOW)] == [1]
     assert cycle.run_cycles(services, NOW + timedelta(seconds=every - 1)) == []
     assert len(cycle.run_cycles(services, NOW + timedelta(seconds=every - 1), changed=[1])) == 1
-    assert len(cycle.run_cycles(services, NOW + timedelta(seconds=every + 1))) == 1
+    # The forced cycle counts: the next one is due one interval after it, not after the first.
+    assert cycle.run_cycles(services, NOW + timedelta(seconds=every + 1)) == []
+    assert len(cycle.run_cycles(services, NOW + timedelta(seconds=2 * every))) == 1
 
 
 FINDING = Finding(

@@ -180,6 +180,13 @@ def test_metrics_parse_and_need_the_token(tmp_path: Path) -> None:
         assert samples["quorum_sync_run_duration_seconds_count"] == [({"outcome": "ok"}, 1.0)]
         assert samples["quorum_scheduler_lease_seconds_remaining"] == [({}, 0.0)]
         assert "quorum_source_last_success_timestamp_seconds" in samples
+        lag = dict(
+            (labels["quantile"], value)
+            for labels, value in samples["quorum_sync_start_lag_seconds"]
+        )
+        assert lag == {"0.5": 0.0, "0.9": 0.0, "0.95": 0.0, "0.99": 0.0}  # no job has run yet
+        assert samples["quorum_sync_jobs_overdue"] == [({}, 0.0)]
+        assert samples["quorum_associations"] == [({"state": "active"}, 1.0)]
     finally:
         services.db.dispose()
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from sidecar.context import Services, resolve_association
+from sidecar.context import Services
 from sidecar.demo import DemoServer
 from sidecar.storage import Database
 from sidecar.storage.models import Collection, FileRecord, Source
@@ -37,9 +37,16 @@ def test_migration_0009_widens_existing_sizes(database_url: str) -> None:
     try:
         db.upgrade("0008_share_audit_notes")
         with db.session() as session:
-            association = resolve_association(session, None, create=True)
+            # Plain SQL: the ORM's Association has columns added after 0008 (0011).
+            association_id = session.execute(
+                text(
+                    "INSERT INTO associations (slug, name, timezone, language,"
+                    " financial_year_end, settings, created_at) VALUES ('default', 'A',"
+                    " 'Europe/Paris', 'fr', '12-31', '{}', CURRENT_TIMESTAMP) RETURNING id"
+                )
+            ).scalar_one()
             source = Source(
-                association_id=association.id,
+                association_id=association_id,
                 name="nc",
                 base_url="http://nc.example/",
                 login="alice",
