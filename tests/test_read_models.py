@@ -147,3 +147,41 @@ def test_meetings_page_paginates(synced: Services) -> None:
     assert page.status_code == 200
     assert client.get("/meetings?when=past&page=2").status_code == 200
     assert client.get("/meetings?page=x").status_code == 200  # a bad page number is page 1
+
+
+def test_overview_deadlines_show_the_latest_overdue_tasks_and_the_next_items(
+    synced: Services,
+) -> None:
+    from sidecar.services import dashboard
+    from sidecar.storage.models import CalendarObjectRecord, Collection, Occurrence
+
+    with synced.db.session() as session:
+        aid = resolve_association(session, None).id
+        before = dashboard.upcoming(session, aid, "deadlines", NOW, limit=3)
+        collection = session.scalars(
+            select(Collection).where(Collection.role == "deadlines")
+        ).first()
+        assert collection is not None
+        for n in range(12):  # twelve forgotten tasks, one a week
+            obj = CalendarObjectRecord(
+                collection_id=collection.id, href=f"/old-{n}.ics", uid=f"old-{n}"
+            )
+            session.add(obj)
+            session.flush()
+            session.add(
+                Occurrence(
+                    object_id=obj.id,
+                    collection_id=collection.id,
+                    uid=f"old-{n}",
+                    component="VTODO",
+                    summary=f"Tâche oubliée {n}",
+                    start=NOW - timedelta(days=7 * (n + 1)),
+                    status="NEEDS-ACTION",
+                )
+            )
+    with synced.db.session() as session:
+        found = dashboard.upcoming(session, aid, "deadlines", NOW, limit=3)
+    overdue = [v for v in found if v.overdue]
+    assert [v.summary for v in overdue] == ["Tâche oubliée 2", "Tâche oubliée 1", "Tâche oubliée 0"]
+    assert [v for v in found if not v.overdue] == [v for v in before if not v.overdue]
+    assert len([v for v in found if not v.overdue]) <= 3

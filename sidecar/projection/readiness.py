@@ -7,6 +7,7 @@ whatever the hour of the meeting or a daylight-saving change in between.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -108,6 +109,7 @@ class Readiness:
 # --- text ------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)  # the same summaries and names come back on every page
 def normalise(text: str) -> str:
     """Lower-case, accents and typographic apostrophes removed, spaces collapsed."""
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("_", " "))
@@ -117,10 +119,14 @@ def normalise(text: str) -> str:
 
 def has_word(text: str, words: Iterable[str]) -> bool:
     """Whether one of ``words`` appears in ``text`` as whole words (so "ca" ≠ "cancel")."""
-    plain = normalise(text)
-    return any(
-        re.search(rf"(?<![a-z0-9]){re.escape(normalise(w))}(?![a-z0-9])", plain) for w in words
-    )
+    return _words_pattern(tuple(words)).search(normalise(text)) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _words_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled pattern for a list of words: any of them, as whole words."""
+    choices = "|".join(re.escape(normalise(w)) for w in words) if words else "(?!)"
+    return re.compile(rf"(?<![a-z0-9])(?:{choices})(?![a-z0-9])")
 
 
 # --- dates -----------------------------------------------------------------------------

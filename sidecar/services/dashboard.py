@@ -40,7 +40,8 @@ def upcoming(
     after the tasks of the past year that are still open (overdue, shown first).
 
     All-day items are kept for the whole of their day (they are stored at midnight UTC). Two
-    windowed queries: the overdue tasks of the past year, and the next ``limit`` items.
+    windowed queries: the latest ``limit`` overdue tasks of the past year (the page shows what
+    it asks for, not hundreds of forgotten tasks), and the next ``limit`` items.
     """
     midnight = datetime(now.year, now.month, now.day, tzinfo=UTC)
     base = (
@@ -65,7 +66,10 @@ def upcoming(
             Occurrence.start >= now - OVERDUE_HORIZON,
             late,
         )
-    )
+        .order_by(None)
+        .order_by(Occurrence.start.desc(), Occurrence.id.desc())
+        .limit(limit)
+    ).all()[::-1]
     coming = session.execute(
         base.where(Occurrence.start >= now - timedelta(days=1), not_(late)).limit(limit)
     )

@@ -6,8 +6,8 @@ request. Now the classification and the matching run once per change of what the
 :func:`sidecar.storage.read_models.fingerprint_inputs`) and are stored; a request reads the
 meetings of its window with indexed queries and computes only their readiness, which depends on
 the clock. Dossiers (whose pieces and status depend on the day) are kept per process, per
-fingerprint and per day (see :func:`sidecar.grants.dossiers`). The projection functions stay pure: what changed is when they run and
-on what input.
+fingerprint and per day (see :func:`sidecar.services.dossiers.dossiers`). The projection
+functions stay pure: what changed is when they run and on what input.
 
 A rebuild runs on the first read after a change, inside that request's transaction, under a
 row lock on the association's state (PostgreSQL), so concurrent workers build it once.

@@ -75,7 +75,7 @@ def index() -> ResponseReturnValue:
     )
 
 
-PAGE_SIZE = 50
+PAGE_SIZE = 20
 
 
 def page_number(text: str | None) -> int:

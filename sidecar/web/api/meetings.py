@@ -45,7 +45,7 @@ def _instant(name: str) -> datetime | None:
 @bp.get("/meetings")
 @requires("member")
 def list_meetings() -> ResponseReturnValue:
-    """Meetings starting in [``from``, ``to``), ``limit`` at a time (default 100, at most
+    """Meetings starting in [``from``, ``to``), ``limit`` at a time (default 50, at most
     500) from ``offset``; ``next_offset`` says where the next page starts (null: no more)."""
     try:
         start, end = _instant("from"), _instant("to")
@@ -80,7 +80,7 @@ def list_meetings() -> ResponseReturnValue:
     )
 
 
-DEFAULT_LIMIT = 100
+DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
 
