@@ -16,7 +16,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from sidecar.projection.register import ChainCheck, RegisterEntry
+from sidecar.projection.register import ChainCheck, RegisterEntry, entry_fields
 
 COLUMNS = (
     "seq",
@@ -45,20 +45,7 @@ def to_csv(entries: Sequence[RegisterEntry]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for entry in entries:
-        values = {
-            "seq": entry.seq,
-            "meeting_day": entry.meeting_day,
-            "body_code": entry.body_code,
-            "path": entry.path,
-            "fileid": entry.fileid,
-            "etag": entry.etag,
-            "sha256": entry.sha256,
-            "approved_by": entry.approved_by,
-            "approved_via": entry.approved_via,
-            "approved_at": entry.approved_at.isoformat(),
-            "prev_hash": entry.prev_hash,
-            "entry_hash": entry.entry_hash,
-        }
+        values = {**entry_fields(entry), "entry_hash": entry.entry_hash}
         writer.writerow([_cell(str(values[c])) for c in COLUMNS])
     return "\ufeff" + out.getvalue()
 

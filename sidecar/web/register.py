@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError
 from sidecar.errors import QuorumError
-from sidecar.projection.register import ChainCheck, RegisterEntry, verify
+from sidecar.projection.register import ChainCheck, RegisterEntry, entry_fields, verify
 from sidecar.services import minutes_cycle, register_export
 from sidecar.services import register as service
 from sidecar.storage.models import MinutesCheck
@@ -83,20 +83,11 @@ def check_json(row: MinutesCheck, approved: set[tuple[str | None, str | None]]) 
 
 
 def entry_json(entry: RegisterEntry) -> dict[str, Any]:
-    return {
-        "seq": entry.seq,
-        "meeting_day": entry.meeting_day,
-        "body": entry.body_code,
-        "path": entry.path,
-        "fileid": entry.fileid,
-        "etag": entry.etag,
-        "sha256": entry.sha256,
-        "approved_by": entry.approved_by,
-        "approved_via": entry.approved_via,
-        "approved_at": entry.approved_at.isoformat(),
-        "prev_hash": entry.prev_hash,
-        "entry_hash": entry.entry_hash,
-    }
+    """An entry as the API gives it: the fields its hash covers, the hash, the body's code."""
+    fields = {**entry_fields(entry), "entry_hash": entry.entry_hash}
+    fields["body"] = fields.pop("body_code")
+    del fields["meeting_uid"]
+    return fields
 
 
 def chain_text(chain: ChainCheck) -> str:

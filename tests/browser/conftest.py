@@ -13,25 +13,14 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
 from sidecar.context import Services
+from tests.security.browser import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path(os.environ.get("QUORUM_TEST_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Each role, and the roster member a "member" account is linked to (a CA administrateur).
 PERSONAS = {"admin": None, "officer": None, "member": "etienne"}
 
