@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -21,6 +22,7 @@ from sidecar.demo.seed import SeedInfo
 from sidecar.storage import normalise_url
 from tests.access_helpers import LoginAs
 from tests.demo_fixtures import demo_seed_template, demo_server, fresh_demo_server
+from tests.security.browser import CHROMIUM, CHROMIUM_ARGS, browser_or_skip
 
 __all__ = ["demo_seed_template", "demo_server", "fresh_demo_server"]
 
@@ -182,3 +184,17 @@ def no_csrf(app: Flask) -> Flask:
     """The ``app`` with CSRF checks off, for tests that post forms without a page."""
     app.config["WTF_CSRF_ENABLED"] = False
     return app
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium (Debian's, never downloaded) for the whole session and both browser
+    suites: Playwright's sync driver cannot start twice in one process. Skips without Chromium,
+    unless QUORUM_TEST_BROWSER_REQUIRED=1 (CI)."""
+    sync_api = browser_or_skip()
+    with sync_api.sync_playwright() as driver:
+        launched = driver.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000
+        )
+        yield launched
+        launched.close()

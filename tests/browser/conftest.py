@@ -8,45 +8,18 @@ Without /usr/bin/chromium the suite is skipped with the reason, unless
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from flask import Flask
 
 from sidecar.context import Services
-from tests.security.browser import CHROMIUM, CHROMIUM_ARGS
 
 # Each role, and the roster member a "member" account is linked to (a CA administrateur).
 PERSONAS = {"admin": None, "officer": None, "member": "etienne"}
-
-
-def _skip_or_fail(reason: str) -> None:
-    if os.environ.get("QUORUM_TEST_BROWSER_REQUIRED") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the whole session."""
-    if not CHROMIUM.exists():
-        _skip_or_fail(
-            f"No Chromium at {CHROMIUM}: install Debian's package (apt-get install chromium) "
-            "to run the browser suite."
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _skip_or_fail("Playwright is not installed: pip install -e '.[dev]'.")
-    with sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @dataclass(frozen=True)

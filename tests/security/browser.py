@@ -63,18 +63,14 @@ def serve(app: Flask) -> Iterator[str]:
 
 
 @contextmanager
-def chromium_page() -> Iterator[Any]:
-    """A fresh page of a headless system Chromium (closed afterwards)."""
-    sync_api = browser_or_skip()
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000
-        )
-        try:
-            context = browser.new_context()
-            page = context.new_page()
-            page.set_default_timeout(20_000)
-            yield page
-            context.close()
-        finally:
-            browser.close()
+def chromium_page(browser: Any) -> Iterator[Any]:
+    """A fresh page, in a fresh context, of the session's headless Chromium (see the ``browser``
+    fixture in tests/conftest.py: one Playwright driver per process, since a second one cannot
+    start while the first runs)."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        yield page
+    finally:
+        context.close()

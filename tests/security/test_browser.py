@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from sidecar.demo.server import DemoServer
 from sidecar.services import accounts
 from sidecar.web import create_app
 from sidecar.web.access import public
-from tests.security.browser import browser_or_skip, chromium_page, serve
+from tests.security.browser import chromium_page, serve
 from tests.security.helpers import meeting_id, plant_meeting, sync_demo
 
 PASSWORD = "correct horse battery staple"
@@ -35,9 +36,8 @@ def synced(fresh_demo_server: DemoServer, tmp_path: Path) -> Iterator[Services]:
 
 
 def test_clicking_a_javascript_conference_link_runs_nothing(
-    synced: Services, fresh_demo_server: DemoServer
+    browser: Any, synced: Services, fresh_demo_server: DemoServer
 ) -> None:
-    browser_or_skip()
     plant_meeting(
         fresh_demo_server, "xss-browser", "Réunion piégée", [f"CONFERENCE;VALUE=URI:{PAYLOAD}"]
     )
@@ -47,7 +47,7 @@ def test_clicking_a_javascript_conference_link_runs_nothing(
             session, resolve_association(session, None), "secretaire", PASSWORD
         )
     app = create_app({}, services=synced)
-    with serve(app) as base, chromium_page() as page:
+    with serve(app) as base, chromium_page(browser) as page:
         page.goto(f"{base}/login")
         page.fill("input[name=login]", "secretaire")
         page.fill("input[name=password]", PASSWORD)
@@ -64,10 +64,9 @@ def test_clicking_a_javascript_conference_link_runs_nothing(
 
 
 def test_the_content_security_policy_alone_stops_inline_and_javascript_urls(
-    tmp_path: Path,
+    browser: Any, tmp_path: Path
 ) -> None:
     """Defence in depth: a page that slipped script through escaping still runs none of it."""
-    browser_or_skip()
     services = Services.from_settings(
         load_settings(environ={}, overrides={"data_dir": str(tmp_path / "q")})
     )
@@ -79,7 +78,7 @@ def test_the_content_security_policy_alone_stops_inline_and_javascript_urls(
     )
     app.add_url_rule("/hostile", "hostile", public(lambda: hostile))
     try:
-        with serve(app) as base, chromium_page() as page:
+        with serve(app) as base, chromium_page(browser) as page:
             page.goto(f"{base}/hostile")
             page.click("#x")
             page.wait_for_timeout(500)
