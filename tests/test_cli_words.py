@@ -48,6 +48,14 @@ def test_help_in_french_then_in_english_without_markup() -> None:
         assert "``" not in page, page
 
 
+def test_help_follows_the_language_of_each_run_not_of_the_first() -> None:
+    """Click caches a command's --help option with the words of its first use."""
+    english = CliRunner().invoke(cli, ["job", "--help"], env=ENGLISH).output
+    french = CliRunner().invoke(cli, ["job", "--help"], env=FRENCH).output
+    assert "Show this message and exit." in english
+    assert "Afficher ce message et quitter." in french
+
+
 def test_every_help_text_has_a_french_translation() -> None:
     with CATALOGUE.open("rb") as handle:
         catalog = read_po(handle)

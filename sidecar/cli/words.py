@@ -84,11 +84,21 @@ def translate_help(command: click.Command, lang: str | None = None) -> None:
     """Put the help texts under ``command`` in ``lang`` (the English stays the key, so this can
     run again in another language)."""
     lang = lang or language()
+    _forget_help_options(command)
     for owner, name in _help_items(command):
         originals: dict[str, str] = owner.__dict__.setdefault("_quorum_msgids", {})
         text = originals.setdefault(name, getattr(owner, name) or "")
         if text:
             setattr(owner, name, plain(i18n.gettext(lang, msgid_of(text))))
+
+
+def _forget_help_options(command: click.Command) -> None:
+    """Click caches each command's ``--help`` option, its text in the language of first use
+    (Click ≥ 8.1.8): drop it, so it is made again in the language of this run."""
+    command._help_option = None
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _forget_help_options(sub)
 
 
 def msgid_of(text: str) -> str:
