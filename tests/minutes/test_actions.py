@@ -39,9 +39,7 @@ def test_three_actions_become_three_tasks_read_back_and_never_duplicated(
     fresh_demo_server: DemoServer, fresh_synced: tuple[Services, int]
 ) -> None:
     services, source_id = fresh_synced
-    info = fresh_demo_server.seed_info
-    assert info is not None
-    day = past_meeting_day(info)
+    day = past_meeting_day(fresh_demo_server)
     lines = clean_pv(
         day,
         actions=[

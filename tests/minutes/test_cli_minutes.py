@@ -22,9 +22,7 @@ def test_scan_verify_export_and_a_tampered_register(
     fresh_demo_server: DemoServer, fresh_synced: tuple[Services, int], tmp_path: Path
 ) -> None:
     services, source_id = fresh_synced
-    info = fresh_demo_server.seed_info
-    assert info is not None
-    day = past_meeting_day(info)
+    day = past_meeting_day(fresh_demo_server)
     alice_files(fresh_demo_server.url).put(
         f"{CA_FOLDER}/{day}/PV CA {day} signé.pdf", pdf(clean_pv(day)), if_none_match=True
     )

@@ -11,15 +11,17 @@ from sqlalchemy import select, update
 from sidecar.alerts import service as alerts_service
 from sidecar.context import Services
 from sidecar.demo import DemoServer
-from sidecar.demo.seed import CA_FOLDER, SeedInfo
+from sidecar.demo.seed import CA_FOLDER
 from sidecar.services import minutes_scan, register
 from sidecar.storage.models import Alert, Association, MinutesCheck, RegisterEntryRecord
 from tests.minutes.documents import clean_pv, docx, odt, pdf
 from tests.sync.helpers import alice_files, sync
 
 
-def past_meeting_day(info: SeedInfo) -> date:
+def past_meeting_day(server: DemoServer) -> date:
     """The latest past monthly board meeting whose folder has a (seeded) PV."""
+    info = server.seed_info
+    assert info is not None
     return [d for d in info.ca_folder_dates if d < info.today and d != info.ca_minutes_missing][-1]
 
 
@@ -43,9 +45,7 @@ def test_a_missing_field_a_contradiction_and_a_clean_pv_are_each_found(
     fresh_demo_server: DemoServer, fresh_synced: tuple[Services, int]
 ) -> None:
     services, source_id = fresh_synced
-    info = fresh_demo_server.seed_info
-    assert info is not None
-    day = past_meeting_day(info)
+    day = past_meeting_day(fresh_demo_server)
     folder = f"{CA_FOLDER}/{day.isoformat()}"
     files = alice_files(fresh_demo_server.url)
     clean = clean_pv(day)
@@ -88,9 +88,7 @@ def test_a_signed_pdf_is_approved_on_sight(
     fresh_demo_server: DemoServer, fresh_synced: tuple[Services, int]
 ) -> None:
     services, source_id = fresh_synced
-    info = fresh_demo_server.seed_info
-    assert info is not None
-    day = past_meeting_day(info)
+    day = past_meeting_day(fresh_demo_server)
     path = f"{CA_FOLDER}/{day.isoformat()}/PV CA {day.isoformat()} signé.pdf"
     alice_files(fresh_demo_server.url).put(path, pdf(clean_pv(day)), if_none_match=True)
     sync(services, source_id)
@@ -119,9 +117,7 @@ def test_an_approved_pv_edited_afterwards_raises_exactly_one_alert(
     fresh_demo_server: DemoServer, fresh_synced: tuple[Services, int]
 ) -> None:
     services, source_id = fresh_synced
-    info = fresh_demo_server.seed_info
-    assert info is not None
-    day = past_meeting_day(info)
+    day = past_meeting_day(fresh_demo_server)
     path = f"{CA_FOLDER}/{day.isoformat()}/PV CA approuvé.odt"
     files = alice_files(fresh_demo_server.url)
     files.put(path, odt(clean_pv(day)), if_none_match=True)
@@ -156,9 +152,7 @@ def test_the_chain_verifies_and_detects_a_tampered_entry(
     fresh_demo_server: DemoServer, fresh_synced: tuple[Services, int]
 ) -> None:
     services, source_id = fresh_synced
-    info = fresh_demo_server.seed_info
-    assert info is not None
-    day = past_meeting_day(info)
+    day = past_meeting_day(fresh_demo_server)
     files = alice_files(fresh_demo_server.url)
     for name in ("PV CA a signé.pdf", "PV CA b signé.pdf", "PV CA c signé.pdf"):
         files.put(f"{CA_FOLDER}/{day}/{name}", pdf(clean_pv(day)), if_none_match=True)

@@ -39,9 +39,7 @@ def test_register_page_approve_export_and_api(
     fresh_demo_server: DemoServer, fresh_synced: tuple[Services, int]
 ) -> None:
     services, source_id = fresh_synced
-    info = fresh_demo_server.seed_info
-    assert info is not None
-    day = past_meeting_day(info)
+    day = past_meeting_day(fresh_demo_server)
     folder = f"{CA_FOLDER}/{day.isoformat()}"
     wrong = [
         line.replace("Présents (3)", "Présents (5)") + (", Chloé Dubois-Hérault, Étienne Nguyen" if line.startswith("Présents") else "")
@@ -105,9 +103,7 @@ def test_members_see_their_bodies_only_and_may_not_approve(
     fresh_demo_server: DemoServer, fresh_synced: tuple[Services, int]
 ) -> None:
     services, source_id = fresh_synced
-    info = fresh_demo_server.seed_info
-    assert info is not None
-    day = past_meeting_day(info)
+    day = past_meeting_day(fresh_demo_server)
     alice_files(fresh_demo_server.url).put(
         f"{CA_FOLDER}/{day}/PV CA {day} signé.pdf", pdf(clean_pv(day)), if_none_match=True
     )
