@@ -116,7 +116,9 @@ def test_every_page_for_every_role(browser: Any, live_app: LiveApp, role: str) -
                 continue  # a download or a feed reached by a link: not a page to look at
             for width, page in pages.items():
                 where = f"{role} {width}px {path}"
-                response = page.goto(path, wait_until="domcontentloaded")
+                # "load" waits for the stylesheet: measured before it applied, a loaded CI
+                # machine saw the phone layout's hidden table header 492 px wide.
+                response = page.goto(path, wait_until="load")
                 if response is None or response.status != 200:
                     findings.add(where, f"answered {response.status if response else 'nothing'}")
                     continue
