@@ -19,8 +19,8 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -31,7 +31,13 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 
 from sidecar.context import Services
 from sidecar.services import jobs
-from sidecar.services.sync_pool import PoolLimits, SyncPool, changed_associations, fill
+from sidecar.services.sync_pool import (
+    PoolLimits,
+    SyncPool,
+    WorkerThreads,
+    changed_associations,
+    fill,
+)
 from sidecar.storage.leases import acquire_lease, release_lease
 from sidecar.sync.runner import RunReport
 
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
+STOP_GRACE = 2.0  # seconds a stop waits for runs in progress before abandoning them
 
 
 def holder_id() -> str:
@@ -54,7 +61,7 @@ class AlertsLane:
     def __init__(self, services: Services, workers: int = 2) -> None:
         self.services = services
         self.workers = workers
-        self._executor: ThreadPoolExecutor | None = None
+        self._threads: WorkerThreads | None = None
         self._lock = threading.Lock()
         self._inflight: set[int] = set()
 
@@ -85,10 +92,10 @@ class AlertsLane:
             started += 1
         return started
 
-    def _pool(self) -> ThreadPoolExecutor:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="quorum-alerts")
-        return self._executor
+    def _pool(self) -> WorkerThreads:
+        if self._threads is None:
+            self._threads = WorkerThreads(self.workers, "quorum-alerts")
+        return self._threads
 
     def _cycle(self, association_id: int, now: datetime) -> None:
         from sidecar.alerts.cycle import run_due_cycle
@@ -101,9 +108,8 @@ class AlertsLane:
             with self._lock:
                 self._inflight.discard(association_id)
 
-    def shutdown(self, *, wait: bool) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=wait, cancel_futures=True)
+    def shutdown(self, *, grace: float) -> bool:
+        return self._threads is None or self._threads.shutdown(grace=grace)
 
 
 class Scheduler:
@@ -263,16 +269,24 @@ class Scheduler:
             if blocking:
                 self.stop()
 
-    def stop(self) -> None:
-        """Stop the clock, start no new run, and hand the lease back at once."""
+    def stop(self, *, grace: float = STOP_GRACE) -> None:
+        """Stop the clock, start no new run, give the runs and deliveries in progress ``grace``
+        seconds to end, and hand the lease back. What is still running then is abandoned (its
+        threads do not hold the process): a sync run is one transaction, never applied half,
+        and a delivery's claim is taken over once stale. A second call does nothing."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         if self._apscheduler is not None and self._apscheduler.running:
             self._apscheduler.shutdown(wait=False)
         self._apscheduler = None
+        end = time.monotonic() + grace
         if self._pool is not None:
             self._pool.finished.set()  # wake the dispatcher so it sees the stop
-            self._pool.shutdown(wait=False)  # runs in progress end (each is one transaction)
-        self._alerts.shutdown(wait=False)
+            if not self._pool.shutdown(grace=grace):
+                log.warning("stopping: sync runs still in progress are abandoned, not applied")
+        if not self._alerts.shutdown(grace=max(0.0, end - time.monotonic())):
+            log.warning("stopping: a delivery still waiting for its server is left to a retry")
         if self._deferrer is not None:
             self._deferrer.close()
         release_lease(self.services.db, LEASE_NAME, self.holder)

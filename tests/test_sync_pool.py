@@ -113,7 +113,7 @@ def test_the_pool_starts_earliest_due_first_within_its_limits() -> None:
         assert pool.offer([DueJob(6, 4, "other:443", at[4])]) == []  # pool full
     finally:
         gate.set()
-        pool.shutdown(wait=True)
+        assert pool.shutdown(grace=10)
     assert sorted(started) == [1, 2, 4]
     assert [job for job, _ in pool.drain()] != []
 

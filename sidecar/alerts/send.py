@@ -3,11 +3,17 @@
 Transient errors are retried with backoff up to :data:`~.outbox.MAX_ATTEMPTS`; a permanent
 error disables the channel (``disabled_reason`` is what the admin sees) unless it concerns one
 recipient only, and a 412 on a todo a person edited is recorded as ``edited`` and left alone.
+
+A pass is bounded: a channel that fails transiently or answers late (a webhook that holds its
+answer, a mail server that stalls) gets no more messages in this pass — they stay pending for
+the next one, instead of each waiting out the same timeout — and no new message is claimed
+once the pass has run :data:`PASS_BUDGET` seconds.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +47,8 @@ from sidecar.storage.models import Alert, Association, Channel, Delivery, Member
 log = logging.getLogger(__name__)
 Opener = Callable[[Session, Channel, Any], Transport]
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+PASS_BUDGET = 120.0  # seconds of sending per pass; what is left waits for the next pass
+SLOW_SEND = 10.0  # a send that took longer holds its channel for the rest of the pass
 
 
 @dataclass
@@ -138,7 +146,15 @@ class Sender:
         self.stale_after = stale_claim_after(settings)
         self.transports: dict[int, Transport] = {}
         self.disabled: set[int] = set()  # channels disabled during this pass
+        self.held: set[int] = set()  # channels that failed or answered late: next pass
+        self.started = time.monotonic()
         self.report = SendReport()
+
+    def open_for(self, channel_id: int) -> bool:
+        """May this pass still send through the channel?"""
+        if channel_id in self.disabled or channel_id in self.held:
+            return False
+        return time.monotonic() - self.started < PASS_BUDGET
 
     def close(self) -> None:
         for transport in self.transports.values():
@@ -158,7 +174,7 @@ class Sender:
             pending = self.due(session, now)
             kinds = {c.id: c.kind for c in session.scalars(select(Channel))}
         for delivery_id, channel_id in pending:
-            if kinds.get(channel_id) == "digest" or channel_id in self.disabled:
+            if kinds.get(channel_id) == "digest" or not self.open_for(channel_id):
                 continue  # digests are gathered by send_digests at the end of their period
             if self.claim(delivery_id, now):
                 self._send_one(delivery_id, now)
@@ -182,10 +198,12 @@ class Sender:
                 self._failed(session, delivery, channel, err, now)
                 return
             message = build_message(session, self.services, delivery, alert)
+            channel_id = channel.id
             recipient = find_recipient(
                 session, self.association_id, delivery.recipient, delivery.language
             )
         # The network call happens with no transaction open: no lock is held while we wait.
+        began = time.monotonic()
         try:
             ref = transport.send(message, recipient)
         except TransportError as err:
@@ -193,6 +211,8 @@ class Sender:
                 delivery, channel = _reload(session, delivery_id)
                 self._failed(session, delivery, channel, err, now)
             return
+        if ref.get("unconfirmed") or time.monotonic() - began > SLOW_SEND:
+            self.held.add(channel_id)
         with self.services.db.session() as session:
             delivery, _ = _reload(session, delivery_id)
             delivery.state, delivery.sent_at, delivery.ref, delivery.error = "sent", now, ref, None
@@ -213,6 +233,8 @@ class Sender:
         elif err.transient and delivery.attempts < MAX_ATTEMPTS:
             delivery.state, delivery.next_attempt_at = "pending", now + backoff(delivery.attempts)
             self.report.retrying += 1
+            if not err.recipient_only:  # the channel itself is down or slow
+                self.held.add(channel.id)
         else:
             delivery.state = "failed"
             self.report.failed += 1

@@ -123,7 +123,9 @@ def job_run(ctx: Ctx, name: str) -> None:
 def scheduler(ctx: Ctx, tick: float) -> None:
     """Run due jobs until stopped; only one scheduler at a time holds the lease."""
     from sidecar.scheduler import Scheduler
+    from sidecar.web.serving import configure_logging
 
+    configure_logging(ctx.services.settings.log_level)  # QUORUM_LOG_LEVEL, as `quorum serve`
     runner = Scheduler(ctx.services, tick_seconds=tick)
     click.echo(_("Scheduler %(holder)s started (Ctrl-C to stop).", holder=runner.holder), err=True)
     try:

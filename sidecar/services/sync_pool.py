@@ -16,10 +16,11 @@ so per-run deadlines and overlap rules stay in one place.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Set
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -97,13 +98,71 @@ def due_jobs(
 Runner = Callable[[int], RunReport | None]
 
 
+class WorkerThreads:
+    """At most ``size`` daemon threads running submitted calls, started as needed.
+
+    Not a :class:`~concurrent.futures.ThreadPoolExecutor`: its threads are joined when the
+    interpreter exits, so one call stuck on a silent server (a webhook that never answers, a
+    host that stalls) kept a stopped scheduler alive until the socket timed out. These threads
+    are abandoned at exit instead; :meth:`shutdown` waits for the calls in progress at most
+    ``grace`` seconds. That is safe because what they do is safe to cut: a sync run is one
+    transaction, and a delivery claimed but never confirmed is taken over once its claim is
+    stale (:mod:`sidecar.alerts.outbox`).
+    """
+
+    def __init__(self, size: int, name: str) -> None:
+        self.size, self.name = size, name
+        self._calls: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._active = 0
+        self._idle = threading.Condition(self._lock)
+        self._closed = False
+
+    def submit(self, call: Callable[..., None], *args: object) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._active += 1
+            if len(self._threads) < min(self.size, self._active):
+                thread = threading.Thread(
+                    target=self._serve, name=f"{self.name}-{len(self._threads)}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+        self._calls.put(lambda: call(*args))
+
+    def _serve(self) -> None:
+        while (call := self._calls.get()) is not None:
+            try:
+                call()
+            except Exception:  # the callers log their own failures; never lose the thread
+                log.exception("%s: a call failed", self.name)
+            finally:
+                with self._lock:
+                    self._active -= 1
+                    self._idle.notify_all()
+
+    def shutdown(self, *, grace: float = 0.0) -> bool:
+        """Take no more calls; wait up to ``grace`` seconds for those already submitted (at
+        most ``size``: each has its thread). True when none is left."""
+        end = time.monotonic() + grace
+        with self._lock:
+            self._closed = True
+            for _ in self._threads:
+                self._calls.put(None)
+            while self._active and (left := end - time.monotonic()) > 0:
+                self._idle.wait(timeout=left)
+            return self._active == 0
+
+
 class SyncPool:
     """Threads that run due jobs under the three rules above; reports are collected by ``drain``."""
 
     def __init__(self, run: Runner, limits: PoolLimits) -> None:
         self._run = run
         self.limits = limits
-        self._executor = ThreadPoolExecutor(limits.workers, thread_name_prefix="quorum-sync")
+        self._threads = WorkerThreads(limits.workers, "quorum-sync")
         self._lock = threading.Lock()
         self._inflight: dict[int, str] = {}
         self._sources: set[int] = set()  # a source's sync is not safe against itself
@@ -139,7 +198,7 @@ class SyncPool:
                 self._inflight[job.job_id] = job.host
                 self._sources.add(job.source_id)
                 self._per_host[job.host] += 1
-            self._executor.submit(self._work, job)
+            self._threads.submit(self._work, job)
             started.append(job.job_id)
         return started
 
@@ -163,8 +222,9 @@ class SyncPool:
             done, self._done = self._done, []
         return done
 
-    def shutdown(self, *, wait: bool) -> None:
-        self._executor.shutdown(wait=wait, cancel_futures=True)
+    def shutdown(self, *, grace: float = 0.0) -> bool:
+        """Start no run; give the runs in progress ``grace`` seconds (True: all ended)."""
+        return self._threads.shutdown(grace=grace)
 
 
 def changed_associations(db: Database, reports: list[RunReport]) -> set[int]:
