@@ -130,6 +130,7 @@ def prepare(server: dataset.ServerProcess, work: Path, database: str, url: str) 
 
 def sign_in(services: Any) -> tuple[str, str]:
     """An admin with an API token, and a session cookie signed with the app's key."""
+    from sidecar.services import sessions as user_sessions
     from sidecar.web import create_app
 
     with services.db.session() as session:
@@ -140,10 +141,10 @@ def sign_in(services: Any) -> tuple[str, str]:
         session.add(user)
         session.flush()
         token = api_tokens.create_token(session, user, "bench", ("read",))
-        user_id = user.id
+        sid = user_sessions.start(session, user)  # a server-side session, as a sign-in makes
     app = create_app(services=services)
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    value = serializer.dumps({"uid": user_id, "auth_at": int(time.time()), "_permanent": True})
+    value = serializer.dumps({"sid": sid, "_permanent": True})
     return token, f"{app.config['SESSION_COOKIE_NAME']}={value}"
 
 

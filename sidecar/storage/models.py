@@ -125,6 +125,9 @@ class FileRecord(Base):
     __table_args__ = (
         UniqueConstraint("collection_id", "path"),
         Index("ix_files_collection_fileid", "collection_id", "fileid"),
+        # The documents page: the latest modified files, and when following began.
+        Index("ix_files_mtime", "mtime"),
+        Index("ix_files_first_seen", "first_seen"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection as Collection_
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
 
 from sidecar.projection.inputs import (
@@ -170,7 +171,36 @@ def load_members(session: Session, association_id: int) -> list[MemberInfo]:
     return [_member(m) for m in rows]
 
 
+_MEMOS = "quorum.memos"
+
+
+def session_memo(session: Session, name: str) -> dict[Any, Any]:
+    """A dict kept in ``session`` for values read once per unit of work (a page reads the
+    bodies and the read models' fingerprint several times): emptied by any flush, commit or
+    rollback, after which what it held may have changed."""
+    memos: dict[str, dict[Any, Any]] | None = session.info.get(_MEMOS)
+    if memos is None:
+        memos = session.info[_MEMOS] = {}
+        for name_ in ("after_flush", "after_commit", "after_rollback"):
+            event.listen(session, name_, _forget)
+    return memos.setdefault(name, {})
+
+
+def _forget(session: Session, *_args: object) -> None:
+    memos = session.info.get(_MEMOS)
+    if memos:
+        memos.clear()
+
+
 def load_bodies(session: Session, association_id: int) -> list[BodyInfo]:
+    """The association's bodies with their seats (read once per unit of work)."""
+    memo = session_memo(session, "bodies")
+    if association_id not in memo:
+        memo[association_id] = _load_bodies(session, association_id)
+    return list(memo[association_id])
+
+
+def _load_bodies(session: Session, association_id: int) -> list[BodyInfo]:
     rows = session.scalars(
         select(Body)
         .where(Body.association_id == association_id)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from sidecar.storage.models import (
@@ -34,6 +34,7 @@ from sidecar.storage.models import (
     ReadModelState,
     Source,
 )
+from sidecar.storage.read import session_memo
 
 
 @dataclass(frozen=True)
@@ -131,22 +132,14 @@ def fingerprint_inputs(session: Session, association: Association) -> list[Any]:
 def fingerprint(session: Session, association: Association) -> str:
     """A digest of everything the read models depend on.
 
-    Kept in the session until its next flush (a write may change it), so the several read
-    models one page uses cost one fingerprint.
+    Kept in the session until its next flush, commit or rollback (a write may change it), so
+    the several read models one page uses cost one fingerprint.
     """
-    memo: dict[int, str] = session.info.setdefault(_MEMO, {})
-    if not session.info.get(_WATCHED):
-        event.listen(
-            session, "after_flush", lambda flushed, _context: flushed.info.pop(_MEMO, None)
-        )
-        session.info[_WATCHED] = True
+    memo = session_memo(session, "read_models.fingerprint")
     if association.id not in memo:
         inputs = repr(fingerprint_inputs(session, association))
         memo[association.id] = hashlib.sha256(inputs.encode()).hexdigest()
-    return memo[association.id]
-
-
-_MEMO, _WATCHED = "quorum.read_models.fingerprints", "quorum.read_models.watched"
+    return str(memo[association.id])
 
 
 def stored_fingerprint(session: Session, association_id: int) -> str | None:

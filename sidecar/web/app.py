@@ -16,6 +16,7 @@ from flask_wtf import CSRFProtect
 from sidecar.config import load_settings, templates_dir, translations_dir
 from sidecar.context import Services
 from sidecar.services.sessions import LIFETIME as SESSION_LIFETIME
+from sidecar.web import translation
 from sidecar.web.context import services
 
 babel = Babel()
@@ -50,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     app.config.update(config or {})
     app.extensions["quorum"] = services
     babel.init_app(app, locale_selector=_locale)
+    translation.install(app)
     csrf.init_app(app)
     _init_security(app)
     _register_blueprints(app)

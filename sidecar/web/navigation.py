@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import gettext
+from flask_babel import lazy_gettext
 
 from sidecar.web.access import ROLES, role_of
 
@@ -56,21 +56,24 @@ def can(endpoint: str) -> bool:
     return _rank(str(principal.role)) >= _rank(needed)
 
 
+_LABELS = {
+    "Overview": lazy_gettext("Overview"),
+    "Meetings": lazy_gettext("Meetings"),
+    "Grants": lazy_gettext("Grants"),
+    "Documents": lazy_gettext("Documents"),
+    "Sharing audit": lazy_gettext("Sharing audit"),
+    "Alerts": lazy_gettext("Alerts"),
+    "Register": lazy_gettext("Register"),
+    "Actions": lazy_gettext("Actions"),
+    "Handovers": lazy_gettext("Handovers"),
+    "Sync jobs": lazy_gettext("Sync jobs"),
+    "Administration": lazy_gettext("Administration"),
+}
+
+
 def _label(msgid: str) -> str:
-    labels: dict[str, str] = {
-        "Overview": gettext("Overview"),
-        "Meetings": gettext("Meetings"),
-        "Grants": gettext("Grants"),
-        "Documents": gettext("Documents"),
-        "Sharing audit": gettext("Sharing audit"),
-        "Alerts": gettext("Alerts"),
-        "Register": gettext("Register"),
-        "Actions": gettext("Actions"),
-        "Handovers": gettext("Handovers"),
-        "Sync jobs": gettext("Sync jobs"),
-        "Administration": gettext("Administration"),
-    }
-    return labels[msgid]
+    """The menu entry in the reader's language (only this one is translated)."""
+    return str(_LABELS[msgid])
 
 
 def _in_section(endpoint: str, main: str, others: tuple[str, ...]) -> bool:
