@@ -16,7 +16,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from sidecar.context import Services, resolve_association
+from sidecar.demo import DemoServer
 from sidecar.projection.meetings import Meeting, project_meetings
+from sidecar.services import jobs
 from sidecar.services import meetings as service
 from sidecar.services.conventions import meeting_folder_pattern
 from sidecar.storage.models import FileRecord, MeetingRow
@@ -185,3 +187,35 @@ def test_overview_deadlines_show_the_latest_overdue_tasks_and_the_next_items(
     assert [v.summary for v in overdue] == ["Tâche oubliée 2", "Tâche oubliée 1", "Tâche oubliée 0"]
     assert [v for v in found if not v.overdue] == [v for v in before if not v.overdue]
     assert len([v for v in found if not v.overdue]) <= 3
+
+
+def _fresh(services: Services) -> bool:
+    """Are the stored read models those of the data as it is now (no page would rebuild)?"""
+    from sidecar.storage import read_models
+
+    with services.db.session() as session:
+        association = resolve_association(session, None)
+        current = read_models.fingerprint(session, association)
+        return read_models.stored_fingerprint(session, association.id) == current
+
+
+def test_a_sync_that_changed_something_rebuilds_the_read_models_before_any_page(
+    services: Services, fresh_demo_server: DemoServer
+) -> None:
+    """Issue 14: derived when the data changes, not in the first request after it (4–7 s
+    at medium size, paid by whoever opened a page first)."""
+    from tests.sync.helpers import alice_files, close_clients, connect
+
+    info = fresh_demo_server.seed_info
+    assert info is not None
+    source_id = connect(services, fresh_demo_server.url)
+    first = jobs.sync_source(services.db, services.vault, source_id)
+    assert first.counts.added and _fresh(services)
+    path = f"/{info.lyon_folder}/Note {info.today.year}.txt"
+    try:
+        alice_files(fresh_demo_server.url).put(path, b"nouvelle note", if_none_match=True)
+    finally:
+        close_clients()
+    second = jobs.sync_source(services.db, services.vault, source_id)
+    assert second.counts.added == 1 and _fresh(services)
+    assert listed(services) == reference(services)

@@ -21,7 +21,7 @@ from sidecar.services import sources as sources_service
 from sidecar.services.settings_io import import_settings
 from sidecar.storage.models import Source
 from sidecar.sync.connection import connect
-from sidecar.sync.runner import RunOptions, run_source
+from sidecar.sync.runner import RunOptions
 
 DEMO_SOURCE = "demo"
 DEMO_EVERY = "15m"
@@ -40,7 +40,7 @@ def run_demo(data_dir: Path, port: int) -> None:
         source_id = connect_demo_source(services, server.url)
         _demo_job(services, source_id)
         admin_password = _demo_admin(services)
-        report = run_source(services.db, services.vault, source_id, options=RunOptions())
+        report = jobs.sync_source(services.db, services.vault, source_id, options=RunOptions())
         print(
             f"First sync: {report.outcome}, {report.counts.added} items, "
             f"{report.requests} requests, {report.seconds:.1f} s",

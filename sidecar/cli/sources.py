@@ -18,7 +18,7 @@ from sidecar.services import sources as sources_service
 from sidecar.services.setup_apply import unassigned_calendars
 from sidecar.storage.models import Source
 from sidecar.sync.connection import connect
-from sidecar.sync.runner import RunOptions, run_source
+from sidecar.sync.runner import RunOptions
 
 NO_SOURCE = (
     "Nothing to sync: no source yet. Add your Nextcloud with `quorum source add NAME --url "
@@ -252,7 +252,7 @@ def sync(ctx: Ctx, source_name: str | None, as_json: bool, allow_mass_delete: bo
         raise QuorumError(NO_SOURCE)
     show_bar = sys.stderr.isatty() and not as_json
     reports = [
-        run_source(
+        jobs_service.sync_source(
             services.db,
             services.vault,
             source_id,

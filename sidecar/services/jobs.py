@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 
 from sidecar.errors import NotFound, QuorumError
 from sidecar.security.vault import Vault
+from sidecar.services import read_models
 from sidecar.storage import Database
 from sidecar.storage.models import Association, Source, SyncJob, SyncRun
 from sidecar.sync.runner import RunOptions, RunReport, run_source
@@ -332,9 +333,25 @@ def run_job(
         deadline = min(limits.http_timeout, limits.job_timeout)
         options = options or RunOptions(deadline=deadline, run_deadline=limits.job_timeout)
         options = replace(options, claimed_at=claimed_at)
-        return run_source(db, vault, source_id, job_id=job_id, options=options)
+        return sync_source(db, vault, source_id, job_id=job_id, options=options)
     finally:
         release(db, job_id, claimed_at)
+
+
+def sync_source(
+    db: Database,
+    vault: Vault,
+    source_id: int,
+    *,
+    job_id: int | None = None,
+    options: RunOptions = RunOptions(),
+) -> RunReport:
+    """Sync one source, then, if the run changed the mirror, rebuild what is derived from it
+    (the read models) before anyone asks: every sync goes through here."""
+    report = run_source(db, vault, source_id, job_id=job_id, options=options)
+    if report.counts.added or report.counts.changed or report.counts.removed:
+        read_models.refresh(db, source_id, datetime.now(UTC))
+    return report
 
 
 def source_by_name(session: Session, association_id: int, name: str) -> Source:

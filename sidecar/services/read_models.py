@@ -9,19 +9,24 @@ the clock. Dossiers (whose pieces and status depend on the day) are kept per pro
 fingerprint and per day (see :func:`sidecar.services.dossiers.dossiers`). The projection
 functions stay pure: what changed is when they run and on what input.
 
-A rebuild runs on the first read after a change, inside that request's transaction, under a
-row lock on the association's state (PostgreSQL), so concurrent workers build it once.
+A sync that applied a change rebuilds them at once, in the worker that ran it
+(:func:`refresh`, called by :func:`sidecar.services.jobs.sync_source`), so no page pays for
+it. A read that still finds them stale (a settings change, or a sync run elsewhere) rebuilds
+them inside its transaction, under a row lock on the association's state (PostgreSQL), so
+concurrent workers build it once; on SQLite, a read that loses the race for the write lock
+serves the models as they were rather than failing.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from sidecar.projection.document_links import Document, Linker, MeetingLink
@@ -30,8 +35,9 @@ from sidecar.projection.inputs import BodyInfo, FileInfo
 from sidecar.projection.meetings import Meeting, MeetingOverride, build_meeting, classify, locate
 from sidecar.services import dossiers as dossier_service
 from sidecar.services.conventions import meeting_folder_pattern
+from sidecar.storage import Database
 from sidecar.storage import read_models as storage
-from sidecar.storage.models import Association
+from sidecar.storage.models import Association, Source
 from sidecar.storage.read import (
     load_bodies,
     load_events,
@@ -41,12 +47,28 @@ from sidecar.storage.read import (
 )
 from sidecar.storage.read_models import MeetingEntry, Window
 
+log = logging.getLogger(__name__)
+
 
 def ensure_fresh(session: Session, association: Association, now: datetime) -> None:
     """Rebuild the association's read models if what they depend on changed since."""
     current = storage.fingerprint(session, association)
-    if storage.stored_fingerprint(session, association.id) == current:
+    stored = storage.stored_fingerprint(session, association.id)
+    if stored == current:
         return
+    try:
+        with session.begin_nested():
+            _rebuild(session, association, current, now)
+    except OperationalError:
+        if stored is None:
+            raise  # never built: nothing to serve instead
+        # SQLite: another connection (the sync worker's own rebuild) holds the write lock.
+        log.info(
+            "read models of association %s: rebuilt elsewhere, served as they were", association.id
+        )
+
+
+def _rebuild(session: Session, association: Association, current: str, now: datetime) -> None:
     try:
         with session.begin_nested():
             state = storage.lock_state(session, association.id, now)
@@ -58,6 +80,22 @@ def ensure_fresh(session: Session, association: Association, now: datetime) -> N
     storage.replace(session, association.id, meetings, meeting_files)
     state.fingerprint, state.built_at = current, now
     session.flush()
+
+
+def refresh(db: Database, source_id: int, now: datetime) -> None:
+    """Bring the read models of the source's association up to date now (after a sync that
+    changed its mirror), and this process's dossiers with them. A failure is logged, never
+    the sync's: the first read after it rebuilds them."""
+    try:
+        with db.session() as session:
+            source = session.get(Source, source_id)
+            association = session.get(Association, source.association_id) if source else None
+            if association is None:
+                return
+            ensure_fresh(session, association, now)
+            dossier_service.dossiers(session, association, now.date())
+    except Exception:  # a derived view must never turn a good sync into a failed one
+        log.exception("read models after the sync of source %s: left to the next read", source_id)
 
 
 def derive(

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from integrations.errors import IntegrationError
 from sidecar.errors import NotFound, QuorumError
 from sidecar.services import actions as actions_service
+from sidecar.services import jobs
 from sidecar.services import meetings as service
 from sidecar.services import prepare as prepare_service
 from sidecar.storage.models import Source
 from sidecar.storage.read import load_bodies
-from sidecar.sync.runner import RunOptions, run_source
+from sidecar.sync.runner import RunOptions
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association, visible_bodies
 from sidecar.web.context import services
@@ -164,7 +165,7 @@ def _sync_now(source_id: int) -> bool:
     """Sync the source at once, so the page shows the new agenda; False if that failed (the
     next scheduled sync will bring it)."""
     try:
-        report = run_source(
+        report = jobs.sync_source(
             services().db, services().vault, source_id, options=PREPARE_SYNC_OPTIONS
         )
     except (QuorumError, IntegrationError):
