@@ -9,7 +9,8 @@ No Flask here: the caller passes the language (see :mod:`sidecar.web.display` fo
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -35,7 +36,11 @@ def date_text(value: date | datetime | str | None, language: str, size: str = "f
     (short); ISO text is accepted, and None gives ""."""
     if value is None or value == "":
         return ""
-    day = _as_date(value)
+    return _date_text(_as_date(value), language, size)
+
+
+@lru_cache(maxsize=4096)  # Babel's formatting is the costliest part of a page's dates
+def _date_text(day: date, language: str, size: str) -> str:
     if _french(language):
         pattern = _FR_DATES[size]
         if day.day == 1:
@@ -54,7 +59,13 @@ def local(value: datetime, tz: str | None = None) -> datetime:
 
 def time_text(value: datetime, language: str, tz: str | None = None) -> str:
     """« 18:30 » in French, "6:30 PM" in English, in the association's time zone."""
-    return format_time(local(value, tz), "short", locale="fr" if _french(language) else language)
+    moment = local(value, tz)
+    return _clock(moment.hour, moment.minute, language)
+
+
+@lru_cache(maxsize=4096)
+def _clock(hour: int, minute: int, language: str) -> str:
+    return format_time(time(hour, minute), "short", locale="fr" if _french(language) else language)
 
 
 def datetime_text(

@@ -344,11 +344,11 @@ def sync_source(
     source_id: int,
     *,
     job_id: int | None = None,
-    options: RunOptions = RunOptions(),
+    options: RunOptions | None = None,
 ) -> RunReport:
     """Sync one source, then, if the run changed the mirror, rebuild what is derived from it
     (the read models) before anyone asks: every sync goes through here."""
-    report = run_source(db, vault, source_id, job_id=job_id, options=options)
+    report = run_source(db, vault, source_id, job_id=job_id, options=options or RunOptions())
     if report.counts.added or report.counts.changed or report.counts.removed:
         read_models.refresh(db, source_id, datetime.now(UTC))
     return report

@@ -94,6 +94,7 @@ def refresh(db: Database, source_id: int, now: datetime) -> None:
                 return
             ensure_fresh(session, association, now)
             dossier_service.dossiers(session, association, now.date())
+        db.refresh_statistics()
     except Exception:  # a derived view must never turn a good sync into a failed one
         log.exception("read models after the sync of source %s: left to the next read", source_id)
 

@@ -51,6 +51,20 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def refresh_statistics(self) -> None:
+        """Let SQLite's planner know the tables' sizes after a sync changed them.
+
+        Without statistics SQLite walks the documents page's "latest modified files" through
+        the collection index and sorts every file (8 ms at 5,000 files); with them it reads the
+        modification-time index and stops at 20 (0.02 ms). ANALYZE took 8 ms at that size;
+        sampled statistics (``analysis_limit``) chose the slow plan again. PostgreSQL's
+        autovacuum keeps its own statistics.
+        """
+        if not self.url.startswith("sqlite"):
+            return
+        with self.engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+
 
 def normalise_url(url: str) -> str:
     """``postgresql://`` means psycopg 3 here (the driver we ship), not psycopg2."""

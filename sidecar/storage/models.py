@@ -126,7 +126,7 @@ class FileRecord(Base):
         UniqueConstraint("collection_id", "path"),
         Index("ix_files_collection_fileid", "collection_id", "fileid"),
         # The documents page: the latest modified files, and when following began.
-        Index("ix_files_mtime", "mtime"),
+        Index("ix_files_mtime", "mtime", "path"),
         Index("ix_files_first_seen", "first_seen"),
     )
 

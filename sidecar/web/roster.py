@@ -9,12 +9,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from integrations.errors import IntegrationError
 from sidecar.errors import NotFound, QuorumError
 from sidecar.projection.documents import DEFAULT_MEETING_FOLDER
 from sidecar.services import conventions, roster
-from sidecar.storage.models import Body
+from sidecar.storage.models import Body, Membership
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association
 from sidecar.web.context import services
@@ -45,7 +46,11 @@ def _page(
         pattern = conventions.meeting_folder_pattern(association)
         bodies = list(
             session.scalars(
-                select(Body).where(Body.association_id == association.id).order_by(Body.id)
+                select(Body)
+                .where(Body.association_id == association.id)
+                .order_by(Body.id)
+                # the page lists each body's seats: two queries, not two per body
+                .options(selectinload(Body.memberships).selectinload(Membership.member))
             )
         )
         html = render_template(

@@ -45,8 +45,9 @@ def _instant(name: str) -> datetime | None:
 @bp.get("/meetings")
 @requires("member")
 def list_meetings() -> ResponseReturnValue:
-    """Meetings starting in [``from``, ``to``), ``limit`` at a time (default 50, at most
-    500) from ``offset``; ``next_offset`` says where the next page starts (null: no more)."""
+    """Meetings starting in [``from``, ``to``), ``limit`` at a time (default 20, as on the
+    page; at most 500) from ``offset``; ``next_offset`` says where the next page starts (null:
+    no more)."""
     try:
         start, end = _instant("from"), _instant("to")
         limit = _count("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
@@ -80,7 +81,7 @@ def list_meetings() -> ResponseReturnValue:
     )
 
 
-DEFAULT_LIMIT = 50
+DEFAULT_LIMIT = 20  # as many as the meetings page shows: a client follows next_offset
 MAX_LIMIT = 500
 
 

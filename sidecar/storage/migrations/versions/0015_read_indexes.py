@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_files_mtime", "files", ["mtime"])
+    op.create_index("ix_files_mtime", "files", ["mtime", "path"])
     op.create_index("ix_files_first_seen", "files", ["first_seen"])
 
 
