@@ -30,7 +30,7 @@ from sidecar.storage.read import (
     load_proxies,
 )
 from sidecar.web import create_app
-from tests.access_helpers import signed_in_client
+from tests.access_helpers import LoginAs, signed_in_client
 
 NOW = datetime.now(UTC)
 
@@ -219,3 +219,15 @@ def test_a_sync_that_changed_something_rebuilds_the_read_models_before_any_page(
     second = jobs.sync_source(services.db, services.vault, source_id)
     assert second.counts.added == 1 and _fresh(services)
     assert listed(services) == reference(services)
+
+
+def test_a_page_that_changes_a_body_leaves_the_read_models_built(
+    synced: Services, login_as: LoginAs
+) -> None:
+    """The admin who changed something pays for the rebuild, not the next reader."""
+    client = login_as("admin")
+    client.get("/meetings")
+    assert _fresh(synced)
+    answer = client.put("/api/v1/bodies/ca", json={"match_patterns": ["conseil", "CA "]})
+    assert answer.status_code == 200, answer.json
+    assert _fresh(synced)  # no read happened since the write

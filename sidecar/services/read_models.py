@@ -84,19 +84,32 @@ def _rebuild(session: Session, association: Association, current: str, now: date
 
 def refresh(db: Database, source_id: int, now: datetime) -> None:
     """Bring the read models of the source's association up to date now (after a sync that
-    changed its mirror), and this process's dossiers with them. A failure is logged, never
-    the sync's: the first read after it rebuilds them."""
+    changed its mirror), and this process's dossiers with them; SQLite's planner statistics
+    too. A failure is logged, never the sync's: the first read after it rebuilds them."""
+    with db.session() as session:
+        source = session.get(Source, source_id)
+        association_id = source.association_id if source is not None else None
+    if association_id is not None and refresh_association(db, association_id, now):
+        try:
+            db.refresh_statistics()
+        except Exception:  # statistics only help the planner
+            log.exception("planner statistics after the sync of source %s", source_id)
+
+
+def refresh_association(db: Database, association_id: int, now: datetime) -> bool:
+    """Rebuild the association's read models now if what they depend on changed (a sync, or
+    a page that changed bodies, overrides, grants or settings); False if that failed."""
     try:
         with db.session() as session:
-            source = session.get(Source, source_id)
-            association = session.get(Association, source.association_id) if source else None
+            association = session.get(Association, association_id)
             if association is None:
-                return
+                return False
             ensure_fresh(session, association, now)
             dossier_service.dossiers(session, association, now.date())
-        db.refresh_statistics()
-    except Exception:  # a derived view must never turn a good sync into a failed one
-        log.exception("read models after the sync of source %s: left to the next read", source_id)
+        return True
+    except Exception:  # a derived view must never turn a good write into a failed one
+        log.exception("read models of association %s: left to the next read", association_id)
+        return False
 
 
 def derive(

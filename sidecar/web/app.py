@@ -6,15 +6,17 @@ The scheduler is never started here (see docs/pitfalls.md): it runs in ``quorum 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, Response, g, request, session
 from flask_babel import Babel, get_locale
 from flask_wtf import CSRFProtect
 
 from sidecar.config import load_settings, templates_dir, translations_dir
 from sidecar.context import Services
+from sidecar.services import read_models
 from sidecar.services.sessions import LIFETIME as SESSION_LIFETIME
 from sidecar.web import translation
 from sidecar.web.context import services
@@ -56,7 +58,20 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     _init_security(app)
     _register_blueprints(app)
     _register_filters(app)
+    app.after_request(_refresh_read_models)
     return app
+
+
+def _refresh_read_models(response: Response) -> Response:
+    """After a write that worked (a body, an override, a grant, a setting), derive what it
+    changes now, so the page it leads to, and everyone else's, finds it done."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or response.status_code >= 400:
+        return response
+    principal = g.get("principal")
+    association_id = getattr(principal, "association_id", None)
+    if isinstance(association_id, int):
+        read_models.refresh_association(services().db, association_id, datetime.now(UTC))
+    return response
 
 
 def _init_security(app: Flask) -> None:
