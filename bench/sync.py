@@ -9,9 +9,11 @@ written straight to disk), starts the demo server in a process of its own
 - ``changes``: a resync after 10 file changes (WebDAV PUT, in different folders, so folder ETags
   propagate as on Nextcloud) and 10 event changes (CalDAV PUT, spread over the calendars);
 
-for Quorum (``run_source`` on a temporary SQLite database) and for a naive client written the way
+for Quorum (``run_source`` on a temporary SQLite database), for a naive client written the way
 the declared libraries invite (webdavclient3 ``list()``/``info()`` walk of the whole tree, caldav
-``calendar.events()`` for each calendar).
+``calendar.events()`` for each calendar) and, with ``--clients quorum,raw``, for the raw lower
+bound (one ``PROPFIND`` per folder and one ``sync-collection`` per calendar, no parsing): the
+issue-14 target is an initial sync within 1.2 times the raw client's wall time.
 
 What is measured: requests, counted by the server; wall time (``perf_counter``); CPU time of the
 client process, all threads (``process_time``: an idle poll's must not grow with the mirror); memory, as the
@@ -465,6 +467,84 @@ class NaiveClient:
         """Nothing to release."""
 
 
+class RawClient:
+    """The lower bound a sync engine is held to: one ``PROPFIND Depth: 1`` per folder, the
+    calendar home, and one ``sync-collection`` per calendar with the events' data, with no
+    parsing beyond the hrefs, ETags and UID lines needed to check the result."""
+
+    name = "raw"
+    DAV = "{DAV:}"
+    FOLDER = (
+        '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><d:resourcetype/></d:prop></d:propfind>'
+    )
+    SYNC = (
+        '<d:sync-collection xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+        "<d:sync-token/><d:sync-level>1</d:sync-level>"
+        "<d:prop><d:getetag/><c:calendar-data/></d:prop></d:sync-collection>"
+    )
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.url = server.url
+        self.state = Truth({}, set())
+
+    def sync(self) -> None:
+        with requests.Session() as http:
+            http.auth = (DEMO_LOGIN, DEMO_USERS[DEMO_LOGIN])
+            self.state = Truth(self._files(http), self._uids(http))
+
+    def _multistatus(self, http: requests.Session, method: str, url: str, body: str) -> Any:
+        from defusedxml import ElementTree
+
+        headers = {"Depth": "1", "Content-Type": "application/xml"}
+        answer = http.request(method, url, data=body, headers=headers, timeout=TIMEOUT)
+        answer.raise_for_status()
+        return ElementTree.fromstring(answer.content)
+
+    def _files(self, http: requests.Session) -> dict[str, str]:
+        from urllib.parse import unquote, urlsplit
+
+        root = f"/remote.php/dav/files/{DEMO_LOGIN}"
+        found: dict[str, str] = {}
+        stack = [root + "/"]
+        while stack:
+            folder = stack.pop()
+            tree = self._multistatus(http, "PROPFIND", self.url + quote(folder), self.FOLDER)
+            for response in tree.iter(self.DAV + "response"):
+                href = unquote(urlsplit(response.findtext(self.DAV + "href") or "").path)
+                if href.rstrip("/") == folder.rstrip("/"):
+                    continue
+                if response.find(f".//{self.DAV}collection") is not None:
+                    stack.append(href if href.endswith("/") else href + "/")
+                else:
+                    etag = response.findtext(f".//{self.DAV}getetag") or ""
+                    found[href.removeprefix(root)] = etag.strip('"')
+        return found
+
+    def _uids(self, http: requests.Session) -> set[str]:
+        home = f"{self.url}/remote.php/dav/calendars/{DEMO_LOGIN}/"
+        tree = self._multistatus(http, "PROPFIND", home, self.FOLDER)
+        calendars = [
+            response.findtext(self.DAV + "href") or ""
+            for response in tree.iter(self.DAV + "response")
+            if response.find(".//{urn:ietf:params:xml:ns:caldav}calendar") is not None
+        ]
+        uids: set[str] = set()
+        for href in calendars:
+            tree = self._multistatus(http, "REPORT", self.url + href, self.SYNC)
+            for data in tree.iter("{urn:ietf:params:xml:ns:caldav}calendar-data"):
+                for line in (data.text or "").splitlines():
+                    if line.startswith("UID:"):
+                        uids.add(line[4:].strip())
+                        break
+        return uids
+
+    def mirror(self) -> Truth:
+        return self.state
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 # --- measuring --------------------------------------------------------------------------------
 
 
@@ -501,7 +581,7 @@ def _reset_peak_rss() -> float:
 
 
 def run_phase(
-    client: QuorumClient | NaiveClient, server: ServerProcess, size: Size, phase: str
+    client: QuorumClient | NaiveClient | RawClient, server: ServerProcess, size: Size, phase: str
 ) -> Record:
     with measured(server) as m:
         client.sync()
@@ -617,11 +697,13 @@ def bench_size(
     records: list[Record] = []
     with ServerProcess(data_dir, latency_ms) as server:
         warm_up(server)
-        clients: list[QuorumClient | NaiveClient] = []
+        clients: list[QuorumClient | NaiveClient | RawClient] = []
         if "quorum" in which:
             clients.append(QuorumClient(server, work))
         if "naive" in which:
             clients.append(NaiveClient(server))
+        if "raw" in which:
+            clients.append(RawClient(server))
         try:
             for phase in PHASES:
                 if phase == "changes":
@@ -634,23 +716,38 @@ def bench_size(
 
 
 def table(records: list[Record]) -> str:
-    """Side by side: Quorum and the naive client for each size and phase."""
-    head = (
-        f"{'size':<7} {'phase':<9} | {'quorum req':>10} {'s':>8} {'MB':>7} {'ok':>3} | "
-        f"{'naive req':>10} {'s':>8} {'MB':>7} {'ok':>3} | {'speed-up':>8}"
-    )
-    lines = [head, "-" * len(head)]
+    """Side by side: Quorum, then the naive client and the raw lower bound where they ran."""
     index = {(r.client, r.size, r.phase): r for r in records}
+    others = [c for c in ("naive", "raw") if any(r.client == c for r in records)]
+    head = f"{'size':<7} {'phase':<9} | {'quorum req':>10} {'s':>8} {'MB':>7} {'ok':>3}"
+    for other in others:
+        label = "naive/quorum" if other == "naive" else "quorum/raw"  # speed-up; cost over bound
+        head += f" | {other + ' req':>10} {'s':>8} {'MB':>7} {'ok':>3} | {label:>12}"
+    lines = [head, "-" * len(head)]
     for size in dict.fromkeys(r.size for r in records):
         for phase in PHASES:
-            q, n = index.get(("quorum", size, phase)), index.get(("naive", size, phase))
-            if q is None or n is None:
+            q = index.get(("quorum", size, phase))
+            if q is None:
                 continue
-            lines.append(
+            line = (
                 f"{size:<7} {phase:<9} | {q.requests:>10} {q.seconds:>8.2f} {q.peak_mb:>7.1f} "
-                f"{_yes(q.matched):>3} | {n.requests:>10} {n.seconds:>8.2f} {n.peak_mb:>7.1f} "
-                f"{_yes(n.matched):>3} | {n.seconds / max(q.seconds, 1e-6):>7.1f}x"
+                f"{_yes(q.matched):>3}"
             )
+            for other in others:
+                n = index.get((other, size, phase))
+                if n is None:
+                    line += f" | {'':>10} {'':>8} {'':>7} {'':>3} | {'':>12}"
+                    continue
+                ratio = (
+                    n.seconds / max(q.seconds, 1e-6)
+                    if other == "naive"
+                    else q.seconds / max(n.seconds, 1e-6)
+                )
+                line += (
+                    f" | {n.requests:>10} {n.seconds:>8.2f} {n.peak_mb:>7.1f} "
+                    f"{_yes(n.matched):>3} | {ratio:>11.2f}x"
+                )
+            lines.append(line)
     return "\n".join(lines)
 
 
@@ -663,7 +760,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="small,medium", help="small,medium,large")
     parser.add_argument("--json", type=Path, help="write one record per client/size/phase")
     parser.add_argument("--keep", action="store_true", help="keep the generated data")
-    parser.add_argument("--clients", default="quorum,naive", help="quorum,naive")
+    parser.add_argument(
+        "--clients",
+        default="quorum,naive",
+        help="quorum,naive,raw (raw: metadata-only lower bound, one PROPFIND per folder and one "
+        "sync-collection per calendar, no parsing)",
+    )
     parser.add_argument(
         "--latency-ms",
         type=float,
