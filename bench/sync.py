@@ -58,6 +58,7 @@ from sidecar.context import Services
 from sidecar.demo import DEMO_LOGIN, DEMO_USERS, seed
 from sidecar.demo.ncfiles import file_etag
 from sidecar.demo.seed import MEMBERS
+from sidecar.services import jobs
 from sidecar.storage.models import CalendarObjectRecord, Collection, FileRecord
 from sidecar.sync.runner import RunOptions, run_source
 
@@ -382,8 +383,11 @@ class QuorumClient:
                 .values(enabled=True)
             )
 
-    def sync(self) -> None:
-        report = run_source(
+    def sync(self, *, derive: bool = False) -> None:
+        """One run of the sync engine alone; ``derive``: as the product syncs, followed by
+        what a changing sync derives (read models, SQLite's planner statistics)."""
+        run = jobs.sync_source if derive else run_source
+        report = run(
             self.services.db,
             self.services.vault,
             self.source_id,

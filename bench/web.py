@@ -103,7 +103,7 @@ def prepare(server: dataset.ServerProcess, work: Path, database: str, url: str) 
     client = dataset.QuorumClient(server, work / database, url)
     try:
         started = time.perf_counter()
-        client.sync()
+        client.sync(derive=True)  # as the product: read models and statistics follow
         initial = time.perf_counter() - started
         cpu = []
         for _ in range(5):  # the idle poll: nothing changed on the server
