@@ -63,32 +63,18 @@ def minutes_export(ctx: Ctx, path: Path) -> None:
     with ctx.services.db.session() as session:
         association = resolve_association(session, ctx.association)
         entries = register.entries(session, association.id)
-        name = association.name
+        name, document_language = association.name, association.language
     check = verify(entries)
     if path.suffix.lower() == ".pdf":
-        verdict = (
-            f"Chaîne vérifiée : {check.entries} entrées, aucune modifiée."
-            if check.ok
-            else f"Chaîne rompue à l'entrée {check.broken_at}."
+        data = register_export.pdf_in(
+            # the association's register, in its language (French for a loi 1901 association)
+            entries,
+            check,
+            name=name,
+            language=document_language,
+            made_at=datetime.now(UTC),
         )
-        path.write_bytes(
-            register_export.to_pdf(
-                entries,
-                title=f"Registre des délibérations — {name}",
-                headers=(
-                    "Réunion",
-                    "Instance",
-                    "Fichier",
-                    "Approuvé le",
-                    "Approuvé par",
-                    "SHA-256",
-                    "Empreinte",
-                ),
-                verdict=verdict,
-                made_at=datetime.now(UTC),
-                footer="Page {page} sur {pages}",
-            )
-        )
+        path.write_bytes(data)
     else:
         path.write_text(register_export.to_csv(entries), encoding="utf-8")
     click.echo(f"{len(entries)} entries written to {path}.")

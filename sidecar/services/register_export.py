@@ -16,6 +16,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from sidecar import i18n
+from sidecar.i18n import N_
 from sidecar.projection.register import ChainCheck, RegisterEntry, entry_fields
 
 COLUMNS = (
@@ -127,3 +129,43 @@ def to_pdf(
         pdf.cell(sum(widths), 4, pdf.fit(hashes), border="LRB", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(pdf.face, size=8)
     return bytes(pdf.output())
+
+
+def pdf_in(
+    entries: Sequence[RegisterEntry],
+    chain: ChainCheck,
+    *,
+    name: str,
+    language: str,
+    made_at: datetime,
+) -> bytes:
+    """The register as a PDF with its words in ``language``: the page's export and
+    ``quorum minutes export`` give the same document."""
+
+    def say(msgid: str, **params: object) -> str:
+        return i18n.gettext(language, msgid, **params)
+
+    verdict = (
+        say(N_("Chain verified: %(count)s entries, none altered."), count=chain.entries)
+        if chain.ok
+        else say(
+            N_("Chain broken at entry %(seq)s: the register was altered outside Quorum."),
+            seq=chain.broken_at or 0,
+        )
+    )
+    return to_pdf(
+        entries,
+        title=say(N_("Register of deliberations — %(name)s"), name=name),
+        headers=(
+            say(N_("Meeting")),
+            say(N_("Body")),
+            say(N_("File")),
+            say(N_("Approved on")),
+            say(N_("Approved by")),
+            "SHA-256",
+            say(N_("Entry hash")),
+        ),
+        verdict=verdict,
+        made_at=made_at,
+        footer=say(N_("Page {page} of {pages}")),
+    )

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError
@@ -177,21 +177,8 @@ def export_csv() -> ResponseReturnValue:
 @requires("officer")
 def export_pdf() -> ResponseReturnValue:
     entries, chain, name = _export_entries()
-    data = register_export.to_pdf(
-        entries,
-        title=_("Register of deliberations — %(name)s", name=name),
-        headers=(
-            _("Meeting"),
-            _("Body"),
-            _("File"),
-            _("Approved on"),
-            _("Approved by"),
-            "SHA-256",
-            _("Entry hash"),
-        ),
-        verdict=chain_text(chain),
-        made_at=datetime.now(UTC),
-        footer=_("Page {page} of {pages}"),
+    data = register_export.pdf_in(
+        entries, chain, name=name, language=str(get_locale()), made_at=datetime.now(UTC)
     )
     return Response(
         data,

@@ -43,6 +43,8 @@ def test_scan_verify_export_and_a_tampered_register(
         assert done.exit_code == 0, done.output
     text = PdfReader(tmp_path / "registre.pdf").pages[0].extract_text()
     assert "Registre des délibérations" in text and "Page 1 sur 1" in text
+    # the same words as the page's export (one wording, from the catalogue)
+    assert "Chaîne vérifiée : 1 entrées" in text and "Empreinte de l'entrée" in text
     assert (tmp_path / "registre.csv").read_text(encoding="utf-8").count("\n") == 2
 
     with services.db.session() as session:
