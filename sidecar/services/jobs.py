@@ -243,11 +243,18 @@ def claim(db: Database, job_id: int, now: datetime, timeout: float, *, due: bool
     The same UPDATE moves ``next_run_at`` to the next fire time, so a second scheduler that
     arrives a moment later, even after the first run ended, finds nothing due.
     """
+    return claim_source(db, job_id, now, timeout, due=due) is not None
+
+
+def claim_source(
+    db: Database, job_id: int, now: datetime, timeout: float, *, due: bool
+) -> int | None:
+    """:func:`claim`, answering the claimed job's source id (None: not claimed)."""
     stale = now - timedelta(seconds=timeout)
     with db.session() as session:
         job = session.get(SyncJob, job_id)
         if job is None:
-            return False
+            return None
         # Two jobs of one source must not run together either: the sync of a source is not
         # safe against itself. The row lock serialises claims on PostgreSQL (SQLite locks anyway).
         session.scalar(select(Source.id).where(Source.id == job.source_id).with_for_update())
@@ -280,7 +287,7 @@ def claim(db: Database, job_id: int, now: datetime, timeout: float, *, due: bool
             lag = (now - job.next_run_at).total_seconds() if job.next_run_at else 0.0
             values |= {"next_run_at": following, "last_lag_seconds": max(0.0, lag)}
         result = session.execute(update(SyncJob).where(*conditions).values(**values))
-        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+        return job.source_id if int(result.rowcount) == 1 else None  # type: ignore[attr-defined]
 
 
 def release(db: Database, job_id: int, claimed_at: datetime) -> None:
@@ -322,14 +329,10 @@ def run_job(
     claimed_at = now or datetime.now(UTC)
     # A run stops at job_timeout (every request included); its claim counts as stale only a
     # grace later, so a second run of the job never starts while the first is still winding up.
-    if not claim(db, job_id, claimed_at, limits.job_timeout + CLAIM_GRACE, due=due):
+    source_id = claim_source(db, job_id, claimed_at, limits.job_timeout + CLAIM_GRACE, due=due)
+    if source_id is None:
         return None
     try:
-        with db.session() as session:
-            job = session.get(SyncJob, job_id)
-            source_id = job.source_id if job is not None else None
-        if source_id is None:
-            return None
         deadline = min(limits.http_timeout, limits.job_timeout)
         options = options or RunOptions(deadline=deadline, run_deadline=limits.job_timeout)
         options = replace(options, claimed_at=claimed_at)

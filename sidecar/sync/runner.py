@@ -73,6 +73,8 @@ class RunReport:
     collection_errors: dict[str, str] = field(default_factory=dict)
     #: The server answered 5xx or 429 without saying until when: the source backs off.
     transient: bool = False
+    #: Planning steps of the run (collections, and the calendar home): its progress total.
+    steps: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -183,7 +185,7 @@ def _plan_all(
     collections = [c for c in source.collections if c.enabled]
     calendars = [c for c in collections if c.kind == "calendar"]
     folder_ids = [c.id for c in collections if c.kind == "folder"]
-    tracker = _Tracker(db, report.run_id, len(collections) + (1 if calendars else 0), options)
+    tracker = _Tracker(db, report, len(collections) + (1 if calendars else 0), options)
     tz = source.association.timezone
     # The first request goes alone: a wrong password then costs one 401, not one per thread
     # (Nextcloud throttles a whole IP after repeated failures).
@@ -309,18 +311,31 @@ def _plan_folders(
 
 
 class _Tracker:
-    """Counts finished steps from both planning threads and commits the progress."""
+    """Counts finished steps from both planning threads. The progress is committed for the
+    admin page only once a run has lasted a second, then at most once a second: a no-change
+    poll (2 requests, 50 ms) writes none, which was 6 of its 13 transactions."""
 
-    def __init__(self, db: Database, run_id: int, total: int, options: RunOptions) -> None:
-        self.db, self.run_id, self.total, self.options = db, run_id, total, options
+    def __init__(self, db: Database, report: RunReport, total: int, options: RunOptions) -> None:
+        self.db, self.run_id, self.total, self.options = db, report.run_id, total, options
+        report.steps = total
         self.done = 0
         self._lock = threading.Lock()
-        _progress(db, run_id, 0, total, "", options)
+        self._next_write = time.monotonic() + PROGRESS_EVERY
+        if options.progress is not None:
+            options.progress(0, total, "")
 
     def step(self, what: str) -> None:
         with self._lock:
             self.done += 1
-            _progress(self.db, self.run_id, self.done, self.total, what, self.options)
+            if self.options.progress is not None:
+                self.options.progress(self.done, self.total, what)
+            if time.monotonic() < self._next_write:
+                return
+            self._next_write = time.monotonic() + PROGRESS_EVERY
+            _progress(self.db, self.run_id, self.done, self.total, what)
+
+
+PROGRESS_EVERY = 1.0  # seconds between two progress commits of a running sync
 
 
 class _Deadline:
@@ -426,9 +441,7 @@ def _cursor(coll: Collection) -> tuple[object, ...]:
     return (coll.sync_token, coll.ctag, coll.etag, coll.last_synced_at)
 
 
-def _progress(
-    db: Database, run_id: int, done: int, total: int, what: str, options: RunOptions
-) -> None:
+def _progress(db: Database, run_id: int, done: int, total: int, what: str) -> None:
     """Progress is committed on its own, so the admin page sees a running job move."""
     with db.session() as session:
         session.execute(
@@ -436,8 +449,6 @@ def _progress(
             .where(SyncRun.id == run_id)
             .values(progress_done=done, progress_total=total, details={"current": what})
         )
-    if options.progress is not None:
-        options.progress(done, total, what)
 
 
 def _source_ok(session: Session, source_id: int) -> Source:
@@ -464,6 +475,7 @@ def _finish(run: SyncRun, report: RunReport, started: datetime) -> None:
 def _finish_in(session: Session, report: RunReport, started: datetime) -> None:
     run = session.get_one(SyncRun, report.run_id)
     _finish(run, report, started)
+    run.progress_total = max(run.progress_total, report.steps)
     run.progress_done = run.progress_total
 
 

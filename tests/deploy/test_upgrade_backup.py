@@ -35,8 +35,8 @@ def _seed_at_0001(db: Database) -> None:
         )
 
 
-def test_a_database_created_at_0001_upgrades_to_head_with_its_data(database_url: str) -> None:
-    db = Database(database_url)
+def test_a_database_created_at_0001_upgrades_to_head_with_its_data(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     try:
         db.upgrade("0001")
         _seed_at_0001(db)
@@ -66,9 +66,9 @@ OLD_BRANCH_HEADS = ("0002_meetings", "0003_grants", "0006_access", "0008_share_a
 
 
 def test_a_database_stamped_with_the_old_branch_heads_upgrades_to_one_head(
-    database_url: str,
+    empty_database_url: str,
 ) -> None:
-    db = Database(database_url)
+    db = Database(empty_database_url)
     try:
         db.upgrade("0008_share_audit_notes")
         with db.engine.begin() as conn:

@@ -31,9 +31,9 @@ def test_a_tree_over_two_gib_syncs(services: Services, fresh_demo_server: DemoSe
     assert (sizes["/"] or 0) > THREE_GIB, "the root holds the tree's size"
 
 
-def test_migration_0009_widens_existing_sizes(database_url: str) -> None:
+def test_migration_0009_widens_existing_sizes(empty_database_url: str) -> None:
     """From 0008 with rows in place, the upgrade keeps them and then holds 64-bit sizes."""
-    db = Database(database_url)
+    db = Database(empty_database_url)
     try:
         db.upgrade("0008_share_audit_notes")
         with db.session() as session:
