@@ -148,6 +148,42 @@ class OcsClient:
         # PHP encodes an empty associative array as a JSON list.
         return [_parse_user(u) for u in (users.values() if isinstance(users, dict) else users)]
 
+    def group_member_ids(self, gid: str) -> list[str]:
+        """Ids of group ``gid``'s members. Needs admin or group-admin rights: Nextcloud answers
+        403 to any other account, and 404 when there is no such group."""
+        data = self._ocs("GET", f"cloud/groups/{quote(gid, safe='')}/users")
+        return [str(u) for u in data["users"]]
+
+    def sharees(self, search: str = "", per_page: int = 200) -> list[NcUser]:
+        """Accounts this one may share with (the sharing dialog's search): any account may ask.
+
+        Nextcloud limits the list by its sharing settings (enumeration, "share only within
+        groups"); it has no group filter. ``email`` is ``shareWithDisplayNameUnique`` when that
+        is an address (Nextcloud puts the e-mail there, or the id when there is none).
+        """
+        params = {
+            "search": search,
+            "itemType": "folder",
+            "shareType[]": "0",
+            "perPage": str(per_page),
+            "lookup": "false",
+        }
+        data = self._ocs("GET", "apps/files_sharing/api/v1/sharees", params=params) or {}
+        exact = data.get("exact")
+        exact = exact if isinstance(exact, dict) else {}
+        found: dict[str, NcUser] = {}
+        for item in [*(exact.get("users") or []), *(data.get("users") or [])]:
+            uid = str((item.get("value") or {}).get("shareWith") or "")
+            if not uid or uid in found:
+                continue
+            unique = str(item.get("shareWithDisplayNameUnique") or "")
+            found[uid] = NcUser(
+                id=uid,
+                display_name=str(item.get("label") or uid),
+                email=unique if "@" in unique else None,
+            )
+        return list(found.values())
+
     def shares(
         self, path: str | None = None, *, reshares: bool = True, subfiles: bool = False
     ) -> list[Share]:

@@ -119,3 +119,33 @@ def test_admin_page_shows_jobs_and_forms_need_csrf(app: Flask) -> None:
         jobs.create_job(session, association, source, "docs", every="15m")
     html = client.get("/jobs/").get_data(as_text=True)
     assert "docs" in html and "toutes les 15 minutes" in html and 'name="csrf_token"' in html
+
+
+@pytest.mark.parametrize("scheduler", ["true", "false"])
+def test_run_now_on_the_page_says_when_it_starts(
+    tmp_path: Path, demo_server: DemoServer, scheduler: str
+) -> None:
+    """ "Run now" only marks the job due: the page says the scheduler starts it within its tick,
+    or warns that no scheduler runs in this process (QUORUM_SCHEDULER off, as `quorum serve`
+    and the WSGI entry point decide)."""
+    overrides = {
+        "data_dir": str(tmp_path / "q"),
+        "allow_private_addresses": "true",
+        "scheduler": scheduler,
+    }
+    services = Services.from_settings(load_settings(environ={}, overrides=overrides))
+    connect_demo_source(services, demo_server.url)
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, services=services)
+    with services.db.session() as session:
+        from sidecar.context import resolve_association
+
+        association = resolve_association(session, None)
+        source = jobs.source_by_name(session, association.id, "demo")
+        job_id = jobs.create_job(session, association, source, "docs", every="1h").id
+    client = signed_in_client(app)
+    html = client.post(f"/jobs/{job_id}/run", follow_redirects=True).get_data(as_text=True)
+    if scheduler == "true":
+        assert "Synchronisation demandée : elle démarre dans les 5 secondes" in html
+    else:
+        assert "aucun planificateur ne tourne dans ce processus" in html
+        assert "quorum sync demo" in html

@@ -13,12 +13,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from integrations.errors import OcsError
 from integrations.http import HttpClient
 from integrations.ocs import OcsClient
 from sidecar.cli import cli
 from sidecar.context import Services, resolve_association
 from sidecar.demo.server import DemoServer
+from sidecar.errors import QuorumError
 from sidecar.services import roster
 from sidecar.storage.models import Body, Member
 from tests.access_helpers import LoginAs
@@ -74,8 +74,9 @@ def test_import_keeps_roles_and_reports_absentees(demo: Services) -> None:
 def test_unknown_group_says_so(demo: Services) -> None:
     with demo.db.session() as session:
         association = resolve_association(session, None)
-        with pytest.raises(OcsError, match="group"):
+        with pytest.raises(QuorumError, match="no group 'Nope'") as caught:
             roster.import_group(session, association, "CA", "Nope", demo.vault)
+    assert caught.value.code == "roster.no_group"  # /details and /users both answer 404
 
 
 @pytest.fixture

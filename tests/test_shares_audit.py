@@ -12,11 +12,17 @@ from datetime import date
 import pytest
 import responses
 
-from integrations.errors import AuthError, ForbiddenError, OcsError, ServerError
+from integrations.errors import (
+    AuthError,
+    ForbiddenError,
+    IntegrationError,
+    OcsError,
+    ServerError,
+)
 from integrations.http import HttpClient
 from integrations.ocs import OcsClient
 from sidecar.projection.shares import Insiders, ShareInfo, audit, is_sensitive
-from sidecar.services.share_audit import group_refused, read_shares, share_info
+from sidecar.services.share_audit import listing_refusal, read_shares, share_info
 from tests.fixtures_nc import BASE_URL, add_fixture, load_fixture
 
 SHARES_URL = BASE_URL + "/ocs/v2.php/apps/files_sharing/api/v1/shares"
@@ -150,11 +156,46 @@ def test_shares_list_refused_is_fatal(rsps: responses.RequestsMock, ocs: OcsClie
         read_shares(ocs)  # the login itself is refused: nothing was read
 
 
-def test_group_refused_tells_rights_from_other_failures() -> None:
-    assert group_refused(OcsError("x", 997, 403)) == "x"
-    assert group_refused(ForbiddenError("y")) == "y"
-    assert group_refused(OcsError("gone", 404, 404)) is None
-    assert group_refused(ServerError("down")) is None
+def test_listing_refusal_tells_rights_from_other_failures(ocs: OcsClient) -> None:
+    def why(err: IntegrationError) -> str | None:
+        found = listing_refusal(ocs, "CA", err, login_works=True)
+        return None if found is None else found.kind
+
+    assert why(OcsError("x", 997, 403)) == "rights"
+    assert why(ForbiddenError("y")) == "rights"
+    assert why(AuthError("old servers: OCS 997 as 401")) == "rights"
+    assert why(ServerError("down")) is None
+
+
+GROUP_CA_IDS_URL = BASE_URL + "/ocs/v2.php/cloud/groups/CA/users"
+NOT_FOUND = "The requested group could not be found"
+
+
+@pytest.mark.parametrize(("users_status", "kind"), [(403, "rights"), (404, "no_group")])
+def test_details_404_asks_the_id_list_whether_refused_or_missing(
+    rsps: responses.RequestsMock, ocs: OcsClient, users_status: int, kind: str
+) -> None:
+    """Nextcloud 29 answers a non-subadmin's `/users/details` with 404 "The requested group
+    could not be found" (GroupsController::getGroupUsersDetails), and `/users` with 403
+    (OCSForbiddenException), or 404 when the group does not exist. No recording of these
+    refusals exists (the fixtures were read as admin), so `responses` answers in Nextcloud's
+    OCS v2 envelope."""
+    add_fixture(rsps, "67")
+    _group_members_answer(rsps, 404, ocs_failure(404, NOT_FOUND))
+    message = NOT_FOUND if users_status == 404 else ""
+    rsps.add(
+        "GET",
+        GROUP_CA_IDS_URL,
+        status=users_status,
+        body=ocs_failure(users_status, message),
+        content_type="application/json",
+    )
+    read = read_shares(ocs)  # before: the 404 made the whole audit fail
+    [note] = read.notes
+    assert (note.kind, note.subject) == ("group_members_unreadable", "CA")
+    assert read.groups == {}
+    found = listing_refusal(ocs, "CA", OcsError(NOT_FOUND, 404, 404), login_works=True)
+    assert found is not None and found.kind == kind
 
 
 def test_sensitive_paths_are_accent_insensitive() -> None:

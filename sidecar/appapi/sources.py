@@ -3,7 +3,8 @@
 One use case for the admin page (:mod:`sidecar.web.admin_sources`) and ``quorum source add NAME
 --appapi-user NCUSER``: store the source (no password: AppAPI signs every request with the
 app's secret and Nextcloud runs it with the chosen account's rights), then probe it as
-``quorum source add`` does and record its calendars and folders. Everything happens in the
+``quorum source add`` does, record its calendars and folders, and give it the same default sync
+job (every ``DEFAULT_EVERY``). Everything happens in the
 caller's transaction, so a source Nextcloud refuses to serve is not kept.
 
 No Flask here. Errors name the form field they belong to (:class:`FieldError`) and carry a
@@ -21,6 +22,7 @@ from sidecar.appapi.mode import credentials
 from sidecar.config import Settings
 from sidecar.errors import QuorumError
 from sidecar.security.vault import Vault
+from sidecar.services.jobs import create_default_job
 from sidecar.services.sources import Discovery, add_appapi_source, probe, record_discovery
 from sidecar.services.user_admin import FieldError
 from sidecar.storage.models import Association, Source
@@ -48,6 +50,7 @@ class AddedSource:
     source_id: int
     name: str
     discovery: Discovery
+    job: str  # the name of its sync job
 
 
 def add_and_discover(
@@ -82,7 +85,9 @@ def add_and_discover(
     finally:
         conn.close()
     record_discovery(session, source, found)
-    return AddedSource(source.id, source.name, found)
+    # the same default job as `quorum source add`: a source nobody syncs would stay empty
+    job = create_default_job(session, association, source)
+    return AddedSource(source.id, source.name, found, job.name)
 
 
 def _check_name(session: Session, association: Association, name: str) -> None:

@@ -40,7 +40,7 @@ def source() -> None:
 @click.option("--no-discover", is_flag=True, help="Do not connect now.")
 @click.option(
     "--every",
-    default="15m",
+    default=jobs_service.DEFAULT_EVERY,
     show_default=True,
     help="Sync job created with the source (e.g. 15m, 1h).",
 )
@@ -103,10 +103,12 @@ def source_add(
             _discover(services, new)
         job = None
         if not no_job:
-            job = jobs_service.create_job(session, association, new, name, every=every)
+            job = jobs_service.create_default_job(session, association, new, every=every)
     click.echo(f"Source {name!r} added.")
     if job is not None:
-        click.echo(f"Sync job {name!r}: every {every} (`quorum serve` runs it; `quorum job list`).")
+        click.echo(
+            f"Sync job {job.name!r}: every {every} (`quorum serve` runs it; `quorum job list`)."
+        )
     click.echo(
         f"Next: `quorum setup {name}` proposes a role for each calendar and folder "
         "(add --accept to take the proposals), then `quorum sync`."

@@ -90,6 +90,7 @@ class OcsApp:
             ("GET", re.compile(r"/cloud/groups/([^/]+)/users/details"), self._group_details),
             ("GET", re.compile(r"/cloud/groups/([^/]+)/users"), self._group_members),
             ("GET", re.compile(r"/apps/files_sharing/api/v1/shares"), self._shares),
+            ("GET", re.compile(r"/apps/files_sharing/api/v1/sharees"), self._sharees),
             (
                 "POST",
                 re.compile(r"/apps/notifications/api/v2/admin_notifications/([^/]+)"),
@@ -158,7 +159,7 @@ class OcsApp:
             "id": uid,
             "lastLogin": 0,
             "backend": "Database",
-            "subadmin": [],
+            "subadmin": list(user.get("subadmin", [])),
             "quota": {"free": free, "used": used, "total": free + used, "relative": 0, "quota": -3},
             "manager": "",
             "email": user.get("email"),
@@ -193,17 +194,56 @@ class OcsApp:
     def _groups(self, request: Request, _: re.Match[str]) -> OcsResult:
         return OcsResult({"groups": sorted(self._doc["groups"])})
 
+    def _may_list(self, uid: str, gid: str) -> bool:
+        """Admins and the group's admins (subadmins) may list it, as in Nextcloud. A document
+        that names no subadmin at all (seeded before they were) lets every account list."""
+        users = self._doc["users"]
+        if not any("subadmin" in u for u in users.values()):
+            return True
+        return self._is_admin(uid) or gid in users.get(uid, {}).get("subadmin", [])
+
     def _group_details(self, request: Request, found: re.Match[str]) -> OcsResult:
-        group = self._doc["groups"].get(found.group(1))
-        if group is None:
+        gid = found.group(1)
+        group = self._doc["groups"].get(gid)
+        # Nextcloud 29 (GroupsController::getGroupUsersDetails) answers a refusal like a
+        # missing group, so that a plain account cannot tell which groups exist.
+        if group is None or not self._may_list(request.user, gid):
             return OcsResult([], 404, "The requested group could not be found")
         return OcsResult({"users": {uid: self._user_details(uid) for uid in group["members"]}})
 
     def _group_members(self, request: Request, found: re.Match[str]) -> OcsResult:
-        group = self._doc["groups"].get(found.group(1))
+        gid = found.group(1)
+        group = self._doc["groups"].get(gid)
         if group is None:
             return OcsResult([], 404, "The requested group could not be found")
+        if not self._may_list(request.user, gid):
+            return OcsResult([], 403, "")  # OCSForbiddenException, as getGroupUsers throws
         return OcsResult({"users": list(group["members"])})
+
+    def _sharees(self, request: Request, _: re.Match[str]) -> OcsResult:
+        """The sharing dialog's user search (files_sharing ShareesAPIController, users only):
+        every other account whose id or name contains ``search``, shaped as UserPlugin does."""
+        wanted = request.query.get("search", "").casefold()
+        users = [
+            {
+                "label": user["displayname"],
+                "subline": "",
+                "icon": "icon-user",
+                "value": {"shareType": 0, "shareWith": uid},
+                "shareWithDisplayNameUnique": user.get("email") or uid,
+                "status": [],
+            }
+            for uid, user in sorted(self._doc["users"].items())
+            if uid != request.user
+            and (wanted in uid.casefold() or wanted in user["displayname"].casefold())
+        ]
+        empty: dict[str, list[Any]] = {
+            key: [] for key in ("groups", "remotes", "remote_groups", "emails", "circles", "rooms")
+        }
+        exact = {"users": [], **empty, "lookup": []}
+        return OcsResult(
+            {"exact": exact, "users": users, **empty, "lookup": [], "lookupEnabled": False}
+        )
 
     # --- shares -----------------------------------------------------------------------
 

@@ -611,6 +611,8 @@ def _ocs_users() -> dict[str, Any]:
     for member in MEMBERS:
         groups = ["CA"] + (["Bureau"] if member.uid in BUREAU_MEMBERS else [])
         users[member.uid] = _ocs_user(member, groups)
+    # the association's account administers its groups, so it may import their members
+    users[OWNER]["subadmin"] = ["CA", "Bureau"]
     users["admin"] = {"id": "admin", "displayname": "admin", "email": None, "groups": ["admin"]}
     return users
 

@@ -169,6 +169,19 @@ def create_job(
     return job
 
 
+DEFAULT_EVERY = "15m"  # the job a new source gets (`quorum source add`, the Sources page)
+
+
+def create_default_job(
+    session: Session, association: Association, source: Source, every: str = DEFAULT_EVERY
+) -> SyncJob:
+    """The sync job of a new source, named after it (with its id when that name is taken)."""
+    name = source.name
+    if session.scalar(_named(association.id, name)) is not None:
+        name = f"{source.name} ({source.id})"
+    return create_job(session, association, source, name, every=every)
+
+
 def _named(association_id: int, name: str):  # type: ignore[no-untyped-def]
     return select(SyncJob).where(SyncJob.association_id == association_id, SyncJob.name == name)
 

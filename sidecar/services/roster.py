@@ -223,12 +223,12 @@ def import_group(
     try:
         users = conn.ocs.group_members(group)
     except IntegrationError as err:
-        from sidecar.services.roster_suggest import is_refusal, refused
+        from sidecar.services.roster_suggest import listing_error
 
-        detail = is_refusal(err)
-        if detail is None:
+        error = listing_error(conn.ocs, source, group, body.code, err)
+        if error is None:
             raise
-        raise refused(source.login, group, body.code, detail) from err
+        raise error from err
     finally:
         conn.close()
     return import_users(session, body, group, users)

@@ -84,18 +84,52 @@ def insiders(
     )
 
 
-def group_refused(err: IntegrationError) -> str | None:
-    """Why Nextcloud refused to list a group's members on rights, or None for any other failure.
+@dataclass(frozen=True)
+class ListingRefusal:
+    """Why Nextcloud would not list a group's members: ``rights`` (the account is neither an
+    admin nor a group admin of it), ``no_group`` (there is no such group) or ``password`` (the
+    app password itself was refused)."""
 
-    A non-admin account gets OCS 997, which OCS v2 sends as HTTP 401 (so it arrives as an
-    :class:`AuthError`), or a 403. The shares list, read just before with the same app password,
-    shows the login itself works, so here a 401 means "not allowed", not "wrong password".
+    kind: str
+    detail: str  # Nextcloud's own words, for the admin
+
+
+def listing_refusal(
+    ocs: OcsClient, gid: str, err: IntegrationError, *, login_works: bool
+) -> ListingRefusal | None:
+    """Tell a refusal on rights from a missing group or a refused app password; None for any
+    other failure (a server in trouble says nothing about rights).
+
+    Nextcloud 29's ``cloud/groups/{gid}/users/details`` answers a non-subadmin 404 "The
+    requested group could not be found", as for a group that does not exist
+    (GroupsController::getGroupUsersDetails); ``cloud/groups/{gid}/users`` tells them apart:
+    403 for a refusal, 404 for no group. Older servers answered OCS 997, which OCS v2 sends as
+    HTTP 401: that is a refusal only when this app password is known to work (``login_works``,
+    e.g. the shares were just read with it), so otherwise ``cloud/user`` is asked once.
     """
     if isinstance(err, AuthError):
-        return "Nextcloud answered 401 Unauthorised (OCS 997) for this account"
-    if isinstance(err, OcsError) and (err.statuscode in (403, 997) or err.http_status == 403):
-        return str(err)
-    return str(err) if isinstance(err, ForbiddenError) else None
+        if not login_works:
+            try:
+                ocs.current_user()
+            except AuthError as refused:
+                return ListingRefusal("password", str(refused))
+        return ListingRefusal("rights", "Nextcloud answered 401 Unauthorised (OCS 997)")
+    if isinstance(err, ForbiddenError) or (
+        isinstance(err, OcsError) and (err.statuscode in (403, 997) or err.http_status == 403)
+    ):
+        return ListingRefusal("rights", str(err))
+    if isinstance(err, OcsError) and 404 in (err.statuscode, err.http_status):
+        try:
+            ocs.group_member_ids(gid)
+        except IntegrationError as probe:
+            if isinstance(probe, OcsError) and 404 in (probe.statuscode, probe.http_status):
+                return ListingRefusal("no_group", str(err))
+            if isinstance(probe, AuthError | ForbiddenError | OcsError):
+                found = listing_refusal(ocs, gid, probe, login_works=login_works)
+                if found is not None and found.kind != "no_group":
+                    return found
+            return None
+    return None
 
 
 def read_shares(ocs: OcsClient) -> SharesRead:
@@ -111,11 +145,13 @@ def read_shares(ocs: OcsClient) -> SharesRead:
         try:
             groups[gid] = tuple(u.id for u in ocs.group_members(gid))
         except IntegrationError as err:
-            detail = group_refused(err)
-            if detail is None:
+            # The shares were just read with this app password: a 401 here is about rights.
+            why = listing_refusal(ocs, gid, err, login_works=True)
+            if why is None:
                 raise
-            # Listing a group needs admin rights: fall back to matching the body's name.
-            notes.append(AuditNote("group_members_unreadable", gid, detail))
+            # Listing a group needs admin rights (or the group is gone): fall back to matching
+            # the body's name.
+            notes.append(AuditNote("group_members_unreadable", gid, why.detail))
     return SharesRead(shares, groups, notes)
 
 

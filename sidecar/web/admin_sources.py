@@ -79,6 +79,13 @@ def add() -> ResponseReturnValue:
         ),
         "ok",
     )
+    flash(
+        _(
+            "Sync job %(job)s created: it syncs the source every 15 minutes (Sync jobs page).",
+            job=added.job,
+        ),
+        "ok",
+    )
     # straight to the guided setup: every calendar and folder gets a role, none is left silent
     return redirect(url_for("setup.show", source_id=added.source_id))
 

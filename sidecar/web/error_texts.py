@@ -90,6 +90,18 @@ def _texts() -> dict[str, Text]:
             login=p["login"],
             group=p["group"],
         ),
+        "roster.no_group": lambda p: gettext(
+            "Nextcloud has no group %(group)s: check its exact name in Nextcloud, Users (upper "
+            "and lower case count).",
+            group=p["group"],
+        ),
+        "roster.password_refused": lambda p: gettext(
+            "Nextcloud refused the app password of source %(source)s (%(login)s): create a new "
+            "one in Nextcloud (Settings, Security) and enter it on the Sources page or with "
+            "`quorum source update %(source)s --password-stdin`.",
+            source=p["source"],
+            login=p["login"],
+        ),
         "source.not_app_mode": lambda p: gettext(
             "Quorum is not running as a Nextcloud app here: a source reading through AppAPI "
             "cannot be added. Add it with its address, login and app password "

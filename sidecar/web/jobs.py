@@ -7,6 +7,8 @@ are not.
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -80,8 +82,32 @@ def act(job_id: int, action: str) -> ResponseReturnValue:
                 jobs.resume_job(found)
             elif action == "run":
                 jobs.mark_due(session, [found.id])
+                source = found.source.name
             else:
                 jobs.remove_job(session, found)
     except QuorumError as err:
         flash(err.message, "error")
+    else:
+        if action == "run":
+            _flash_run_requested(source)
     return redirect(url_for("jobs.index"))
+
+
+def _flash_run_requested(source: str) -> None:
+    """Say when a job marked due will start: `quorum serve` and the WSGI entry point start the
+    scheduler in their process unless QUORUM_SCHEDULER is off (then only a `quorum scheduler`
+    elsewhere would pick it up)."""
+    settings = services().settings
+    if settings.scheduler:
+        seconds = max(1, math.ceil(settings.scheduler_tick))
+        flash(_("Sync requested: it starts within %(seconds)s seconds.", seconds=seconds), "ok")
+        return
+    flash(
+        _(
+            "Sync requested, but no scheduler runs in this process (QUORUM_SCHEDULER is off): "
+            "it starts only if `quorum scheduler` runs elsewhere. Otherwise run "
+            "`quorum sync %(source)s`.",
+            source=source,
+        ),
+        "warn",
+    )

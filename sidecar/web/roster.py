@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -201,32 +201,84 @@ def import_group(body_id: int) -> ResponseReturnValue:
         except (QuorumError, IntegrationError) as err:
             reason = domain_error_text(err) if isinstance(err, QuorumError) else err.message
             flash(gettext("Nothing was imported: %(reason)s", reason=reason), "error")
+            if isinstance(err, QuorumError) and err.code == "roster.group_refused":
+                # no right to list the group: offer the other start straight away
+                return redirect(url_for("roster.suggestions", body_id=body_id))
             return redirect(url_for("roster.index") + f"#body-{body_id}")
     flash(import_summary(done), "ok")
     return redirect(url_for("roster.index") + f"#body-{body_id}")
 
 
-@bp.post("/<int:body_id>/seat-attendees")
+ORIGIN_LABELS = {
+    "attendee": lambda n: ngettext(
+        "invited to %(num)s of its meetings", "invited to %(num)s of its meetings", n
+    ),
+    "account": lambda n: gettext("the source's own account, in the group"),
+    "visible": lambda n: gettext("visible to the account, not confirmed in the group"),
+}
+
+
+@bp.get("/<int:body_id>/suggestions")
 @requires("admin")
-def seat_attendees(body_id: int) -> ResponseReturnValue:
-    """Seat the people invited to the body's meetings (a roster without Nextcloud rights)."""
-    from sidecar.services.roster_suggest import suggest
+def suggestions(body_id: int) -> ResponseReturnValue:
+    """A starting roster without Nextcloud group rights, to tick before seating anyone."""
+    from sidecar.services.roster_suggest import starting_roster
 
     with services().db.session() as session:
         association = current_association(session)
         body = _body(session, association.id, body_id)
-        people = suggest(session, association, body)
-        added = sum(
-            roster.seat(session, body, name=p.name, email=p.email, keep_role=True) for p in people
+        try:
+            found = starting_roster(session, association, body, services().vault)
+        except QuorumError as err:  # the app password was refused: nothing to offer but the fix
+            flash(domain_error_text(err), "error")
+            return redirect(url_for("roster.index") + f"#body-{body_id}")
+        seated = {m.member.email for m in body.memberships}
+        rows = [
+            (
+                person,
+                [str(ORIGIN_LABELS[o](person.meetings)) for o in person.origins],
+                person.email in seated,
+            )
+            for person in found.suggestions
+        ]
+        return render_template(
+            "pages/roster_suggestions.html",
+            body=body,
+            rows=rows,
+            group=found.group,
+            problems=found.problems,
         )
-    flash(
-        gettext(
-            "%(added)s people invited to its meetings seated (%(kept)s already there).",
-            added=added,
-            kept=len(people) - added,
-        ),
-        "ok",
-    )
+
+
+@bp.post("/<int:body_id>/suggestions")
+@requires("admin")
+def seat_suggested(body_id: int) -> ResponseReturnValue:
+    """Seat the ticked suggestions only (added, never removed; roles kept)."""
+    form = request.form
+    picked = form.getlist("pick")
+    added = kept = 0
+    with services().db.session() as session:
+        association = current_association(session)
+        body = _body(session, association.id, body_id)
+        for index in picked:
+            try:
+                newly = roster.seat(
+                    session,
+                    body,
+                    name=form.get(f"name-{index}", ""),
+                    email=form.get(f"email-{index}", ""),
+                    nc_user=form.get(f"nc_user-{index}", "").strip() or None,
+                    keep_role=True,
+                )
+            except QuorumError as err:
+                flash(domain_error_text(err), "error")
+                continue
+            added += newly
+            kept += not newly
+    if not picked:
+        flash(gettext("Nobody was ticked: nobody was seated."), "error")
+    else:
+        flash(gettext("%(added)s seated (%(kept)s already there).", added=added, kept=kept), "ok")
     return redirect(url_for("roster.index") + f"#body-{body_id}")
 
 

@@ -16,7 +16,7 @@ from sidecar.cli import cli
 from sidecar.context import Services, resolve_association
 from sidecar.demo.server import DemoServer
 from sidecar.errors import ConfigError
-from sidecar.storage.models import Association, AuditLog, Collection, Source, User
+from sidecar.storage.models import Association, AuditLog, Collection, Source, SyncJob, User
 from sidecar.web import create_app
 from tests.access_helpers import signed_in_client
 from tests.deploy.test_appapi_mode import _signed
@@ -48,6 +48,16 @@ def test_the_admin_page_adds_an_appapi_source_and_discovers_it(
         kinds = {c.kind for c in session.scalars(select(Collection))}
         actions = list(session.scalars(select(AuditLog.action)))
     assert kinds == {"calendar", "folder"} and actions == ["admin.source.add"]
+    with app_quorum.db.session() as session:  # the same default job as `quorum source add`
+        [job] = session.scalars(select(SyncJob)).all()
+        assert (job.name, job.source_id, job.interval_seconds, job.enabled) == (
+            "nc",
+            source.id,
+            15 * 60,
+            True,
+        )
+    setup = client.get(added.headers["Location"], headers=_signed("admin"))
+    assert "Sync job nc created" in setup.get_data(as_text=True)  # the page was asked in English
     again = client.post(
         "/admin/sources?lang=fr", data={"name": "nc", "nc_user": "bob"}, headers=_signed("admin")
     )
@@ -84,6 +94,8 @@ def test_the_cli_adds_an_appapi_source_in_app_mode(
     with app_quorum.db.session() as session:
         source = session.scalars(select(Source)).one()
         assert source.capabilities["appapi_user"] == "alice" and source.collections
+        [job] = session.scalars(select(SyncJob)).all()
+        assert (job.name, job.interval_seconds) == ("nc", 15 * 60)
 
 
 def test_outside_app_mode_both_refuse_clearly(services: Services) -> None:
