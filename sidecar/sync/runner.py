@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -193,31 +193,53 @@ def _plan_all(
     if calendars:
         tracker.step("calendars")
     folders = (db, conn, folder_ids, now, options, report, tracker, deadline)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-files") as pool:
-        try:
-            files: Future[list[tuple[Collection, Plan]]] | None = pool.submit(
-                _plan_folders, *folders
-            )
-        except RuntimeError:  # the interpreter is shutting down: no new thread, plan here
-            files = None
-        try:
-            plans = _plan_calendars(
-                session,
-                conn,
-                calendars,
-                infos,
-                now,
-                tz,
-                report,
-                tracker,
-                deadline,
-                options.allow_mass_delete,
-            )
-        except BaseException:
-            deadline.expire()  # the files thread stops at its next collection...
-            conn.http.stop_at = time.monotonic()  # ...and its request in flight now
-            raise
-        return plans + (files.result() if files is not None else _plan_folders(*folders))
+    try:
+        files: Future[list[tuple[Collection, Plan]]] | None = _in_background(
+            _plan_folders, *folders
+        )
+    except RuntimeError:  # the interpreter is shutting down: no new thread, plan here
+        files = None
+    try:
+        plans = _plan_calendars(
+            session,
+            conn,
+            calendars,
+            infos,
+            now,
+            tz,
+            report,
+            tracker,
+            deadline,
+            options.allow_mass_delete,
+        )
+    except BaseException:
+        deadline.expire()  # the files thread stops at its next collection...
+        conn.http.stop_at = time.monotonic()  # ...and its request in flight now
+        if files is not None:  # let it close its session before the connection goes
+            wait([files], timeout=FILES_WIND_DOWN)
+        raise
+    return plans + (files.result() if files is not None else _plan_folders(*folders))
+
+
+T = TypeVar("T")
+FILES_WIND_DOWN = 5.0  # seconds a failed run waits for its files thread to stop
+
+
+def _in_background(call: Callable[..., T], *args: Any) -> Future[T]:
+    """Run ``call`` in a daemon thread. Not a ThreadPoolExecutor: Python joins its threads at
+    exit, so Ctrl-C on a scheduler would wait for a folder walk in progress (the run is one
+    transaction that rolls back when its process goes; abandoning the thread loses nothing)."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(call(*args))
+            except BaseException as err:  # handed to the caller of result()
+                future.set_exception(err)
+
+    threading.Thread(target=run, name="quorum-files", daemon=True).start()
+    return future
 
 
 def _calendar_infos(
