@@ -38,6 +38,7 @@ TITLES: dict[str, str] = {
     "sync_failing": N_("Sync job %(job)s failed %(failures)s times in a row"),
     "calendar_object_unreadable": N_("A calendar object Quorum could not read in %(calendar)s"),
     "minutes_edited_after_approval": N_("Approved minutes edited afterwards: %(body)s of %(date)s"),
+    "minutes_removed_after_approval": N_("Approved minutes deleted or replaced: %(body)s of %(date)s"),
     "handover_overdue": N_("Handover of %(name)s: %(count)s items still held by a deactivated account"),
 }  # fmt: skip
 
@@ -59,7 +60,8 @@ DETAILS: dict[str, str] = {
     "sync_failing": N_("Last error: %(error)s"),
     "calendar_object_unreadable": N_("%(href)s: %(error)s"),
     "minutes_edited_after_approval": N_("%(path)s changed after its approval (register entry %(seq)s): approve the new version, or restore the approved one."),
-    "handover_overdue": N_("Transfer what is left on the handover checklist (%(days)s days since it began)."),
+    "minutes_removed_after_approval": N_("%(path)s (register entry %(seq)s) is no longer on Nextcloud: restore it from the trash, or approve the file that replaced it."),
+    "handover_overdue": N_("Transfer what is left on the handover checklist (%(days)s days since the account was deactivated)."),
 }  # fmt: skip
 
 # On the alerts page officers read about someone else: the words addressed to that person

@@ -34,7 +34,7 @@ def minutes_scan(ctx: Ctx) -> None:
         f"created, {done.tasks.existing} already there, {done.tasks.failed} failed; "
         f"{done.handovers_opened} handovers opened."
     )
-    for problem in done.tasks.errors:
+    for problem in [*done.scan.errors, *done.tasks.errors]:
         click.echo(problem, err=True)
 
 
@@ -63,8 +63,8 @@ def minutes_export(ctx: Ctx, path: Path) -> None:
     with ctx.services.db.session() as session:
         association = resolve_association(session, ctx.association)
         entries = register.entries(session, association.id)
+        check = verify(entries, register.head(session, association.id))
         name, document_language = association.name, association.language
-    check = verify(entries)
     if path.suffix.lower() == ".pdf":
         data = register_export.pdf_in(
             # the association's register, in its language (French for a loi 1901 association)

@@ -2,7 +2,9 @@
 
 Pure. Each entry records one approved PV version (its SHA-256, Nextcloud file id and ETag) and
 the hash of the entry before it, so changing, removing or re-ordering any past entry breaks
-every hash after it. :func:`verify` says where the chain first breaks.
+every hash after it. The last entry has no successor to break: the register's head (its seq
+and hash, kept apart from the entries) shows a removed tail. :func:`verify` says where the
+chain first breaks.
 """
 
 from __future__ import annotations
@@ -42,7 +44,15 @@ class ChainCheck:
     ok: bool
     entries: int
     broken_at: int | None = None
-    reason: str | None = None  # hash | link | sequence
+    reason: str | None = None  # hash | link | sequence | head (the tail was removed or changed)
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The last entry the register recorded (seq and hash), stored apart from the entries."""
+
+    seq: int
+    entry_hash: str
 
 
 def content(fields: Mapping[str, object]) -> str:
@@ -74,8 +84,12 @@ def hash_of(fields: Mapping[str, object]) -> str:
     return hashlib.sha256(content(fields).encode()).hexdigest()
 
 
-def verify(entries: Sequence[RegisterEntry]) -> ChainCheck:
-    """Check seq order (1, 2, 3…), each link to the previous hash, and each entry's own hash."""
+def verify(entries: Sequence[RegisterEntry], head: ChainHead | None) -> ChainCheck:
+    """Check seq order (1, 2, 3…), each link to the previous hash, each entry's own hash, and
+    that the chain ends at ``head`` (None: no entry was ever recorded).
+
+    A chain shorter than its head lost its tail: it breaks at the first missing seq.
+    """
     previous = GENESIS
     for expected, entry in enumerate(entries, start=1):
         if entry.seq != expected:
@@ -85,14 +99,24 @@ def verify(entries: Sequence[RegisterEntry]) -> ChainCheck:
         if hash_of(entry_fields(entry)) != entry.entry_hash:
             return ChainCheck(False, len(entries), entry.seq, "hash")
         previous = entry.entry_hash
-    return ChainCheck(True, len(entries))
+    last = len(entries)
+    if head is None:
+        return ChainCheck(True, last) if last == 0 else ChainCheck(False, last, 1, "head")
+    if last < head.seq:
+        return ChainCheck(False, last, last + 1, "head")
+    if last > head.seq:
+        return ChainCheck(False, last, head.seq + 1, "head")
+    if previous != head.entry_hash:
+        return ChainCheck(False, last, last, "head")
+    return ChainCheck(True, last)
 
 
 @dataclass(frozen=True)
 class FrozenMinutes:
     """An approved PV and how its file stands now in the mirror, for the rules.
 
-    ``current_etag`` None: the file is no longer in the mirror (removed or moved away).
+    ``current_etag`` None: the file is no longer in the mirror (deleted, moved out of the synced
+    folders, or replaced by a new file under the same name, which has a new file id).
     """
 
     seq: int
@@ -107,3 +131,7 @@ class FrozenMinutes:
     @property
     def edited(self) -> bool:
         return self.current_etag is not None and self.current_etag != self.frozen_etag
+
+    @property
+    def removed(self) -> bool:
+        return self.current_etag is None

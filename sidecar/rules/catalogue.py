@@ -41,7 +41,8 @@ CATALOGUE: tuple[Rule, ...] = (
     Rule("sync_failing", "medium", "system", "A sync job failed several times in a row.", {"failures": 3}),
     Rule("calendar_object_unreadable", "low", "system", "A calendar object Quorum could not read."),
     Rule("minutes_edited_after_approval", "high", "minutes", "An approved PV was edited after its version was frozen in the register."),
-    Rule("handover_overdue", "medium", "system", "A departed officer's deactivated account still holds things N days after the handover began.", {"days": 30}),
+    Rule("minutes_removed_after_approval", "high", "minutes", "An approved PV was deleted or replaced after its version was frozen in the register."),
+    Rule("handover_overdue", "medium", "system", "A departed officer's deactivated account still holds things N days after it was deactivated.", {"days": 30}),
 )  # fmt: skip
 
 RULES: dict[str, Rule] = {rule.name: rule for rule in CATALOGUE}

@@ -3,8 +3,12 @@
 - ``minutes_edited_after_approval``: an approved PV's file changed on Nextcloud after its version
   was frozen. Keyed by the register entry, so however many times the file is edited it is one
   alert, until the new version is approved (a new entry) or the old content is put back.
+- ``minutes_removed_after_approval``: an approved PV's file is no longer on Nextcloud (deleted,
+  or replaced by a new file under its name). One alert per entry, until the file is restored
+  or its replacement is approved.
 - ``handover_overdue``: a departed officer's deactivated account still holds something (a
-  dossier, a share, a token…) N days after the handover started.
+  dossier, a share, a token…, ticked by hand or not) N days after the account was deactivated
+  (after the handover started when that date is unknown).
 """
 
 from __future__ import annotations
@@ -33,6 +37,18 @@ def register_rules(items: Iterable[FrozenMinutes]) -> Iterator[AlertCondition]:
                 },
                 body_code=item.body_code,
             )
+        elif item.removed:
+            yield condition(
+                "minutes_removed_after_approval",
+                f"{item.fileid}:{item.seq}",
+                {
+                    "path": item.path,
+                    "date": item.meeting_day,
+                    "body": item.body_code,
+                    "seq": item.seq,
+                },
+                body_code=item.body_code,
+            )
 
 
 def handover_rules(
@@ -42,14 +58,11 @@ def handover_rules(
     for handover in handovers:
         if handover.closed or not handover.account_deactivated:
             continue
-        if now - handover.started_at < timedelta(days=days) or not handover.open_items:
+        since = handover.deactivated_at or handover.started_at
+        if now - since < timedelta(days=days) or not handover.open_items:
             continue
         yield condition(
             "handover_overdue",
             str(handover.id),
-            {
-                "name": handover.name,
-                "count": handover.open_items,
-                "days": (now - handover.started_at).days,
-            },
+            {"name": handover.name, "count": handover.open_items, "days": (now - since).days},
         )

@@ -209,6 +209,7 @@ def _json_restore(db: Database, source: Path) -> None:
                 f"{_revisions(conn)}: restore it with the Quorum version that made it, then "
                 "upgrade."
             )
+        lifted = _lift_triggers(conn, list(tables))
         for table in reversed(list(tables.values())):
             conn.execute(delete(table))
         current: Table | None = None
@@ -227,8 +228,33 @@ def _json_restore(db: Database, source: Path) -> None:
             if len(batch) >= 1000:
                 _flush(conn, current, batch)
         _flush(conn, current, batch)
+        _restore_triggers(conn, list(tables), lifted)
         if conn.dialect.name == "postgresql":
             _reset_sequences(conn, list(tables.values()))
+
+
+def _lift_triggers(conn: Any, tables: list[str]) -> list[str]:
+    """Triggers off while the tables are emptied and loaded (the register's guard refuses any
+    DELETE, and its head may only follow entries already there): a restore replaces the whole
+    database, register included. Returns what :func:`_restore_triggers` needs."""
+    if conn.dialect.name == "sqlite":
+        rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+        saved = [(str(name), str(sql)) for name, sql in rows]
+        for name, _sql in saved:
+            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        return [sql for _name, sql in saved]
+    for table in tables:
+        conn.exec_driver_sql(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
+    return []
+
+
+def _restore_triggers(conn: Any, tables: list[str], lifted: list[str]) -> None:
+    if conn.dialect.name == "sqlite":
+        for sql in lifted:
+            conn.exec_driver_sql(sql)
+        return
+    for table in tables:
+        conn.exec_driver_sql(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
 
 
 def _flush(conn: Any, table: Table | None, batch: list[dict[str, Any]]) -> None:

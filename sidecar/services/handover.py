@@ -13,7 +13,10 @@ was deactivated, gets a handover listing what they still hold:
 - API tokens of their Quorum accounts that are not revoked.
 
 Each becomes a checklist item; an item is done when someone marks it, or by itself when the
-next look no longer finds it (the dossier got a new owner, the token was revoked).
+next look no longer finds it (the dossier got a new owner, the token was revoked). A marked item
+the next look still finds with them is *still held*: the handover stays open, and once their
+account is deactivated (``Handover.deactivated_at``, stamped the first time a look sees it) the
+overdue alert counts it.
 """
 
 from __future__ import annotations
@@ -242,7 +245,7 @@ def _tokens(session: Session, association_id: int, member: Member) -> list[Holdi
 
 def _items(row: Handover) -> list[ChecklistItem]:
     return [
-        ChecklistItem(i.kind, i.ref, i.label, i.detail, i.done_at is not None, i.done_how)
+        ChecklistItem(i.kind, i.ref, i.label, i.detail, i.done_at is not None, i.done_how, i.held)
         for i in row.items
     ]
 
@@ -255,6 +258,7 @@ def _apply(row: Handover, merged: Iterable[ChecklistItem], now: datetime) -> Non
             stored = HandoverItem(kind=item.kind, ref=item.ref)
             row.items.append(stored)
         stored.label, stored.detail = item.label[:2000], item.detail[:2000]
+        stored.held = item.held
         if item.done and stored.done_at is None:
             stored.done_at, stored.done_how, stored.done_by = now, item.done_how, "Quorum"
         elif not item.done:
@@ -307,6 +311,8 @@ def refresh(
     """
     if row.closed_at is not None:
         return
+    deactivated = _deactivated(session, row)
+    row.deactivated_at = (row.deactivated_at or now) if deactivated else None
     member = session.get(Member, row.member_id) if row.member_id else None
     if member is None:
         return
@@ -317,7 +323,7 @@ def refresh(
         held += [
             Holding(i.kind, i.ref, i.label, i.detail)
             for i in recorded
-            if i.kind in kept and not i.done
+            if i.kind in kept and i.outstanding
         ]
     _apply(row, merge(recorded, held), now)
     session.flush()
@@ -376,14 +382,18 @@ def get_handover(session: Session, association_id: int, handover_id: int) -> Han
 def mark_done(
     session: Session, association_id: int, handover_id: int, item_id: int, by: str, now: datetime
 ) -> Handover:
-    """Someone says this item was transferred; the handover closes with its last item."""
+    """Someone says this item was transferred; the handover closes with its last item.
+
+    An item the last inventory still found with the departing person stays *held* (and the
+    handover open) until a new inventory no longer finds it.
+    """
     row = get_handover(session, association_id, handover_id)
     item = next((i for i in row.items if i.id == item_id), None)
     if item is None:
         raise NotFound(f"No item #{item_id} in this handover.")
     if item.done_at is None:
         item.done_at, item.done_by, item.done_how = now, by, "marked"
-    if all(i.done_at is not None for i in row.items):
+    if all(i.done_at is not None and not i.held for i in row.items):
         row.closed_at = now
     session.flush()
     return row
@@ -406,7 +416,8 @@ def states(session: Session, association_id: int) -> list[HandoverState]:
             started_at=row.started_at,
             closed=row.closed_at is not None,
             account_deactivated=_deactivated(session, row),
-            open_items=sum(1 for i in row.items if i.done_at is None),
+            open_items=sum(1 for i in row.items if i.done_at is None or i.held),
+            deactivated_at=row.deactivated_at,
         )
         for row in list_handovers(session, association_id)
         if row.closed_at is None

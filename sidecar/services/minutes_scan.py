@@ -4,6 +4,11 @@
 them outside any transaction, then records what it found (:class:`MinutesCheck`) and approves a
 signed PDF on sight (:func:`sidecar.services.register.append_if_new`). The actions it read go
 to :mod:`sidecar.services.actions`.
+
+Each file is read as the officer's approval reads it (PROPFIND, GET, PROPFIND): the SHA-256
+recorded (and frozen, for a signed PDF) is that of the version whose ETag the mirror holds. A
+file that changed since the sync or while it was read is left for the next scan: nothing is
+recorded or approved for it this time, and the report says so.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ class ScanReport:
     unchanged: int = 0
     unreadable: int = 0
     approved: int = 0
+    changed: int = 0  # changed since the sync or while read: left for the next scan
     errors: list[str] = field(default_factory=list)
     texts: list[tuple[PvFile, str]] = field(default_factory=list)
 
@@ -104,13 +110,28 @@ class _Download:
     data: bytes = b""
     text: str | None = None
     error: str | None = None
+    changed: bool = False  # not the mirror's version, or edited while read: not recorded
 
 
 def _download(conns: Connections, source: Source, pv: PvFile) -> _Download:
+    """Read the mirror's version of ``pv``: PROPFIND before and after the GET must both give
+    the mirror's ETag (and file id), so the bytes hashed are those of that version."""
+    files = conns.for_source(source).files
     try:
-        data = conns.for_source(source).files.get(pv.file.path)
+        before = files.propfind(pv.file.path, "0")[0]
+        data = files.get(pv.file.path)
+        after = files.propfind(pv.file.path, "0")[0]
+    except IntegrationError as err:
+        return _Download(pv, error=str(err))
+    stable = (before.etag, before.fileid) == (after.etag, after.fileid)
+    known = pv.file.etag is None or (
+        after.etag == pv.file.etag and (not pv.file.fileid or after.fileid == pv.file.fileid)
+    )
+    if not stable or not known:
+        return _Download(pv, changed=True)
+    try:
         return _Download(pv, data, extract_text(pv.file.name, data))
-    except (UnreadableMinutes, IntegrationError) as err:
+    except UnreadableMinutes as err:
         return _Download(pv, error=str(err))
 
 
@@ -167,6 +188,13 @@ def scan(services: Services, association_id: int, now: datetime) -> ScanReport:
         downloads = [_download(conns, sources[pv.file.id], pv) for pv in todo]
     with services.db.session() as session:
         for got in downloads:
+            if got.changed:
+                report.changed += 1
+                report.errors.append(
+                    f"{got.pv.file.path}: the file changed since the last sync or while Quorum "
+                    "read it; it is read again (and a signed PDF approved) at the next scan."
+                )
+                continue
             row = _record(session, association_id, got, now)
             if got.text is None:
                 report.unreadable += 1

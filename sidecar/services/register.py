@@ -2,8 +2,10 @@
 
 An officer approves a PV (:func:`approve`), or a signed PDF is approved on sight by the minutes
 scan (:func:`append_if_new`): its SHA-256, Nextcloud file id and ETag become an entry whose hash
-covers the previous entry's (:mod:`sidecar.projection.register`). :func:`frozen` tells the rules
-which approved files changed since.
+covers the previous entry's (:mod:`sidecar.projection.register`). Each append also moves the
+register's head (:class:`~sidecar.storage.models.RegisterHead`) in the same transaction, so a
+removed tail shows when the chain is verified; database triggers refuse any UPDATE or DELETE of
+an entry (migration 0016). :func:`frozen` tells the rules which approved files changed since.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sidecar.errors import NotFound, QuorumError
 from sidecar.projection.register import (
     GENESIS,
     ChainCheck,
+    ChainHead,
     FrozenMinutes,
     RegisterEntry,
     entry_fields,
@@ -34,6 +37,7 @@ from sidecar.storage.models import (
     FileRecord,
     MinutesCheck,
     RegisterEntryRecord,
+    RegisterHead,
     Source,
 )
 
@@ -75,9 +79,15 @@ def _entry(row: RegisterEntryRecord) -> RegisterEntry:
     )
 
 
+def head(session: Session, association_id: int) -> ChainHead | None:
+    """The last entry the register recorded; None when it never had one."""
+    row = session.get(RegisterHead, association_id)
+    return None if row is None else ChainHead(row.seq, row.entry_hash)
+
+
 def check_chain(session: Session, association_id: int) -> ChainCheck:
-    """Verify the whole register (order, links, each entry's hash)."""
-    return verify(entries(session, association_id))
+    """Verify the whole register (order, links, each entry's hash, the head)."""
+    return verify(entries(session, association_id), head(session, association_id))
 
 
 def append(
@@ -125,9 +135,22 @@ def append(
     session.add(row)
     try:
         session.flush()
+        _move_head(session, association_id, row)
     except IntegrityError as err:  # another writer took this seq: the lock makes it rare
         raise QuorumError("The register changed meanwhile: approve again.") from err
     return _entry(row)
+
+
+def _move_head(session: Session, association_id: int, row: RegisterEntryRecord) -> None:
+    """The head follows the entry just added (a trigger refuses any other move)."""
+    current = session.get(RegisterHead, association_id)
+    if current is None:
+        session.add(
+            RegisterHead(association_id=association_id, seq=row.seq, entry_hash=row.entry_hash)
+        )
+    else:
+        current.seq, current.entry_hash = row.seq, row.entry_hash
+    session.flush()
 
 
 def _registered(session: Session, association_id: int, fileid: str, etag: str) -> bool:
@@ -222,11 +245,19 @@ def approve(
 
 
 def frozen(session: Session, association_id: int) -> list[FrozenMinutes]:
-    """The latest approved version of each PV file, with how the file stands in the mirror."""
+    """The latest approved version of each PV file, with how the file stands in the mirror.
+
+    A file replaced by a new one under the same path (a new file id) whose version was approved
+    since is superseded: only the replacement is watched. With no mirrored file at all (no
+    source synced) nothing can be judged, so nothing is returned.
+    """
     latest: dict[str, RegisterEntry] = {}
+    by_path: dict[str, RegisterEntry] = {}
     for entry in entries(session, association_id):
         latest[entry.fileid] = entry
-    if not latest:
+        by_path[entry.path] = entry
+    latest = {f: e for f, e in latest.items() if by_path[e.path].fileid == f}
+    if not latest or not _mirrored(session, association_id):
         return []
     mirror = {
         fileid: (etag, path)
@@ -250,6 +281,19 @@ def frozen(session: Session, association_id: int) -> list[FrozenMinutes]:
         )
         for e in latest.values()
     ]
+
+
+def _mirrored(session: Session, association_id: int) -> bool:
+    return (
+        session.scalar(
+            select(FileRecord.id)
+            .join(Collection, FileRecord.collection_id == Collection.id)
+            .join(Source, Collection.source_id == Source.id)
+            .where(Source.association_id == association_id)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def checks(session: Session, association_id: int) -> list[MinutesCheck]:

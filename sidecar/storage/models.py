@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -701,15 +702,17 @@ class MinutesCheck(Base):
 class RegisterEntryRecord(Base):
     """One approved PV version in the append-only register, chained to the previous entry.
 
-    Rows are only ever inserted (no code path updates or deletes them); ``entry_hash`` covers
-    every other column, so an edit in the database shows when the chain is verified.
+    Rows are only ever inserted: database triggers refuse any UPDATE or DELETE (migration 0016),
+    and an association with a register cannot be deleted. ``entry_hash`` covers every other
+    column, so an edit made around the triggers shows when the chain is verified, and
+    :class:`RegisterHead` shows a removed tail.
     """
 
     __tablename__ = "minutes_register"
     __table_args__ = (UniqueConstraint("association_id", "seq", name="uq_minutes_register_seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="RESTRICT"))
     seq: Mapped[int] = mapped_column(Integer)
     meeting_uid: Mapped[str] = mapped_column(String(500))
     meeting_day: Mapped[str] = mapped_column(String(10))
@@ -722,6 +725,19 @@ class RegisterEntryRecord(Base):
     approved_via: Mapped[str] = mapped_column(String(16))  # officer | signed_pdf
     approved_at: Mapped[datetime]
     prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class RegisterHead(Base):
+    """The last entry of an association's register (seq and hash), written in the same
+    transaction as each entry; triggers let it move forward by one entry only."""
+
+    __tablename__ = "register_heads"
+
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="RESTRICT"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)
     entry_hash: Mapped[str] = mapped_column(String(64))
 
 
@@ -772,6 +788,8 @@ class Handover(Base):
     reason: Mapped[str] = mapped_column(String(32), default="seat_change")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
+    # when the member's account was first seen deactivated (the overdue alert counts from it)
+    deactivated_at: Mapped[datetime | None]
 
     items: Mapped[list[HandoverItem]] = relationship(
         back_populates="handover", cascade="all, delete-orphan", order_by="HandoverItem.id"
@@ -805,5 +823,7 @@ class HandoverItem(Base):
     done_at: Mapped[datetime | None]
     done_by: Mapped[str | None] = mapped_column(String(200))
     done_how: Mapped[str | None] = mapped_column(String(16))  # marked | gone (no longer held)
+    # the last inventory still found it with the member (ticked by hand or not)
+    held: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     handover: Mapped[Handover] = relationship(back_populates="items")

@@ -55,7 +55,9 @@ def load_view(session: Session, association_id: int) -> RegisterView:
     ]
     shown = [e for e in chain if bodies is None or e.body_code in bodies]
     approved: set[tuple[str | None, str | None]] = {(e.fileid, e.etag) for e in chain}
-    return RegisterView(checks, shown, verify(chain), approved)
+    return RegisterView(
+        checks, shown, verify(chain, service.head(session, association_id)), approved
+    )
 
 
 def check_json(row: MinutesCheck, approved: set[tuple[str | None, str | None]]) -> dict[str, Any]:
@@ -134,6 +136,15 @@ def scan() -> ResponseReturnValue:
         ),
         "ok",
     )
+    if done.scan.changed:
+        flash(
+            _(
+                "%(count)s PV changed since the last sync or while Quorum read them: they are "
+                "read again, and a signed PDF approved, at the next scan.",
+                count=done.scan.changed,
+            ),
+            "error",
+        )
     for problem in done.tasks.errors:
         flash(problem, "error")
     return redirect(url_for("register.index"))
@@ -159,7 +170,7 @@ def _export_entries() -> tuple[list[RegisterEntry], ChainCheck, str]:
     with services().db.session() as session:
         association = current_association(session)
         entries = service.entries(session, association.id)
-        return entries, verify(entries), association.name
+        return entries, verify(entries, service.head(session, association.id)), association.name
 
 
 @bp.get("/export.csv")

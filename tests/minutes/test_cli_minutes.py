@@ -14,6 +14,7 @@ from sidecar.demo import DemoServer
 from sidecar.demo.seed import CA_FOLDER
 from sidecar.storage.models import RegisterEntryRecord
 from tests.minutes.documents import clean_pv, pdf
+from tests.minutes.guard import lift_guard
 from tests.minutes.test_register import past_meeting_day
 from tests.sync.helpers import alice_files, sync
 
@@ -47,6 +48,7 @@ def test_scan_verify_export_and_a_tampered_register(
     assert "Chaîne vérifiée : 1 entrées" in text and "Empreinte de l'entrée" in text
     assert (tmp_path / "registre.csv").read_text(encoding="utf-8").count("\n") == 2
 
+    lift_guard(services)  # the database refuses the UPDATE otherwise
     with services.db.session() as session:
         session.execute(update(RegisterEntryRecord).values(approved_by="quelqu'un d'autre"))
     altered = runner.invoke(cli, ["minutes", "verify"], env=env)

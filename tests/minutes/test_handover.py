@@ -11,6 +11,7 @@ answer in the documented Nextcloud shape, served with ``responses`` (a Nextcloud
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import responses
@@ -158,8 +159,76 @@ def test_a_departing_treasurer_hands_over_dossiers_shares_and_tokens(
         assert gone == {"dossier", "api_token"}
         for item in [i for i in row.items if i.done_at is None]:
             handover.mark_done(session, aid, handover_id, item.id, "alice", later)
-        assert row.closed_at is not None
+        # ticked by hand, but bernard's account still holds them: still held, still open
+        assert row.closed_at is None
+        held = {i.kind for i in row.items if i.held}
+        assert held == {"share", "public_link", "folder", "alert_route"}
+        assert all(i.done_how == "marked" for i in row.items if i.held)
+        handover.detect(session, aid, later, shares=shares)  # the next look finds them again
+        assert row.closed_at is None and {i.kind for i in row.items if i.held} == held
     alerts_service.reconcile_association(services, aid, later + timedelta(minutes=1))
     with services.db.session() as session:
         [alert] = session.scalars(select(Alert).where(Alert.rule == "handover_overdue")).all()
+        assert alert.state == "open" and alert.params["count"] == "4"
+
+    # the real transfers: alice owns the shares and the folder, the route goes to the board
+    with services.db.session() as session:
+        transferred = [replace(s, owner="alice") if s.owner == "bernard" else s for s in shares]
+        session.execute(
+            update(FileRecord)
+            .where(FileRecord.path.startswith("/Comptabilité/"))
+            .values(owner="alice")
+        )
+        session.execute(update(RoutingRule).values(role="président"))
+        handover.detect(session, aid, later, shares=transferred)
+        row = session.get(Handover, handover_id)
+        assert row is not None and row.closed_at is not None
+        assert not any(i.held for i in row.items)
+        assert {i.kind for i in row.items if i.done_how == "marked"} == held  # the ticks stand
+    alerts_service.reconcile_association(services, aid, later + timedelta(minutes=2))
+    with services.db.session() as session:
+        [alert] = session.scalars(select(Alert).where(Alert.rule == "handover_overdue")).all()
         assert alert.state == "resolved"
+
+
+def test_the_overdue_alert_counts_from_the_deactivation(
+    fresh_synced: tuple[Services, int],
+) -> None:
+    """Bernard leaves the board on day 0 but keeps his account; it is deactivated on day 20. The
+    alert waits N (30) days from the deactivation, not from the handover's start."""
+    services, _source_id = fresh_synced
+    aid = association_id(services)
+    start = datetime.now(UTC)
+    email = BY_UID["bernard"].email
+    with services.db.session() as session:
+        bernard = session.scalars(select(Member).where(Member.email == email)).one()
+        session.add(Grant(association_id=aid, funder="Région", programme="Vie associative",
+                          year=date.today().year + 1, owner_member_id=bernard.id, confirmed=True))  # fmt: skip
+        handover.detect(session, aid, start)  # the snapshot
+    with services.db.session() as session:
+        bernard = session.scalars(select(Member).where(Member.email == email)).one()
+        for membership in session.scalars(
+            select(Membership).where(Membership.member_id == bernard.id)
+        ):
+            session.delete(membership)
+        session.flush()
+        [opened] = handover.detect(session, aid, start, shares=[])
+        handover_id = opened.id
+        assert opened.deactivated_at is None  # still active
+    deactivation = start + timedelta(days=20)
+    with services.db.session() as session:
+        session.execute(update(Member).where(Member.email == email).values(active=False))
+        handover.detect(session, aid, deactivation, shares=[])
+        row = session.get(Handover, handover_id)
+        assert row is not None and row.deactivated_at == deactivation
+
+    def overdue(at: datetime) -> list[Alert]:
+        alerts_service.reconcile_association(services, aid, at)
+        with services.db.session() as session:
+            rows = list(session.scalars(select(Alert).where(Alert.rule == "handover_overdue")))
+            session.expunge_all()
+        return [a for a in rows if a.state == "open"]
+
+    assert overdue(start + timedelta(days=31)) == []  # 31 days after the start, 11 after
+    [alert] = overdue(deactivation + timedelta(days=31))
+    assert alert.params["days"] == "31" and alert.params["count"] == "1"

@@ -15,7 +15,14 @@ from sidecar.projection.actions import action_key, due_date, owner_email, read_a
 from sidecar.projection.handover import ChecklistItem, Holding, is_closed, merge
 from sidecar.projection.inputs import MemberInfo, Seat
 from sidecar.projection.minutes import find_date, is_signed_pdf, read_minutes, resolution
-from sidecar.projection.register import GENESIS, RegisterEntry, entry_fields, hash_of, verify
+from sidecar.projection.register import (
+    GENESIS,
+    ChainHead,
+    RegisterEntry,
+    entry_fields,
+    hash_of,
+    verify,
+)
 from sidecar.services.minutes_text import UnreadableMinutes, extract_text
 from tests.minutes.documents import docx, odt, pdf
 
@@ -106,16 +113,20 @@ FIELDS = ("meeting_uid", "meeting_day", "body_code", "path", "fileid", "etag", "
 @given(st.integers(1, 6), st.data())
 def test_any_changed_field_or_removed_entry_breaks_the_chain(n: int, data: st.DataObject) -> None:
     entries = _chain(n)
-    assert verify(entries).ok
+    head = ChainHead(n, entries[-1].entry_hash)
+    assert verify(entries, head).ok
     index = data.draw(st.integers(0, n - 1))
     name = data.draw(st.sampled_from(FIELDS))
     tampered = list(entries)
     tampered[index] = replace(entries[index], **{name: getattr(entries[index], name) + "x"})
-    check = verify(tampered)
+    check = verify(tampered, head)
     assert not check.ok and check.broken_at == index + 1 and check.reason == "hash"
     removed = entries[:index] + entries[index + 1 :]
-    if index < n - 1:  # removing the last entry leaves a shorter valid chain: seq counts show it
-        assert not verify(removed).ok
+    assert not verify(removed, head).ok  # the last entry too: the head shows the lost tail
+    # the tail cut off: a valid chain, shorter than its head
+    check = verify(entries[:index], head)
+    assert not check.ok and check.broken_at == index + 1 and check.reason == "head"
+    assert not verify(entries, None).ok and verify([], None).ok
 
 
 def test_checklist_merge() -> None:
@@ -126,12 +137,20 @@ def test_checklist_merge() -> None:
     merged = merge(
         recorded, [Holding("share", "9", "/Compta"), Holding("api_token", "4", "tableur")]
     )
-    assert [(i.kind, i.done, i.done_how) for i in merged] == [
-        ("dossier", True, "gone"),
-        ("share", True, "marked"),
-        ("api_token", False, None),
+    assert [(i.kind, i.done, i.done_how, i.held) for i in merged] == [
+        ("dossier", True, "gone", False),
+        ("share", True, "marked", True),  # ticked by hand, but the inventory still finds it
+        ("api_token", False, None, True),
     ]
-    assert not is_closed(merged) and is_closed(merged[:2]) and is_closed([])
+    # the ticked share still held keeps the checklist open
+    assert not is_closed(merged) and not is_closed(merged[:2]) and is_closed(merged[:1])
+    # once the inventory no longer finds it, the tick stands
+    again = merge(merged[:2], [])
+    assert [(i.done, i.done_how, i.held) for i in again] == [
+        (True, "gone", False),
+        (True, "marked", False),
+    ]
+    assert is_closed(again) and is_closed([])
 
 
 def test_unreadable_files_say_what_to_do() -> None:

@@ -4,10 +4,13 @@ hash chain; an edit after approval raises one alert."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import select, update
 
+from integrations.webdav import FilesClient
 from sidecar.alerts import service as alerts_service
 from sidecar.context import Services
 from sidecar.demo import DemoServer
@@ -15,6 +18,7 @@ from sidecar.demo.seed import CA_FOLDER
 from sidecar.services import minutes_scan, register
 from sidecar.storage.models import Alert, Association, MinutesCheck, RegisterEntryRecord
 from tests.minutes.documents import clean_pv, docx, odt, pdf
+from tests.minutes.guard import lift_guard
 from tests.sync.helpers import alice_files, sync
 
 
@@ -166,6 +170,7 @@ def test_the_chain_verifies_and_detects_a_tampered_entry(
         assert chain[1].prev_hash == chain[0].entry_hash
         assert chain[2].prev_hash == chain[1].entry_hash
 
+    lift_guard(services)  # the database refuses the UPDATE otherwise (see test_register_guard)
     with services.db.session() as session:  # someone with database access rewrites entry 2
         session.execute(
             update(RegisterEntryRecord).where(RegisterEntryRecord.seq == 2).values(sha256="0" * 64)
@@ -182,3 +187,105 @@ def test_the_chain_verifies_and_detects_a_tampered_entry(
     with services.db.session() as session:
         check = register.check_chain(session, aid)
     assert not check.ok and check.broken_at == 3 and check.reason == "link"
+
+
+def _alerts(services: Services, rule: str) -> list[Alert]:
+    with services.db.session() as session:
+        rows = list(session.scalars(select(Alert).where(Alert.rule == rule)))
+        session.expunge_all()
+    return rows
+
+
+def test_an_approved_pv_deleted_or_replaced_raises_exactly_one_alert(
+    fresh_demo_server: DemoServer, fresh_synced_db: tuple[Services, int]
+) -> None:
+    """On SQLite and PostgreSQL: the approved file is deleted on Nextcloud, then a new file is
+    put under its name (a new file id): one alert, until the replacement is approved."""
+    services, source_id = fresh_synced_db
+    day = past_meeting_day(fresh_demo_server)
+    path = f"{CA_FOLDER}/{day.isoformat()}/PV CA approuvé.odt"
+    files = alice_files(fresh_demo_server.url)
+    files.put(path, odt(clean_pv(day)), if_none_match=True)
+    sync(services, source_id)
+    aid = association_id(services)
+    minutes_scan.scan(services, aid, datetime.now(UTC))
+    entry = register.approve(
+        services, aid, _by_name(services, aid)["PV CA approuvé.odt"].id, "chloe", datetime.now(UTC)
+    )
+    alerts_service.reconcile_association(services, aid, datetime.now(UTC))
+    assert _alerts(services, "minutes_removed_after_approval") == []
+
+    # the replacement is prepared under another name first: a new file, a new file id (the
+    # demo's file id is the inode, which a file created after the delete could reuse)
+    draft = f"{CA_FOLDER}/{day.isoformat()}/brouillon.odt"
+    files.put(draft, odt([*clean_pv(day), "Version refaite"]), if_none_match=True)
+    files.delete(path, if_match=files.propfind(path, "0")[0].etag or "")
+    for _ in (1, 2):
+        sync(services, source_id)
+        alerts_service.reconcile_association(services, aid, datetime.now(UTC))
+    [alert] = _alerts(services, "minutes_removed_after_approval")
+    assert alert.state == "open" and alert.severity == "high"
+    assert alert.params["path"] == "/" + path and alert.params["seq"] == str(entry.seq)
+    assert _alerts(services, "minutes_edited_after_approval") == []
+
+    files.http.request(  # replaced: the new file takes the approved one's name
+        "MOVE", files.url(draft), headers={"Destination": files.url(path)}, expect=(201, 204)
+    )
+    sync(services, source_id)
+    alerts_service.reconcile_association(services, aid, datetime.now(UTC))
+    [alert] = _alerts(services, "minutes_removed_after_approval")
+    assert alert.state == "open"
+    assert files.propfind(path, "0")[0].fileid != entry.fileid
+
+    minutes_scan.scan(services, aid, datetime.now(UTC))  # the replacement is approved
+    register.approve(
+        services, aid, _by_name(services, aid)["PV CA approuvé.odt"].id, "chloe", datetime.now(UTC)
+    )
+    alerts_service.reconcile_association(services, aid, datetime.now(UTC))
+    [alert] = _alerts(services, "minutes_removed_after_approval")
+    assert alert.state == "resolved"
+    assert _alerts(services, "minutes_edited_after_approval") == []
+
+
+def test_a_signed_pdf_edited_while_read_is_not_approved_with_the_wrong_etag(
+    fresh_demo_server: DemoServer,
+    fresh_synced_db: tuple[Services, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The signed PDF is replaced on the demo server right after Quorum's GET: the bytes read
+    are not those of the ETag after. Nothing is recorded or approved this time; the next scan
+    after a sync approves the new version, its SHA-256 paired with its own ETag."""
+    services, source_id = fresh_synced_db
+    day = past_meeting_day(fresh_demo_server)
+    path = f"{CA_FOLDER}/{day.isoformat()}/PV CA {day.isoformat()} signé.pdf"
+    files = alice_files(fresh_demo_server.url)
+    files.put(path, pdf(clean_pv(day)), if_none_match=True)
+    sync(services, source_id)
+    aid = association_id(services)
+    edited = pdf([*clean_pv(day), "Signé à nouveau"])
+    real_get = FilesClient.get
+
+    def get_then_edit(self: FilesClient, remote: str) -> bytes:
+        data = real_get(self, remote)
+        if remote.endswith("signé.pdf"):
+            files.put(path, edited, if_match=files.propfind(path, "0")[0].etag)
+        return data
+
+    monkeypatch.setattr(FilesClient, "get", get_then_edit)
+    report = minutes_scan.scan(services, aid, datetime.now(UTC))
+    monkeypatch.undo()
+    assert report.approved == 0 and report.changed == 1
+    assert report.errors and "/" + path in report.errors[0]
+    with services.db.session() as session:
+        assert register.entries(session, aid) == []
+    assert "/" + path not in {row.path for row in _by_name(services, aid).values()}
+
+    sync(services, source_id)
+    report = minutes_scan.scan(services, aid, datetime.now(UTC))
+    assert report.approved == 1 and report.changed == 0
+    with services.db.session() as session:
+        [entry] = register.entries(session, aid)
+    assert entry.sha256 == hashlib.sha256(edited).hexdigest()
+    assert entry.etag == files.propfind(path, "0")[0].etag
+    alerts_service.reconcile_association(services, aid, datetime.now(UTC))
+    assert _alerts(services, "minutes_edited_after_approval") == []

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sidecar.context import Services
 from sidecar.demo import DemoServer
 from sidecar.demo.seed import BY_UID, CA_FOLDER
-from sidecar.services import minutes_cycle
+from sidecar.services import api_tokens, minutes_cycle
 from sidecar.storage.models import Member, Membership
 from sidecar.web import create_app
 from tests.access_helpers import make_user, signed_in_client
@@ -147,6 +147,15 @@ def test_handover_pages_list_and_close(fresh_synced: tuple[Services, int]) -> No
             f"/handovers/{handover['id']}/items/{item['id']}/done", data={"csrf_token": _csrf(page)}
         )
         assert answer.status_code == 302
+    # ticked, but the token is still chloe's: still held, the handover stays open
+    marked = officer.get(f"/api/v1/handovers/{handover['id']}").get_json()
+    assert marked["closed_at"] is None and [i["still_held"] for i in marked["items"]] == [True]
+    page = officer.get(f"/handovers/{handover['id']}").get_data(as_text=True)
+    assert "Toujours détenu par son compte : transférez-le dans Nextcloud." in page
+    with services.db.session() as session:  # the token is revoked: the next look closes it
+        api_tokens.revoke_token(session, aid, int(handover["items"][0]["ref"]))
+    minutes_cycle.run(services, aid, now)
     closed = officer.get(f"/api/v1/handovers/{handover['id']}").get_json()
     assert closed["closed_at"] is not None and all(i["done_by"] for i in closed["items"])
+    assert [i["still_held"] for i in closed["items"]] == [False]
     assert officer.get("/handovers/999999").status_code == 404

@@ -130,6 +130,7 @@ def handover_json(row: Handover) -> dict[str, Any]:
                 "done": i.done_at is not None,
                 "done_how": i.done_how,
                 "done_by": i.done_by,
+                "still_held": i.held,
             }
             for i in row.items
         ],
