@@ -8,6 +8,10 @@ action shows done.
 
 The tasks calendar: ``settings["minutes"]["tasks_calendar"]`` (its path) if an admin chose one,
 else a calendar whose role is ``tasks``, else a deadlines calendar that accepts VTODOs.
+
+Where the association chose a Deck board (``settings["minutes"]["deck_board"]``), each recorded
+action also becomes a Deck card (:mod:`sidecar.services.action_cards`); an action is done when
+its VTODO is completed or its card is done or archived.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from integrations.errors import IntegrationError, PreconditionFailed
 from sidecar.context import Services
 from sidecar.projection.actions import ActionItem, read_actions
 from sidecar.projection.meetings import Meeting
+from sidecar.services import action_cards
 from sidecar.services.minutes_scan import PvFile
 from sidecar.storage.models import (
     Association,
@@ -45,6 +50,7 @@ class ActionsReport:
     existing: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    cards: action_cards.CardsReport = field(default_factory=action_cards.CardsReport)
 
 
 def tasks_calendar(session: Session, association_id: int) -> Collection | None:
@@ -141,9 +147,25 @@ def publish(
 
     Plan in one transaction, write to the calendar outside any, record in a second one: a crash
     in between leaves a task whose next ``If-None-Match: *`` write answers 412, and the action
-    is recorded then, never written twice.
+    is recorded then, never written twice. Then the Deck cards, on every call (a card that
+    failed is tried again): their failures are reported, never raised.
     """
     report = ActionsReport()
+    source_id = _publish_todos(services, association_id, texts, now, report)
+    if source_id is not None:
+        report.cards = action_cards.publish_cards(services, association_id, source_id, now)
+        report.errors.extend(report.cards.errors)
+    return report
+
+
+def _publish_todos(
+    services: Services,
+    association_id: int,
+    texts: Sequence[tuple[PvFile, str]],
+    now: datetime,
+    report: ActionsReport,
+) -> int | None:
+    """The VTODO part of :func:`publish`; the tasks calendar's source id, if there is one."""
     with services.db.session() as session:
         calendar = tasks_calendar(session, association_id)
         found = [
@@ -163,14 +185,15 @@ def publish(
         ]
         report.existing = len(found) - len(todo)
         source = calendar.source if calendar is not None else None  # loaded while in session
+    source_id = source.id if source is not None else None
     if not todo:
-        return report
+        return source_id
     if calendar is None or source is None:
         report.errors.append(
             "No tasks calendar: give a calendar the role 'tasks' (Sources page) so actions "
             "of the minutes become tasks."
         )
-        return report
+        return None
     conn = sources_service.connect(source, services.vault, deadline=services.settings.http_timeout)
     try:
         rows = [
@@ -181,7 +204,7 @@ def publish(
         conn.close()
     with services.db.session() as session:
         session.add_all(row for row in rows if row is not None)
-    return report
+    return source_id
 
 
 def _write(
@@ -227,7 +250,8 @@ def _write(
 
 
 def refresh_status(session: Session, association_id: int) -> int:
-    """Read each action's status back from the mirrored VTODO; how many changed."""
+    """Each action's status from its mirrored VTODO, done as well when its Deck card was last
+    read done or archived; how many changed."""
     rows = list(
         session.scalars(select(MinutesAction).where(MinutesAction.association_id == association_id))
     )
@@ -248,14 +272,19 @@ def refresh_status(session: Session, association_id: int) -> int:
     }
     changed = 0
     for row in rows:
-        if row.todo_uid not in mirrored:
+        found = mirrored.get(row.todo_uid)
+        if found is None and row.deck_done_at is None:
             continue
-        status, details = mirrored[row.todo_uid]
-        status = (status or "NEEDS-ACTION").upper()
+        status, completed_at = row.status, row.completed_at
+        if found is not None:
+            status = (found[0] or "NEEDS-ACTION").upper()
+            completed = (found[1] or {}).get("completed")
+            completed_at = datetime.fromisoformat(completed) if completed else None
+        if status != DONE and row.deck_done_at is not None:
+            status, completed_at = DONE, row.deck_done_at
         if status != row.status:
             row.status = status
-            completed = (details or {}).get("completed")
-            row.completed_at = datetime.fromisoformat(completed) if completed else None
+            row.completed_at = completed_at
             changed += 1
     session.flush()
     return changed

@@ -27,7 +27,10 @@ SETTINGS_KEYS = (
     "alerts",
     "access",
     "setup",
+    "minutes",
 )
+#: ``[association.settings.minutes]``: where the actions of the minutes go (services/actions.py).
+MINUTES_KEYS = ("tasks_calendar", "deck_board", "deck_stack")
 MEMBER_KEYS = ("name", "email", "language", "nextcloud_user")
 BODY_KEYS = (
     "code", "name", "kind", "notice_days", "quorum_first", "quorum_second", "proxies_allowed",
@@ -126,6 +129,30 @@ def check_settings(settings: Mapping[str, Any]) -> None:
                 raise ConfigError(f"Every piece of checklists.{funder} needs a key.")
     for name in ("alerts", "access", "setup"):
         table(settings.get(name, {}), f"settings.{name}")
+    check_minutes(table(settings.get("minutes", {}), "[association.settings.minutes]"))
+
+
+def check_minutes(minutes: Mapping[str, Any]) -> None:
+    """The tasks calendar and the Deck board and stack: texts, and no stack without a board."""
+    known_keys(minutes, MINUTES_KEYS, "[association.settings.minutes]")
+    for name in MINUTES_KEYS:
+        if name in minutes and (not isinstance(minutes[name], str) or not minutes[name].strip()):
+            raise ConfigError(
+                f"settings.minutes.{name} must be a non-empty text, such as "
+                f"{_MINUTES_EXAMPLES[name]}."
+            )
+    if "deck_stack" in minutes and "deck_board" not in minutes:
+        raise ConfigError(
+            "settings.minutes.deck_stack names a stack of the board given in deck_board: set "
+            "deck_board too."
+        )
+
+
+_MINUTES_EXAMPLES = {
+    "tasks_calendar": '"/remote.php/dav/calendars/secretariat/taches/"',
+    "deck_board": '"Bureau"',
+    "deck_stack": '"À faire"',
+}
 
 
 def check_member(item: Mapping[str, Any]) -> None:

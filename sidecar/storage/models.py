@@ -770,6 +770,12 @@ class MinutesAction(Base):
     completed_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)  # why the VTODO could not be written
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The Deck card mirroring the task, when the association chose a board (minutes.deck_board)
+    deck_board_id: Mapped[int | None]
+    deck_stack_id: Mapped[int | None]
+    deck_card_id: Mapped[int | None]
+    deck_done_at: Mapped[datetime | None]  # marked done (or archived) in Deck, as last read
+    deck_error: Mapped[str | None] = mapped_column(Text)  # why the card is not there (retried)
 
 
 class Handover(Base):
