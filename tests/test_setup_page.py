@@ -208,3 +208,23 @@ def test_sources_page_names_calendars_left_without_a_role(
     login_as("admin")
     page = client.get("/admin/sources").get_data(as_text=True)
     assert "1 agenda(s) sans rôle, non synchronisé(s)" in page
+
+
+def test_bodies_page_offers_a_folder_named_after_the_meeting(
+    services: Services, no_csrf: Flask, login_as: LoginAs
+) -> None:
+    """The help names every placeholder in words with an example; a layout named after the
+    meeting is one of the choices, shown by its example, and saved as chosen."""
+    client = login_as("admin")
+    page = client.get("/bodies").get_data(as_text=True)
+    assert "<code>{title}</code> — le titre de la réunion dans l’agenda" in page
+    assert "<code>{year}</code> — son année, par exemple 2026" in page
+    choice = 'value="{body_folder}/{title}/"'
+    assert choice in page and "Conseil d&#39;administration/CA budget 2027/" in page
+    done = client.post(
+        "/bodies/meeting-folder", data={"meeting_folder_choice": "{body_folder}/{title}/"}
+    )
+    assert done.status_code == 302
+    with services.db.session() as session:
+        settings = resolve_association(session, None).settings
+        assert settings["meeting_folder"] == "{body_folder}/{title}/"
