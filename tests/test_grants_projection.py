@@ -199,11 +199,52 @@ def test_a_todo_about_a_dossier_makes_no_phantom_dossier() -> None:
 
 
 def test_a_deadline_naming_a_new_funder_makes_a_dossier() -> None:
+    """A lone kind of funder ("Région", "la mairie") says which dossier nobody can tell: it
+    makes none; a name or a programme does ("Région AURA", "Fondation Sport Avenir", "FDVA")."""
     event = _deadline("Date limite — dossier Fondation Sport Avenir 2027", date(2027, 2, 1))
     task = _deadline("Envoyer le dossier Région sur le portail", date(2027, 2, 3), uid="r")
     found = {d.funder: d for d in find_dossiers([], [event, task], [], [], CONVENTIONS, TODAY)}
-    assert set(found) == {"Fondation Sport Avenir", "Région"}
+    assert set(found) == {"Fondation Sport Avenir"}
     assert found["Fondation Sport Avenir"].year == 2027
+
+
+@pytest.mark.parametrize(
+    ("summary", "funder", "year"),
+    [
+        ("Date limite dépôt – FDVA 2027 (Région AURA)", "FDVA Région AURA", 2027),
+        ("Date limite FDVA 2027", "FDVA", 2027),
+        ("Fondation de France : date limite 2027", "Fondation de France", 2027),
+        ("Appel à projets Ville de Lyon", "Ville de Lyon", None),
+        ("Date limite ANS 2027", "ANS", 2027),
+        ("Dépôt Agence nationale du sport 2027", "Agence nationale du sport", 2027),
+    ],
+)
+def test_a_deadline_naming_a_funder_without_the_word_dossier_makes_one(
+    summary: str, funder: str, year: int | None
+) -> None:
+    [dossier] = find_dossiers(
+        [], [_deadline(summary, date(2027, 1, 15))], [], [], CONVENTIONS, TODAY
+    )
+    assert (dossier.funder, dossier.year, dossier.folder) == (funder, year, None)
+    todo = _deadline(summary, date(2027, 1, 15), todo=True)
+    assert [d.funder for d in find_dossiers([], [todo], [], [], CONVENTIONS, TODAY)] == [funder]
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Dossier fête des 10 ans du club",  # "ans": years, not the Agence nationale du sport
+        "Date limite inscriptions — tournoi des 20 ans",
+        "Envoyer le dossier Région sur le portail",  # which Région?
+        "Relancer la mairie",
+        "Déclaration en préfecture — changement de bureau",  # an obligation, not a grant
+        "Date limite dépôt",
+    ],
+)
+def test_no_dossier_without_a_clearly_named_funder(summary: str) -> None:
+    assert (
+        find_dossiers([], [_deadline(summary, date(2027, 1, 15))], [], [], CONVENTIONS, TODAY) == []
+    )
 
 
 def test_same_funder_other_year_is_not_attached() -> None:

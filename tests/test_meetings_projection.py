@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from sidecar.projection.inputs import Attendee, BodyInfo, EventInstance, FileInfo, MemberInfo, Seat
 from sidecar.projection.meetings import MeetingOverride, build_meeting, classify, project_meetings
 from sidecar.projection.readiness import ManualProxy, notice, remote_link, required
+from sidecar.rules.catalogue import RuleSettings
+from sidecar.rules.meetings import meeting_rules
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
@@ -313,12 +315,29 @@ def test_notice_field_in_the_event_wins() -> None:
     assert notice(event, CA, PARIS)[:2] == (True, 25)
 
 
-def test_series_instance_never_uses_the_series_created() -> None:
-    """Without its own evidence an instance uses its DTSTAMP / LAST-MODIFIED, not CREATED."""
+def test_plain_instance_without_evidence_is_unknown_not_in_time() -> None:
+    """Its stamps are the series' (months old): they say nothing of this occurrence's notice."""
+    event = _occurrence()
+    assert notice(event, CA, PARIS) == (None, None, None)
     touched = datetime(2026, 3, 28, 9, 0, tzinfo=UTC)
-    event = _occurrence(dtstamp=touched, last_modified=touched)
+    assert notice(_occurrence(last_modified=touched), CA, PARIS)[0] is None
+
+
+def test_unknown_convocation_of_a_recurring_meeting_is_reported_not_sent() -> None:
+    """The rules treat it as not sent (never as in time), the page as "date unknown"."""
+    meeting = build_meeting(_occurrence(), CA, [], NOW, PARIS)
+    assert meeting.readiness.notice_ok is None
+    names = [c.rule for c in meeting_rules([meeting], RuleSettings(), NOW)]
+    assert "convocation_not_sent" in names and "convocation_late" not in names
+
+
+def test_override_uses_its_own_stamps_never_the_series_created() -> None:
+    """An occurrence with a component of its own (moved, edited) carries its own DTSTAMP /
+    LAST-MODIFIED; its CREATED may be copied from the series, so it is never used."""
+    touched = datetime(2026, 3, 28, 9, 0, tzinfo=UTC)
+    event = _occurrence(dtstamp=touched, last_modified=touched, series_instance=False)
     assert notice(event, CA, PARIS)[:2] == (False, 7)
-    nothing = _occurrence(dtstamp=None)
+    nothing = _occurrence(dtstamp=None, series_instance=False)
     assert notice(nothing, CA, PARIS)[0] is None  # unknown, not "in time since last year"
 
 

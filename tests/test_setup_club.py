@@ -9,12 +9,15 @@ with `quorum sync`; then its meetings, dossiers and sharing findings must be rig
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from sidecar.cli import cli
 from sidecar.config import load_settings
@@ -34,6 +37,7 @@ class Club:
     info: ClubInfo
     services: Services
     setup_output: str
+    url: str
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +68,7 @@ def club(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Club]:
                                      "database_url": env["QUORUM_DATABASE_URL"],
                                      "allow_private_addresses": "true"})
         )  # fmt: skip
-        yield Club(info, services, output)
+        yield Club(info, services, output, server.url)
         services.db.dispose()
 
 
@@ -94,7 +98,11 @@ def test_every_calendar_and_folder_gets_a_role(club: Club) -> None:
         "/Trésorerie/": "sensitive",
     }
     assert settings["grants_folder"] == "Financements/"
-    assert "events named" in club.setup_output or "event" in club.setup_output
+    evidence = (
+        "  Vie du club\t→ meetings\t(its name “Vie du club” suggests it; 1 events named "
+        "“Comité directeur”, 1 of them recurring; 1 events named “AGO”)"
+    )
+    assert evidence in club.setup_output.splitlines()
 
 
 def test_bodies_come_from_the_meetings_with_their_folders(club: Club) -> None:
@@ -173,3 +181,88 @@ def test_alerts_are_the_true_ones(club: Club) -> None:
     assert any("public_link_no_password" in key for keys in by_rule.values() for key in keys), (
         by_rule
     )
+
+
+def _fresh(club: Club, tmp_path: Path) -> tuple[Callable[..., Result], Services]:
+    """Another association's database, the same club server, and the source added."""
+    env = {
+        "QUORUM_DATA_DIR": str(tmp_path / "data"),
+        "QUORUM_DATABASE_URL": f"sqlite:///{tmp_path / 'quorum.db'}",
+        "QUORUM_ALLOW_PRIVATE_ADDRESSES": "true",
+    }
+    runner = CliRunner()
+
+    def run(*args: str, stdin: str | None = None) -> Result:
+        return runner.invoke(cli, list(args), input=stdin, env=env, catch_exceptions=False)
+
+    password = CLUB_USERS[CLUB_LOGIN] + "\n"
+    added = run("source", "add", "club", "--url", club.url, "--login", CLUB_LOGIN,
+                "--password-stdin", "--no-job", stdin=password)  # fmt: skip
+    assert added.exit_code == 0, added.output
+    services = Services.from_settings(
+        load_settings(overrides={"data_dir": env["QUORUM_DATA_DIR"],
+                                 "database_url": env["QUORUM_DATABASE_URL"],
+                                 "allow_private_addresses": "true"})
+    )  # fmt: skip
+    return run, services
+
+
+def _settings_and_roles(services: Services) -> tuple[dict[str, Any], dict[str, str | None]]:
+    with services.db.session() as session:
+        settings = dict(resolve_association(session, None).settings or {})
+        roles = {
+            c.display_name: c.role
+            for c in session.query(Collection).filter(Collection.kind == "calendar")
+        }
+    services.db.dispose()
+    return settings, roles
+
+
+def test_setup_refuses_an_unknown_role_with_the_list(club: Club, tmp_path: Path) -> None:
+    run, services = _fresh(club, tmp_path)
+    refused = run("setup", "--calendar", "Vie du club=bogus")
+    assert refused.exit_code != 0
+    assert (
+        "Unknown role 'bogus' for 'Vie du club': choose one of meetings, deadlines, activities, "
+        "ignore." in refused.output
+    )
+    wrong_folder = run("setup", "--folder", "Financements=bogus")
+    assert "choose one of governance, grants, sensitive, communication, documents" in (
+        wrong_folder.output
+    )
+    settings, roles = _settings_and_roles(services)
+    assert "folder_roles" not in settings and set(roles.values()) <= {None, "meetings",
+                                                                       "deadlines"}  # fmt: skip
+
+
+def test_setup_applies_a_folder_role_given_on_the_command_line(club: Club, tmp_path: Path) -> None:
+    run, services = _fresh(club, tmp_path)
+    done = run("setup", "--folder", "Communication=grants", "--folder", "/Financements/=documents")
+    assert done.exit_code == 0, done.output
+    assert "Applied:" in done.output
+    settings, roles = _settings_and_roles(services)
+    assert settings["folder_roles"]["/Communication/"] == "grants"
+    assert settings["folder_roles"]["/Financements/"] == "documents"
+    assert settings["grants_folder"] == "Communication/"
+    assert roles["Vie du club"] == "meetings"  # the rest as proposed
+
+
+def test_setup_asks_about_each_item_in_a_terminal(
+    club: Club, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --accept in a terminal, one prompt per calendar then per top folder."""
+    from sidecar.cli import guided
+
+    monkeypatch.setattr(guided, "sys", SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True)))
+    run, services = _fresh(club, tmp_path)
+    # Calendars in the order shown, then folders; Enter keeps the proposal.
+    answers = "\n\nactivities\n\n" + "\n" * 4
+    done = run("setup", stdin=answers)
+    assert done.exit_code == 0, done.output
+    assert (
+        "Anniversaires (meetings, deadlines, activities, ignore) [ignore]: activities"
+        in done.output
+    )
+    settings, roles = _settings_and_roles(services)
+    assert roles["Anniversaires"] == "activities" and roles["Vie du club"] == "meetings"
+    assert settings["grants_folder"] == "Financements/"

@@ -15,7 +15,7 @@ from sidecar.demo import DEMO_USERS
 from sidecar.demo.seed_club import CLUB_LOGIN, CLUB_USERS, seed_club
 from sidecar.demo.server import DemoServer
 from sidecar.services.sources import add_source
-from sidecar.storage.models import Body, Collection, Source
+from sidecar.storage.models import Body, Collection, FileRecord, Source
 from tests.access_helpers import LoginAs
 
 
@@ -148,6 +148,55 @@ def test_association_settings_are_editable_and_checked(
         assert found.financial_year_end == "06-30" and found.name == "Villeurbanne Basket Club"
         assert found.settings["grants_folder"] == "Financements/"
         assert found.settings["sensitive_folders"] == ["Trésorerie/", "Licenciés/"]
+    # Nothing mirrored yet: accepted, and the page says the folders could not be checked.
+    shown = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Rien n&#39;est encore copié depuis Nextcloud" in shown
+
+
+def _mirror(services: Services, *paths: str) -> None:
+    """Folders as a sync leaves them in the mirror (no server needed to hold rows)."""
+    with services.db.session() as session:
+        association = resolve_association(session, None, create=True)
+        source = Source(association_id=association.id, name="club", base_url="https://nc.example",
+                        login="secretariat", password_enc=b"-")  # fmt: skip
+        folder = Collection(source=source, kind="folder", remote_path="/", role="documents")
+        session.add_all([source, folder])
+        session.flush()
+        for path in paths:
+            session.add(FileRecord(collection_id=folder.id, path=path, is_folder=True))
+
+
+FORM = {"timezone": "Europe/Paris", "language": "fr", "financial_year_end": "12-31"}
+
+
+def test_grants_and_sensitive_folders_must_be_mirrored_folders(
+    services: Services, no_csrf: Flask, login_as: LoginAs
+) -> None:
+    client = login_as("admin")
+    _mirror(services, "Instances/", "Financements/", "Financements/FDVA 2027/", "Trésorerie/",
+            "Trésorerie/Relevés/")  # fmt: skip
+    typo = client.post(
+        "/admin/setup/association",
+        data=FORM | {"grants_folder": "Financement", "sensitive_folders": "Trésorerie"},
+    )
+    page = typo.get_data(as_text=True)
+    assert typo.status_code == 400
+    assert "Aucun dossier « Financement/ » dans la copie de Nextcloud" in page
+    assert "Financements/, Instances/, Trésorerie/" in page
+    sensitive = client.post(
+        "/admin/setup/association",
+        data=FORM | {"grants_folder": "Financements", "sensitive_folders": "Tresorerie\nCompta"},
+    )
+    assert sensitive.status_code == 400 and "« Compta/ »" in sensitive.get_data(as_text=True)
+    done = client.post(
+        "/admin/setup/association",
+        data=FORM | {"grants_folder": "financements/", "sensitive_folders": "Trésorerie/Relevés"},
+    )
+    assert done.status_code == 302  # case and accents as the projection compares them
+    with services.db.session() as session:
+        found = resolve_association(session, None).settings
+        assert found["grants_folder"] == "financements/"
+        assert found["sensitive_folders"] == ["Trésorerie/Relevés/"]
 
 
 def test_sources_page_names_calendars_left_without_a_role(
@@ -159,3 +208,23 @@ def test_sources_page_names_calendars_left_without_a_role(
     login_as("admin")
     page = client.get("/admin/sources").get_data(as_text=True)
     assert "1 agenda(s) sans rôle, non synchronisé(s)" in page
+
+
+def test_bodies_page_offers_a_folder_named_after_the_meeting(
+    services: Services, no_csrf: Flask, login_as: LoginAs
+) -> None:
+    """The help names every placeholder in words with an example; a layout named after the
+    meeting is one of the choices, shown by its example, and saved as chosen."""
+    client = login_as("admin")
+    page = client.get("/bodies").get_data(as_text=True)
+    assert "<code>{title}</code> — le titre de la réunion dans l’agenda" in page
+    assert "<code>{year}</code> — son année, par exemple 2026" in page
+    choice = 'value="{body_folder}/{title}/"'
+    assert choice in page and "Conseil d&#39;administration/CA budget 2027/" in page
+    done = client.post(
+        "/bodies/meeting-folder", data={"meeting_folder_choice": "{body_folder}/{title}/"}
+    )
+    assert done.status_code == 302
+    with services.db.session() as session:
+        settings = resolve_association(session, None).settings
+        assert settings["meeting_folder"] == "{body_folder}/{title}/"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from sidecar.cli.base import Ctx, pass_ctx
 from sidecar.context import resolve_association
-from sidecar.errors import QuorumError
+from sidecar.errors import ConfigError, QuorumError
 from sidecar.services import sources as sources_service
 from sidecar.services.setup import Proposal, SetupProposal
 from sidecar.services.setup_apply import apply_setup, discover_and_propose
@@ -51,13 +51,22 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 def _by_label(
     proposals: tuple[Proposal, ...], wanted: dict[str, str], option: str
 ) -> dict[str, str]:
-    """Map names given on the command line (label, href or path) to proposal keys."""
+    """Map names given on the command line (label, href or path) to proposal keys; a role
+    that is not one of the item's is refused naming the item as it was typed."""
     keys: dict[str, str] = {}
     for name, role in wanted.items():
         match = [p for p in proposals if name in (p.label, p.key, p.key.strip("/"))]
         if not match:
             known = ", ".join(p.label for p in proposals)
             raise QuorumError(f"{option}: no {name!r} here; the names are: {known}.")
+        if role not in match[0].choices:
+            allowed = ", ".join(match[0].choices)
+            raise ConfigError(
+                f"Unknown role {role!r} for {name!r}: choose one of {allowed}.",
+                code="setup.role",
+                role=role,
+                allowed=allowed,
+            )
         keys[match[0].key] = role
     return keys
 

@@ -417,19 +417,77 @@ GENERIC_WORDS = frozenset(
         "deadline",
     ]
 )
-#: Words that make a text clearly name a funder (normalised).
-FUNDER_WORDS = (
+#: Kinds of funders (normalised): they name one only with its name after them ("Région AURA",
+#: "Ville de Lyon", "Fondation de France"); a lone "Région" or "la mairie" says not which one.
+FUNDER_KINDS = (
     "region", "departement", "conseil departemental", "conseil regional", "ville", "mairie",
-    "commune", "metropole", "fondation", "fonds", "fdva", "ans", "psf", "caf", "drajes",
-    "ddcs", "prefecture", "etat", "ministere", "europe", "fse", "leader", "anct", "cget",
-    "communaute de communes", "agglomeration", "cnds", "politique de la ville", "foundation",
+    "commune", "metropole", "fondation", "fonds", "etat", "ministere", "communaute de communes",
+    "agglomeration", "foundation",
 )  # fmt: skip
+#: Funders and programmes named by themselves (normalised). "ANS" counts only in capitals
+#: (:data:`_ANS`): "ans" is French for "years" ("la fête des 10 ans du club").
+FUNDER_NAMES = (
+    "fdva", "psf", "caf", "drajes", "ddcs", "europe", "fse", "leader", "anct", "cget", "cnds",
+    "politique de la ville", "agence nationale du sport",
+)  # fmt: skip
+FUNDER_WORDS = FUNDER_KINDS + FUNDER_NAMES
+_ANS = re.compile(r"(?<![^\W_])ANS(?![^\W_])")
+_KIND_WORDS = frozenset(w for kind in FUNDER_KINDS for w in kind.split())
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+#: Where a summary's parts end: dashes and bars between spaces, brackets, colons, commas.
+_SEGMENTS = re.compile(r"\s+[-–—|/]\s+|[()\[\]:;,]")
+#: Where the name in "le dossier X sur le portail" ends.
+_AFTER_NAME = re.compile(r"\s+(?:sur|en ligne|via|avant|aupres|auprès)\b", re.IGNORECASE)
 
 
 def names_funder(text: str) -> bool:
-    """Whether ``text`` clearly names a funder ("Région AURA", "Fondation de France", "FDVA")."""
+    """Whether ``text`` clearly names a funder: a programme or funder named by itself ("FDVA",
+    "ANS", "CAF"), or a kind of funder followed by its name ("Région AURA", "Fondation de
+    France", "Ville de Lyon"). A kind alone ("Région", "Envoyer à la mairie") does not."""
     plain = f" {normalise(text)} "
-    return any(f" {word} " in plain for word in FUNDER_WORDS)
+    if _ANS.search(text) or any(f" {word} " in plain for word in FUNDER_NAMES):
+        return True
+    for kind in FUNDER_KINDS:
+        at = plain.find(f" {kind} ")
+        if at >= 0 and _words(plain[at + len(kind) + 1 :]) - GENERIC_WORDS - _KIND_WORDS:
+            return True
+    return False
+
+
+def _from_funder_word(text: str) -> str:
+    """``text`` from its first funder word on ("Appel à projets Ville de Lyon" → "Ville de
+    Lyon"), or "" when it has none."""
+    tokens = text.split()
+    for i, token in enumerate(tokens):
+        rest = f" {normalise(' '.join(tokens[i:]))} "
+        if _ANS.fullmatch(token.strip(".,;:!?()[]")) or any(
+            rest.startswith(f" {word} ") for word in FUNDER_WORDS
+        ):
+            return " ".join(tokens[i:])
+    return ""
+
+
+def funder_named(summary: str, *, anywhere: bool = True) -> tuple[str, int | None] | None:
+    """(funder, year) a deadline's summary clearly names, else None.
+
+    "Date limite — dossier Fondation X 2027" names what follows "dossier"; otherwise (only when
+    ``anywhere``) each part of the summary that names a funder counts, from its first funder
+    word on: "Date limite dépôt – FDVA 2027 (Région AURA)" → ("FDVA Région AURA", 2027).
+    """
+    match = re.search(r"\bdossier\s+(.+)$", summary, flags=re.IGNORECASE)
+    if match:
+        named = _AFTER_NAME.split(match.group(1))[0]
+        if names_funder(named):
+            return split_funder_year(named)
+    if not anywhere:
+        return None
+    parts = [_from_funder_word(_AFTER_NAME.split(part)[0]) for part in _SEGMENTS.split(summary)]
+    kept = [" ".join(_YEAR.sub(" ", p).split()) for p in parts if p and names_funder(p)]
+    funder = " ".join(p.strip(" -–—.") for p in kept if p.strip(" -–—."))
+    if not funder:
+        return None
+    years = years_in(summary)
+    return funder, years[0] if years else None
 
 
 def _words(text: str) -> set[str]:
@@ -498,22 +556,22 @@ def _attach_events(dossier: Dossier, deadlines: Sequence[EventInstance]) -> Doss
 def _dossiers_from_events(
     deadlines: Sequence[EventInstance], known: Sequence[Dossier]
 ) -> list[Dossier]:
-    """Dossiers named only by a deadline ("Date limite — dossier Fondation X 2027").
+    """Dossiers named only by a deadline or a to-do (see :func:`funder_named`).
 
     Only an event that no dossier claims and that clearly names a funder makes one: "Déposer
-    le dossier X sur le portail" is a task about a dossier, not a dossier "X sur le portail".
+    le dossier X sur le portail" is a task about a dossier, not a dossier "X sur le portail",
+    and "Envoyer le dossier Région" names no funder anyone could tell. Without the word
+    "dossier", only events of a deadlines (or grants) calendar count: a calendar with no role
+    yet may hold "Fête de la Ville de Lyon".
     """
     found: dict[str, Dossier] = {}
     for event in deadlines:
         if any(event in d.deadline_events for d in known) or _is_report_event(event):
             continue
-        match = re.search(r"\bdossier\s+(.+)$", event.summary, flags=re.IGNORECASE)
-        if not match:
+        named = funder_named(event.summary, anywhere=event.calendar_role in ("deadlines", "grants"))
+        if named is None:
             continue
-        named = re.split(r"\s+(?:sur|en ligne|via|avant|aupres|auprès)\b", match.group(1))[0]
-        if not names_funder(named):
-            continue
-        funder, year = split_funder_year(named)
+        funder, year = named
         key = f"e:{normalise(funder)} {year or ''}".strip()
         if key in found:
             found[key] = replace(found[key], deadline_events=(*found[key].deadline_events, event))

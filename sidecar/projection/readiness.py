@@ -170,13 +170,15 @@ def convocation_files(documents: Iterable[FileInfo]) -> list[FileInfo]:
 def notice_sent(
     event: EventInstance, documents: Iterable[FileInfo] = (), tz: tzinfo | None = None
 ) -> datetime | None:
-    """When this occurrence's convocation went out, from its own evidence only.
+    """When this occurrence's convocation went out, from its own evidence only (None: unknown).
 
     In order: the date written in the event ("Convocation envoyée le …"), the convocation file
     in the meeting's folder (its modification date, or when Quorum first saw it if earlier),
-    then the occurrence's own stamps. An instance of a recurring series has no CREATED of its
-    own — the series' one is months old and would make every late convocation look in time —
-    so for it only DTSTAMP / LAST-MODIFIED count.
+    then the occurrence's own stamps. An occurrence of a recurring series never takes CREATED
+    (the series' one is months old and would make every late convocation look in time): an
+    override (a component of its own) takes its DTSTAMP / LAST-MODIFIED, and a plain instance
+    takes nothing, since all its stamps are the series'. Quorum reads no mail, so the date an
+    e-mail convocation was sent is never known.
     """
     written = notice_field(event.description, tz or local_zone(event))
     if written is not None:
@@ -188,8 +190,10 @@ def notice_sent(
     ]
     if dated:
         return min(dated)
-    stamps: tuple[datetime | None, ...] = (event.created, event.dtstamp, event.first_seen)
     if event.series_instance:
+        return None
+    stamps: tuple[datetime | None, ...] = (event.created, event.dtstamp, event.first_seen)
+    if event.recurrence_id:
         stamps = (event.dtstamp, event.last_modified)
     known = [t for t in stamps if t is not None]
     return min(known) if known else None

@@ -8,11 +8,14 @@ never be dropped silently. The same lists are documented in docs/settings.md.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sidecar.errors import ConfigError
+from sidecar.rules.catalogue import CATALOGUE, RULES
+from sidecar.services.accounts import ROLES
 from sidecar.services.conventions import validated_meeting_folder
 from sidecar.services.setup import FOLDER_ROLES
 
@@ -36,6 +39,10 @@ BODY_KEYS = (
     "code", "name", "kind", "notice_days", "quorum_first", "quorum_second", "proxies_allowed",
     "proxy_cap", "remote_allowed", "minutes_due_days", "match_patterns", "folder", "members",
 )  # fmt: skip
+#: ``alerts``: thresholds by "<rule>.<name>", rules switched off, escalation, links' base URL.
+ALERTS_KEYS = ("thresholds", "disabled", "escalate_after_days", "public_url")
+#: ``access`` (Admin → Sign-in with Nextcloud): Nextcloud groups → Quorum roles.
+ACCESS_KEYS = ("nextcloud_url", "default_role", "groups")
 SEAT_KEYS = ("email", "role")
 COLLECTION_KEYS = ("source", "kind", "path", "role", "enabled")
 CHECKLIST_KEYS = ("key", "name", "patterns", "fresh", "min_amount_cents", "after_award")
@@ -127,8 +134,9 @@ def check_settings(settings: Mapping[str, Any]) -> None:
             known_keys(item, CHECKLIST_KEYS, f"checklists.{funder}")
             if "key" not in item:
                 raise ConfigError(f"Every piece of checklists.{funder} needs a key.")
-    for name in ("alerts", "access", "setup"):
-        table(settings.get(name, {}), f"settings.{name}")
+    check_alerts(table(settings.get("alerts", {}), "settings.alerts"))
+    check_access(table(settings.get("access", {}), "settings.access"))
+    table(settings.get("setup", {}), "settings.setup")
     check_minutes(table(settings.get("minutes", {}), "[association.settings.minutes]"))
 
 
@@ -153,6 +161,48 @@ _MINUTES_EXAMPLES = {
     "deck_board": '"Bureau"',
     "deck_stack": '"À faire"',
 }
+
+
+def check_alerts(alerts: Mapping[str, Any]) -> None:
+    """Rule names against the catalogue of rules, thresholds against each rule's own."""
+    known_keys(alerts, ALERTS_KEYS, "settings.alerts")
+    thresholds = table(alerts.get("thresholds", {}), "settings.alerts.thresholds")
+    valid = [f"{rule.name}.{name}" for rule in CATALOGUE for name in rule.thresholds]
+    for key, value in thresholds.items():
+        one_of(str(key).split(".")[0], RULES, "settings.alerts.thresholds")
+        one_of(key, valid, "settings.alerts.thresholds")
+        rule, name = str(key).split(".", 1)
+        if isinstance(RULES[rule].thresholds[name], int):
+            fits, what = _whole(value), "a whole number ≥ 0"
+        else:
+            fits = isinstance(value, list) and all(_whole(v) for v in value)
+            what = "a list of whole numbers such as [30, 14, 7]"
+        if not fits:
+            raise ConfigError(f"settings.alerts.thresholds: {key} must be {what}.")
+    disabled = alerts.get("disabled", [])
+    if not isinstance(disabled, list):
+        raise ConfigError('settings.alerts.disabled must be a list such as ["rsvp_missing"].')
+    for rule in disabled:
+        one_of(rule, RULES, "settings.alerts.disabled")
+    if not _whole(alerts.get("escalate_after_days", 0)):
+        raise ConfigError("settings.alerts.escalate_after_days must be a whole number ≥ 0.")
+    if not isinstance(alerts.get("public_url", ""), str):
+        raise ConfigError("settings.alerts.public_url must be an address such as https://….")
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def check_access(access: Mapping[str, Any]) -> None:
+    """Roles against Quorum's roles (member, officer, admin)."""
+    known_keys(access, ACCESS_KEYS, "settings.access")
+    if "default_role" in access:
+        one_of(access["default_role"], ROLES, "settings.access.default_role")
+    for group, role in table(access.get("groups", {}), "settings.access.groups").items():
+        one_of(role, ROLES, f"settings.access.groups.{group}")
+    if not isinstance(access.get("nextcloud_url", ""), str):
+        raise ConfigError("settings.access.nextcloud_url must be an address such as https://….")
 
 
 def check_member(item: Mapping[str, Any]) -> None:
@@ -198,3 +248,25 @@ def check_document(doc: Mapping[str, Any]) -> None:
         check_body(body)
     for coll in tables(doc.get("collections", []), "collections"):
         check_collection(coll)
+
+
+# --- folders named in the settings, against the mirror ----------------------------------
+
+
+def _folder_key(path: str) -> tuple[str, ...]:
+    """A folder path as the projection compares it: by segment, case and accents aside."""
+    plain = "".join(
+        c for c in unicodedata.normalize("NFKD", path) if not unicodedata.combining(c)
+    ).casefold()
+    return tuple(" ".join(part.split()) for part in plain.strip("/").split("/") if part.strip())
+
+
+def top_folders(mirrored: Iterable[str]) -> list[str]:
+    """The top folders among mirrored folder paths, sorted: ["Financements/", "Instances/"]."""
+    return sorted({f"{p.strip('/').split('/')[0]}/" for p in mirrored if p.strip("/")})
+
+
+def missing_folders(wanted: Iterable[str], mirrored: Iterable[str]) -> list[str]:
+    """The folders of ``wanted`` that are none of the ``mirrored`` folders (at any depth)."""
+    known = {_folder_key(p) for p in mirrored}
+    return [w for w in wanted if _folder_key(w) and _folder_key(w) not in known]

@@ -71,6 +71,7 @@ FOLDER_CHOICES = (
     DEFAULT_MEETING_FOLDER,
     "{body_folder}/{date:%Y}/{date:%Y-%m-%d}/",
     "{body_folder}/{date:%Y-%m-%d} {body}/",
+    "{body_folder}/{title}/",  # named after the meeting: "AG/AGO 2027/"
 )
 
 
@@ -82,6 +83,8 @@ def folder_example(pattern: str) -> str:
             body="Conseil d'administration",
             code="CA",
             date=date(2026, 12, 5),
+            title="CA budget 2027",
+            year=2026,
         )
     except (KeyError, ValueError, IndexError):
         return pattern

@@ -13,16 +13,22 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError
 from sidecar.errors import QuorumError
 from sidecar.projection.grants import DEFAULT_GRANTS_FOLDER
 from sidecar.projection.shares import DEFAULT_SENSITIVE
-from sidecar.services.settings_check import LANGUAGES, check_association
+from sidecar.services.settings_check import (
+    LANGUAGES,
+    check_association,
+    missing_folders,
+    top_folders,
+)
 from sidecar.services.setup import Evidence
 from sidecar.services.setup_apply import apply_setup, discover_and_propose
-from sidecar.storage.models import Source
+from sidecar.storage.models import Collection, FileRecord, Source
 from sidecar.web.access import requires
 from sidecar.web.auth import audit, current_association
 from sidecar.web.context import services
@@ -140,11 +146,10 @@ def _association_page(
     db: Session, status: int = 200, error: str | None = None, values: dict[str, str] | None = None
 ) -> ResponseReturnValue:
     found = current_association(db)
-    settings = found.settings or {}
     current = {name: str(getattr(found, name)) for name in ASSOCIATION_FIELDS}
-    current["grants_folder"] = str(settings.get("grants_folder") or DEFAULT_GRANTS_FOLDER)
-    sensitive = settings.get("sensitive_folders") or list(DEFAULT_SENSITIVE)
-    current["sensitive_folders"] = "\n".join(str(f) for f in sensitive)
+    grants, sensitive = _folders_in_force(found.settings or {})
+    current["grants_folder"] = grants
+    current["sensitive_folders"] = "\n".join(sensitive)
     return render_template(
         "pages/association_settings.html",
         values=current | (values or {}),
@@ -175,6 +180,14 @@ def save_association() -> ResponseReturnValue:
         except QuorumError as err:
             values = dict(form) | {"sensitive_folders": request.form.get("sensitive_folders", "")}
             return _association_page(db, 400, error_text(err), values)
+        wanted = [str(settings_part["grants_folder"]), *folders]
+        refused = _check_folders(db, found.id, found.settings or {}, wanted)
+        if refused:
+            values = dict(form) | {
+                "grants_folder": request.form.get("grants_folder", ""),
+                "sensitive_folders": request.form.get("sensitive_folders", ""),
+            }
+            return _association_page(db, 400, refused, values)
         for name, value in form.items():
             if value:
                 setattr(found, name, value)
@@ -182,3 +195,71 @@ def save_association() -> ResponseReturnValue:
     audit("admin.association.settings", target="association")
     flash(_("The association's settings are saved."), "ok")
     return redirect(url_for("setup.association"))
+
+
+def _folders_in_force(settings: dict[str, object]) -> tuple[str, list[str]]:
+    """The grants folder and the sensitive folders the association uses (defaults included)."""
+    sensitive = settings.get("sensitive_folders") or list(DEFAULT_SENSITIVE)
+    listed = [str(f) for f in sensitive] if isinstance(sensitive, list) else []
+    return str(settings.get("grants_folder") or DEFAULT_GRANTS_FOLDER), listed
+
+
+def _mirrored_folders(db: Session, association_id: int) -> list[str]:
+    """The folders the last syncs mirrored from the association's enabled folder collections."""
+    return list(
+        db.scalars(
+            select(FileRecord.path)
+            .join(Collection, FileRecord.collection_id == Collection.id)
+            .join(Source, Collection.source_id == Source.id)
+            .where(
+                Source.association_id == association_id,
+                Collection.enabled.is_(True),
+                FileRecord.is_folder.is_(True),
+            )
+        )
+    )
+
+
+def _check_folders(
+    db: Session, association_id: int, before: dict[str, object], wanted: list[str]
+) -> str | None:
+    """Why a grants or sensitive folder the admin typed is refused (None: fine).
+
+    A folder typed here must be one of the mirrored folders (case and accents aside, as the
+    projection compares them); with nothing mirrored yet it is accepted with a notice. A folder
+    already in force that the mirror lacks is only pointed out, so changing the name never
+    stumbles on a default nobody typed.
+    """
+    mirrored = _mirrored_folders(db, association_id)
+    if not mirrored:
+        flash(
+            _(
+                "Nothing is mirrored from Nextcloud yet, so the folders could not be checked: "
+                "come back after the first sync."
+            ),
+            "warn",
+        )
+        return None
+    grants, sensitive = _folders_in_force(before)
+    missing = missing_folders(wanted, mirrored)
+    typed = [f for f in missing if f not in (grants, *sensitive)]
+    tops = ", ".join(top_folders(mirrored))
+    if typed:
+        return str(
+            _(
+                "No folder “%(folder)s” in the copy of Nextcloud. Its top folders: %(folders)s.",
+                folder=typed[0],
+                folders=tops,
+            )
+        )
+    if missing:
+        flash(
+            _(
+                "Still set but absent from the copy of Nextcloud: %(missing)s. Its top "
+                "folders: %(folders)s.",
+                missing=", ".join(missing),
+                folders=tops,
+            ),
+            "warn",
+        )
+    return None
