@@ -12,6 +12,7 @@ from integrations.errors import IntegrationError
 from sidecar.errors import QuorumError
 from sidecar.projection.meetings import Meeting
 from sidecar.projection.readiness import Readiness
+from sidecar.security.links import safe_url
 from sidecar.services import meetings as service
 from sidecar.services import prepare as prepare_service
 from sidecar.web.access import requires
@@ -161,7 +162,9 @@ def readiness_json(ready: Readiness) -> dict[str, Any]:
         "notice_ok": ready.notice_ok,
         "notice_days": ready.notice_days,
         "agenda": ready.agenda,
-        "remote_link": ready.remote_link,
+        # Only a link safe_url accepts is a link; a refused CONFERENCE is sent as text.
+        "remote_link": safe_url(ready.remote_link),
+        "remote_text": ready.remote_text,
         "rsvp": {
             "accepted": a.accepted,
             "declined": a.declined,
