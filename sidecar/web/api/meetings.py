@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from integrations.errors import IntegrationError
 from sidecar.errors import QuorumError
+from sidecar.formatting import whole_number
 from sidecar.projection.meetings import Meeting
 from sidecar.projection.readiness import Readiness
 from sidecar.security.links import safe_url
@@ -91,9 +92,10 @@ def _count(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadQuery(f"{name}={raw!r} must be a whole number from {low} to {high}")
-    return int(raw)
+    value = whole_number(raw, low, high)
+    if value is None:
+        raise BadQuery(f"{name}={raw[:20]!r} must be a whole number from {low} to {high}")
+    return value
 
 
 @bp.get("/meetings/<int:meeting_id>")
