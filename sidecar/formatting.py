@@ -95,3 +95,22 @@ def money(cents: int | None, language: str) -> str:
 def number(value: int | float, language: str) -> str:
     """« 1 234 » (narrow no-break space) in French."""
     return format_decimal(value, locale="fr_FR" if _french(language) else language)
+
+
+# The largest id the databases store (PostgreSQL's INTEGER): a larger number in a URL, a query
+# string or a form is something that cannot exist, not a crash of the database driver.
+MAX_ID = 2**31 - 1
+
+
+def whole_number(text: str | None, low: int = 0, high: int = MAX_ID) -> int | None:
+    """``text`` as a whole number in [``low``, ``high``], written in ASCII digits; None otherwise.
+
+    The one reader of numbers typed in URLs and forms: ``str.isdigit()`` also accepts "²" and
+    other digits ``int()`` refuses, and ``int()`` refuses more than 4300 digits.
+    """
+    if not text or not (text.isascii() and text.isdigit()):
+        return None
+    if len(text.lstrip("0")) > len(str(high)):  # never int() thousands of digits
+        return None
+    value = int(text)
+    return value if low <= value <= high else None

@@ -244,6 +244,7 @@ def build_meeting(
         notice_sent=sent,
         agenda=bool(event.attach) or any(r.is_agenda(f) for f in docs),
         remote_link=r.remote_link(event),
+        remote_text=r.remote_text(event),
         rsvp=r.rsvp(seat_answers),
         proxies=proxies,
         quorum=r.quorum(body.quorum_first, seat_answers, proxies),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from sidecar.projection.inputs import Attendee, BodyInfo, EventInstance, FileInfo, Seat
+from sidecar.projection.links import is_safe_url, safe_url
 
 AGENDA_WORDS = ("ordre du jour", "odj", "agenda", "convocation")
 MINUTES_WORDS = ("proces-verbal", "proces verbal", "pv", "compte rendu", "compte-rendu", "minutes")
@@ -104,6 +105,7 @@ class Readiness:
     proxies: tuple[Proxy, ...]
     quorum: Quorum
     minutes: str  # present | pending | overdue | not_due
+    remote_text: str | None = None  # a CONFERENCE refused as a link, shown as text only
 
 
 # --- text ------------------------------------------------------------------------------
@@ -231,14 +233,25 @@ def _stem(name: str) -> str:
 
 
 def remote_link(event: EventInstance) -> str | None:
-    """A visio or Talk URL: CONFERENCE always counts, other fields only visio-looking URLs."""
-    if event.conference:
-        return event.conference[0]
+    """A visio or Talk URL: any CONFERENCE counts, other fields only visio-looking URLs; only
+    what :func:`~sidecar.projection.links.safe_url` makes a link (a ``javascript:`` CONFERENCE
+    is no video link: see :func:`remote_text`)."""
+    for value in event.conference:
+        if (link := safe_url(value)) is not None:
+            return link
     for text in (event.location, event.description, event.url):
         for url in URL_RE.findall(text or ""):
-            if any(hint in url.lower() for hint in VISIO_HINTS):
+            if any(hint in url.lower() for hint in VISIO_HINTS) and is_safe_url(url):
                 return str(url)
     return None
+
+
+def remote_text(event: EventInstance) -> str | None:
+    """The CONFERENCE that cannot be a link (``javascript:``…) when there is no remote link:
+    its words, for the meeting page to show as text."""
+    if not event.conference or remote_link(event) is not None:
+        return None
+    return event.conference[0]
 
 
 def minutes_state(end: datetime, cancelled: bool, found: bool, due_days: int, now: datetime) -> str:

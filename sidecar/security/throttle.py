@@ -1,9 +1,9 @@
 """Rate limiting of sign-in attempts, in the database so it holds across web workers.
 
 Each attempt is recorded *before* the password is checked, in the same transaction as the
-check, so parallel guesses cannot all slip under the limit (on PostgreSQL a transaction-scoped
-advisory lock per login serialises them; on SQLite the first write takes the database's write
-lock). The limit is per login *and* address, with a growing wait: a stranger's guesses from
+check, so parallel guesses cannot all slip under the limit (on PostgreSQL transaction-scoped
+advisory locks per address and per login serialise them; on SQLite the first write takes the
+database's write lock). The limit is per login *and* address, with a growing wait: a stranger's guesses from
 elsewhere never lock the real admin out, and the address that guesses waits 1, 2, 4… minutes
 (15 at most) between tries once it failed five times. An address that fails with many logins
 is stopped too.
@@ -41,7 +41,7 @@ def attempt(session: Session, ip: str, login: str, *, now: datetime | None = Non
     """
     now = now or datetime.now(UTC)
     ip, login = ip[:64], login[:200]
-    _lock(session, login)
+    _lock(session, ip, login)
     session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - WINDOW))
     current = LoginAttempt(ip=ip, login=login, at=now)
     session.add(current)
@@ -80,9 +80,18 @@ def succeeded(session: Session, ip: str, login: str) -> None:
     )
 
 
-def _lock(session: Session, login: str) -> None:
-    """On PostgreSQL, one transaction at a time per login (until commit or rollback)."""
+def _lock(session: Session, ip: str, login: str) -> None:
+    """On PostgreSQL, one transaction at a time per address and per login (until commit or
+    rollback): the address's lock holds its 20-failure limit when guesses try many logins, the
+    login's its waits when they come from many addresses. Always the address first, then the
+    login, so two attempts never wait for each other in a circle."""
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite: the flush of the attempt takes the database's write lock
-    key = int.from_bytes(hashlib.sha256(login.encode()).digest()[:8], "big", signed=True)
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    for key in (_key("ip", ip), _key("login", login)):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _key(kind: str, value: str) -> int:
+    """A 64-bit advisory lock key; ``kind`` keeps an address and a login of the same text apart."""
+    digest = hashlib.sha256(f"quorum-sign-in\0{kind}\0{value}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sidecar.formatting import whole_number
 from sidecar.projection.document_links import Document
 from sidecar.projection.documents import recently_modified
 from sidecar.projection.inputs import FileInfo
@@ -60,7 +61,8 @@ class Activity:
 
 def window(text: str | None) -> int:
     """The number of days asked for, one of :data:`WINDOWS`, else the default."""
-    return int(text) if text and text.isdigit() and int(text) in WINDOWS else DEFAULT_WINDOW
+    days = whole_number(text)
+    return days if days in WINDOWS else DEFAULT_WINDOW
 
 
 def following_since(session: Session, association_id: int) -> datetime | None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sidecar.errors import NotFound, QuorumError
+from sidecar.formatting import whole_number
 from sidecar.projection import grants as projection
 from sidecar.projection.grants import Dossier, GrantConventions, GrantRecord, PieceTick
 from sidecar.projection.obligations import Obligation, OfficerChange, all_obligations
@@ -225,8 +226,9 @@ def grant_for_key(
     session: Session, association: models.Association, today: date, key: str
 ) -> models.Grant:
     """The recorded grant behind ``key``, confirming a found dossier first (ticks need a row)."""
-    if key.startswith("g") and key[1:].isdigit():
-        return grant_row(session, association.id, int(key[1:]))
+    grant_id = whole_number(key[1:]) if key.startswith("g") else None
+    if grant_id is not None:
+        return grant_row(session, association.id, grant_id)
     return confirm_dossier(session, association, today, key)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from sidecar.formatting import whole_number
 from sidecar.projection import grants as projection
 from sidecar.services.dossiers import EDITABLE
 
@@ -42,7 +43,8 @@ def _parse_one(name: str, text: str) -> tuple[Any, str | None]:
         except ValueError:
             return None, "date"
     if name in ("year", "owner_member_id"):
-        return (int(text), None) if text.isdigit() else (None, "number")
+        number = whole_number(text)
+        return (number, None) if number is not None else (None, "number")
     if name == "status":
         return (text, None) if text in projection.STATUSES else (None, "status")
     if name == "folder":

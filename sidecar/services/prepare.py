@@ -25,6 +25,7 @@ from sidecar.config import templates_dir
 from sidecar.errors import QuorumError
 from sidecar.projection.inputs import BodyInfo
 from sidecar.projection.meetings import Meeting
+from sidecar.security.links import safe_url
 from sidecar.security.vault import Vault
 from sidecar.storage.models import Association, Collection, Source
 from sidecar.sync.connection import Connection, connect
@@ -84,7 +85,8 @@ def agenda_text(meeting: Meeting, association: str, tz: ZoneInfo, today: date) -
         day=meeting.day.strftime("%d/%m/%Y"),
         time=None if meeting.all_day else local.strftime("%H:%M"),
         location=meeting.location,
-        remote_link=meeting.readiness.remote_link,
+        # never a link safe_url refuses: Markdown viewers make links of what looks like one
+        remote_link=safe_url(meeting.readiness.remote_link),
         quorum_rule=quorum_rule(
             body.quorum_first, meeting.readiness.quorum.required, len(body.seats)
         ),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from integrations.errors import IntegrationError
 from integrations.types import NcUser
 from sidecar.errors import NotFound, QuorumError
+from sidecar.formatting import whole_number
 from sidecar.security.vault import Vault
 from sidecar.storage.models import Association, Body, Member, Membership, Source
 from sidecar.sync.connection import Connection, connect
@@ -257,11 +258,11 @@ def parse_rules(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]
         values["kind"] = form["kind"]
     for name in INT_RULES:
         if name in form:
-            text = str(form[name]).strip()
-            if not text.isdigit():
+            number = whole_number(str(form[name]).strip())
+            if number is None:
                 errors[name] = "number"
             else:
-                values[name] = int(text)
+                values[name] = number
     for name in ("quorum_first", "quorum_second"):
         if name in form:
             text = str(form[name]).replace(" ", "")

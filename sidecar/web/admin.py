@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from sidecar.errors import NotFound, QuorumError
+from sidecar.formatting import whole_number
 from sidecar.services import api_tokens, user_admin
 from sidecar.services.accounts import ROLES, find_user
 from sidecar.services.user_admin import FieldError
@@ -255,12 +256,10 @@ def save_access() -> ResponseReturnValue:
 def audit_log() -> ResponseReturnValue:
     """The association's audit log, newest first, filtered by action, paginated."""
     action = request.args.get("action", "")[:100]
-    page = request.args.get("page", "1")
+    page = whole_number(request.args.get("page"), 1) or 1
     with services().db.session() as db:
         association = current_association(db)
-        found = user_admin.audit_page(
-            db, association.id, action=action, page=int(page) if page.isdigit() else 1
-        )
+        found = user_admin.audit_page(db, association.id, action=action, page=page)
         return render_template(
             "pages/admin_audit.html",
             log=found,

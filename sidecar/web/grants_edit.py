@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sidecar.errors import NotFound, QuorumError
+from sidecar.formatting import whole_number
 from sidecar.projection.grants import STATUSES
 from sidecar.services import dossiers as dossier_service
 from sidecar.services import grant_forms
@@ -113,7 +114,7 @@ def save() -> ResponseReturnValue:
         return _render_form(key, request.form.to_dict(), texts, status=400)
     with services().db.session() as session:
         association = current_association(session)
-        grant_id = int(key[1:]) if key.startswith("g") and key[1:].isdigit() else None
+        grant_id = whole_number(key[1:]) if key.startswith("g") else None
         try:
             if grant_id is not None:
                 dossier_service.grant_row(session, association.id, grant_id)

@@ -10,6 +10,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from sidecar.errors import NotFound, QuorumError
+from sidecar.formatting import whole_number
 from sidecar.services import handover as service
 from sidecar.storage.models import Member
 from sidecar.web.access import requires
@@ -58,7 +59,8 @@ def start() -> ResponseReturnValue:
     raw = request.form.get("member_id", "")
     with services().db.session() as session:
         association = current_association(session)
-        member = session.get(Member, int(raw)) if raw.isdigit() else None
+        number = whole_number(raw)
+        member = session.get(Member, number) if number is not None else None
         if member is None or member.association_id != association.id:
             flash(_("Choose a member from the list."), "error")
             return redirect(url_for("handovers.index"))

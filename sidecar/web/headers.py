@@ -14,11 +14,8 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.routing import IntegerConverter, Map
 
+from sidecar.formatting import MAX_ID
 from sidecar.security import links
-
-# The largest id the databases store (PostgreSQL's INTEGER); a larger number in a URL is a
-# page that cannot exist (404), not a crash of the database driver (500).
-MAX_ID = 2**31 - 1
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -42,7 +39,10 @@ SECURITY_HEADERS = {
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    """``<int:…>`` that matches only numbers the database can hold."""
+    """``<int:…>`` that matches only numbers the database can hold, in ASCII digits (a number
+    above :data:`~sidecar.formatting.MAX_ID` is a page that cannot exist: 404, not 500)."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError
 from sidecar.errors import NotFound, QuorumError
+from sidecar.formatting import whole_number
 from sidecar.services import actions as actions_service
 from sidecar.services import jobs
 from sidecar.services import meetings as service
@@ -81,7 +82,7 @@ PAGE_SIZE = 20
 
 def page_number(text: str | None) -> int:
     """A page number from the query string: 1 when missing or not a positive number."""
-    return int(text) if text and text.isdigit() and 0 < int(text) < 100_000 else 1
+    return whole_number(text, 1, 99_999) or 1
 
 
 @bp.get("/<int:meeting_id>")
@@ -128,7 +129,7 @@ def classify(meeting_id: int) -> ResponseReturnValue:
             association.id,
             meeting.uid,
             "" if whole_series else meeting.recurrence_id,
-            body_id=int(choice) if choice.isdigit() else None,
+            body_id=whole_number(choice),
             not_a_meeting=choice == "none",
         )
     flash(gettext("Classification saved."), "ok")

@@ -89,3 +89,57 @@ def test_after_the_wait_one_more_try_is_allowed(services: Services) -> None:
         throttle.succeeded(session, "198.51.100.2", "root")
         left = {row.ip for row in session.scalars(select(LoginAttempt))}
     assert left == {"203.0.113.7"}
+
+
+def _post_as(app: Flask, login: str, password: str, ip: str) -> int:
+    answer = app.test_client().post(
+        "/login", data={"login": login, "password": password}, environ_base={"REMOTE_ADDR": ip}
+    )
+    return answer.status_code
+
+
+def test_twenty_failures_from_one_address_stop_it(services: Services) -> None:
+    """A different login each time never reaches the per-login wait; the address limit stops
+    it after :data:`~sidecar.security.throttle.MAX_PER_IP` failures, for every login, there
+    only."""
+    app = _app(services)
+    assert throttle.MAX_PER_IP == 20
+    for n in range(throttle.MAX_PER_IP):
+        assert _post_as(app, f"guess{n}", "x", "203.0.113.7") == 401, n
+    assert _post_as(app, "someone-else", "x", "203.0.113.7") == 429
+    assert _post_as(app, "root", PASSWORD, "203.0.113.7") == 429, "even the right password"
+    assert _post_as(app, "root", PASSWORD, "198.51.100.2") == 302, "other addresses get in"
+
+
+def test_parallel_guesses_at_different_logins_cannot_pass_the_address_limit(
+    services: Services,
+) -> None:
+    """Twelve guesses at twelve logins at once from an address that failed 15 times: 5 are
+    checked, 7 refused (on PostgreSQL each attempt also locks its address)."""
+    app = _app(services)
+    before = throttle.MAX_PER_IP - throttle.MAX_PER_LOGIN
+    now = datetime.now(UTC)
+    with services.db.session() as session:
+        for n in range(before):
+            assert throttle.attempt(
+                session, "203.0.113.7", f"old{n}", now=now - timedelta(seconds=60 - n)
+            )
+    tries = 12
+    start = threading.Barrier(tries)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def guess(n: int) -> None:
+        start.wait(timeout=30)
+        status = _post_as(app, f"guess{n}", "x", "203.0.113.7")
+        with lock:
+            statuses.append(status)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(tries)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(statuses) == tries
+    assert statuses.count(401) == throttle.MAX_PER_IP - before, statuses
+    assert statuses.count(429) == tries - (throttle.MAX_PER_IP - before)

@@ -10,8 +10,9 @@ from flask.typing import ResponseReturnValue
 
 from sidecar.alerts import share_audits
 from sidecar.projection.document_links import Document
-from sidecar.projection.grants import Dossier, next_deadline
+from sidecar.projection.grants import Dossier, Piece, next_deadline
 from sidecar.projection.obligations import Obligation, report_due
+from sidecar.security.links import safe_url
 from sidecar.services import documents as documents_service
 from sidecar.services import dossiers as dossier_service
 from sidecar.web.access import requires
@@ -36,19 +37,26 @@ def dossier_json(dossier: Dossier, today: date, financial_year_end: str) -> dict
         "confirmed": dossier.confirmed,
         "amount_requested_cents": record.amount_requested_cents if record else None,
         "amount_awarded_cents": record.amount_awarded_cents if record else None,
-        "pieces": [
-            {
-                "key": p.key,
-                "name": p.name,
-                "state": p.state,
-                "file": p.file.path if p.file else (p.link or None),
-            }
-            for p in dossier.pieces
-        ],
+        "pieces": [piece_json(p) for p in dossier.pieces],
         "completeness": dossier.completeness,
         "missing": [p.name for p in dossier.missing],
         "next_deadline": upcoming.isoformat() if upcoming else None,
         "report_due": due.isoformat() if due else None,
+    }
+
+
+def piece_json(piece: Piece) -> dict[str, Any]:
+    """One piece: its file's path, or the link it was ticked with when ``safe_url`` accepts it
+    (``file`` and ``link``); a refused link (one stored before links were checked) only as
+    ``link_text``."""
+    link = safe_url(piece.link)
+    return {
+        "key": piece.key,
+        "name": piece.name,
+        "state": piece.state,
+        "file": piece.file.path if piece.file else link,
+        "link": link,
+        "link_text": piece.link if piece.link and link is None else None,
     }
 
 

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from sidecar.errors import QuorumError
+from sidecar.formatting import whole_number
 from sidecar.services import jobs
 from sidecar.storage.models import SyncJob, SyncRun
 from sidecar.web.access import requires
@@ -105,7 +106,7 @@ def delete_job(job_id: int) -> ResponseReturnValue:
 @bp.get("/<int:job_id>/runs")
 @requires("admin")
 def job_runs(job_id: int) -> ResponseReturnValue:
-    limit = min(request.args.get("limit", 20, type=int) or 20, 200)
+    limit = whole_number(request.args.get("limit"), 1, 200) or 20
     with services().db.session() as session:
         found = _job(session, job_id)
         return jsonify([run_dict(r) for r in jobs.recent_runs(session, found.id, limit)])

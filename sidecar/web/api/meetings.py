@@ -10,8 +10,10 @@ from flask.typing import ResponseReturnValue
 
 from integrations.errors import IntegrationError
 from sidecar.errors import QuorumError
+from sidecar.formatting import whole_number
 from sidecar.projection.meetings import Meeting
 from sidecar.projection.readiness import Readiness
+from sidecar.security.links import safe_url
 from sidecar.services import meetings as service
 from sidecar.services import prepare as prepare_service
 from sidecar.web.access import requires
@@ -90,9 +92,10 @@ def _count(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadQuery(f"{name}={raw!r} must be a whole number from {low} to {high}")
-    return int(raw)
+    value = whole_number(raw, low, high)
+    if value is None:
+        raise BadQuery(f"{name}={raw[:20]!r} must be a whole number from {low} to {high}")
+    return value
 
 
 @bp.get("/meetings/<int:meeting_id>")
@@ -161,7 +164,9 @@ def readiness_json(ready: Readiness) -> dict[str, Any]:
         "notice_ok": ready.notice_ok,
         "notice_days": ready.notice_days,
         "agenda": ready.agenda,
-        "remote_link": ready.remote_link,
+        # Only a link safe_url accepts is a link; a refused CONFERENCE is sent as text.
+        "remote_link": safe_url(ready.remote_link),
+        "remote_text": ready.remote_text,
         "rsvp": {
             "accepted": a.accepted,
             "declined": a.declined,

@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from sidecar.errors import NotFound, QuorumError
+from sidecar.formatting import whole_number
 from sidecar.services import actions as actions_service
 from sidecar.services import handover as handover_service
 from sidecar.services import meetings as meetings_service
@@ -91,11 +92,14 @@ def actions() -> ResponseReturnValue:
         association = current_association(session)
         bodies = visible_bodies(session)
         if meeting_id:
-            if not meeting_id.isdigit():
+            number = whole_number(meeting_id)
+            if number is None:
+                if meeting_id.isascii() and meeting_id.isdigit():  # larger than any id
+                    return _error(404, f"No meeting {meeting_id[:20]}.")
                 return _error(400, "meeting must be a meeting id (a number).")
             try:
                 meeting = meetings_service.get_meeting(
-                    session, association.id, int(meeting_id), datetime.now(UTC)
+                    session, association.id, number, datetime.now(UTC)
                 )
             except NotFound as err:
                 return _error(404, err.message)
