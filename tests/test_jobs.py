@@ -12,9 +12,9 @@ from flask import Flask
 from sidecar.cli import cli
 from sidecar.cli.demo import connect_demo_source
 from sidecar.config import load_settings
-from sidecar.context import Services
+from sidecar.context import Services, resolve_association
 from sidecar.demo import DemoServer
-from sidecar.errors import QuorumError
+from sidecar.errors import NotFound, QuorumError
 from sidecar.services import jobs
 from sidecar.web import create_app
 from tests.access_helpers import signed_in_client
@@ -149,3 +149,11 @@ def test_run_now_on_the_page_says_when_it_starts(
     else:
         assert "aucun planificateur ne tourne dans ce processus" in html
         assert "quorum sync demo" in html
+
+
+def test_a_job_reference_in_other_digits_is_a_name_not_a_crash(services: Services) -> None:
+    """``"²".isdigit()`` is true and ``int("²")`` raises: ``quorum job run ²`` crashed."""
+    with services.db.session() as session:
+        association = resolve_association(session, None, create=True)
+        with pytest.raises(NotFound):
+            jobs.find_job(session, association.id, "²")

@@ -25,6 +25,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from sidecar.errors import NotFound, QuorumError
+from sidecar.formatting import whole_number
 from sidecar.security.vault import Vault
 from sidecar.services import read_models
 from sidecar.storage import Database
@@ -194,11 +195,12 @@ def list_jobs(session: Session, association_id: int) -> list[SyncJob]:
 def find_job(session: Session, association_id: int, ref: str | int) -> SyncJob:
     """A job by id (an int or digits) or by name, within one association."""
     job: SyncJob | None
-    if isinstance(ref, int) or ref.isdigit():
-        job = session.get(SyncJob, int(ref))
+    number = ref if isinstance(ref, int) else whole_number(ref)
+    if number is not None:
+        job = session.get(SyncJob, number)
         job = job if job is not None and job.association_id == association_id else None
     else:
-        job = session.scalar(_named(association_id, ref))
+        job = session.scalar(_named(association_id, str(ref)))
     if job is None:
         raise NotFound(f"No job {ref!r}. `quorum job list` shows them.")
     return job
