@@ -191,14 +191,23 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
     except FileNotFoundError as err:
-        raise ConfigError(f"QUORUM_CONFIG points to {path}, which does not exist.") from err
+        raise ConfigError(
+            f"QUORUM_CONFIG points to {path}, which does not exist.",
+            code="config.file_missing",
+            path=path,
+        ) from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(
-            f"{path} is not valid TOML: {err}. Fix the file and start again."
+            f"{path} is not valid TOML: {err}. Fix the file and start again.",
+            code="config.file_toml",
+            path=path,
+            reason=err,
         ) from err
     section = data.get("quorum", data)
     if not isinstance(section, dict):
-        raise ConfigError(f"{path}: expected a [quorum] table.")
+        raise ConfigError(
+            f"{path}: expected a [quorum] table.", code="config.file_table", path=path
+        )
     return section
 
 
@@ -207,7 +216,10 @@ def _validate(raw: Mapping[str, Any]) -> Settings:
     unknown = sorted(set(raw) - set(known))
     if unknown:
         raise ConfigError(
-            f"Unknown setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}."
+            f"Unknown setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}.",
+            code="config.unknown_settings",
+            unknown=", ".join(unknown),
+            known=", ".join(sorted(known)),
         )
     values: dict[str, Any] = {}
     for name, value in raw.items():
@@ -218,7 +230,11 @@ def _validate(raw: Mapping[str, Any]) -> Settings:
             )
         except (TypeError, ValueError) as err:
             raise ConfigError(
-                f"QUORUM_{name.upper()} is invalid ({err}). It should be: {option.help}"
+                f"QUORUM_{name.upper()} is invalid ({err}). It should be: {option.help}",
+                code="config.setting",
+                name=name.upper(),
+                reason=err,
+                help=option.help,
             ) from err
     declared = {field.name for field in fields(Settings)}
     assert declared == set(known), "OPTIONS and Settings disagree"

@@ -49,15 +49,24 @@ def resolve_association(session: Session, slug: str | None, *, create: bool = Fa
     if slug:
         found = session.scalar(select(Association).where(Association.slug == slug))
         if found is None:
-            raise NotFound(f"No association {slug!r}. `quorum association list` shows them.")
+            raise NotFound(
+                f"No association {slug!r}. `quorum association list` shows them.",
+                code="association.unknown",
+                slug=slug,
+            )
         return found
     all_ = list(session.scalars(select(Association).order_by(Association.id).limit(2)))
     if len(all_) == 1:
         return all_[0]
     if len(all_) > 1:
-        raise NotFound("This Quorum serves several associations: add --association SLUG.")
+        raise NotFound(
+            "This Quorum serves several associations: add --association SLUG.",
+            code="association.several",
+        )
     if not create:
-        raise NotFound("No association yet: add a source first (`quorum source add`).")
+        raise NotFound(
+            "No association yet: add a source first (`quorum source add`).", code="association.none"
+        )
     association = Association(slug=DEFAULT_SLUG, name="Mon association", settings={})
     session.add(association)
     session.flush()

@@ -6,8 +6,9 @@ from __future__ import annotations
 class QuorumError(Exception):
     """Base class of errors shown to a person (CLI line, flash message, JSON ``error``).
 
-    ``message`` is English, for the CLI and the logs; ``code`` (with ``params``) is stable, so
-    pages can say the same thing in the reader's language (:mod:`sidecar.web.error_texts`).
+    ``message`` is English, for the logs (and the English command line); ``code`` (with
+    ``params``) is stable, so pages and the command line say the same thing in the reader's
+    language, from one catalogue (:mod:`sidecar.error_texts`).
     """
 
     def __init__(self, message: str, *, code: str = "", **params: object) -> None:

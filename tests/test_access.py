@@ -341,7 +341,9 @@ def test_nextcloud_user_outside_the_association_is_refused(services: Services) -
         client.post("/login/nextcloud")
         client.post("/login/nextcloud/poll")
         refused = client.post("/login/nextcloud/poll")
-        assert refused.status_code == 403 and "not part of" in refused.get_data(as_text=True)
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 403 and "ne fait pas partie de" in page, page
+        assert "not part of" not in page, "the refusal is said in the page's language"
         assert revoke.call_count == 1, "the app password is revoked even when refused"
     assert client.get("/").status_code == 302
 

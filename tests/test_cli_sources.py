@@ -101,7 +101,7 @@ def test_cli_after_make_demo_says_where_the_demo_data_is(
 def test_sync_names_the_calendars_left_without_a_role(run: Invoke, demo_server: DemoServer) -> None:
     assert _add(run, demo_server.url, DEMO_USERS["alice"]).exit_code == 0
     result = run("sync")
-    assert "calendars have no role and are not synced (Personnel)" in result.output, result.output
+    assert "1 calendar has no role and is not synced (Personnel)" in result.output, result.output
     assert "quorum setup nc" in result.output
     assert run("setup", "--accept").exit_code == 0
     assert "no role" not in run("sync").output

@@ -56,7 +56,11 @@ def reconcile_association(
         lifecycle.lock_association(session, association_id)
         association = session.get(Association, association_id)
         if association is None:
-            raise NotFound(f"No association #{association_id}.")
+            raise NotFound(
+                f"No association #{association_id}.",
+                code="association.id_unknown",
+                association_id=association_id,
+            )
         audit = share_audits.cached(session, association_id)
         inputs = gather(session, association, now, audit.findings or (), audit.error)
         conditions = evaluate(inputs, association.settings, now, ZoneInfo(association.timezone))
@@ -85,7 +89,7 @@ def run(
 def find_alert(session: Session, association_id: int, alert_id: int) -> Alert:
     alert = session.get(Alert, alert_id)
     if alert is None or alert.association_id != association_id:
-        raise NotFound(f"No alert #{alert_id}.")
+        raise NotFound(f"No alert #{alert_id}.", code="alert.unknown", alert_id=alert_id)
     return alert
 
 
@@ -96,7 +100,9 @@ def act(session: Session, alert: Alert, action: str, by: str, now: datetime) -> 
     elif action == "snooze":
         lifecycle.snooze(alert, now + SNOOZE, by)
     else:
-        raise QuorumError(f"Unknown action {action!r}: acknowledge or snooze.")
+        raise QuorumError(
+            f"Unknown action {action!r}: acknowledge or snooze.", code="alert.action", action=action
+        )
 
 
 LINK_DONE, LINK_USED, LINK_CLOSED = "done", "used", "closed"
@@ -145,11 +151,16 @@ def add_channel(
     A webhook or Talk URL is checked first (:func:`~.channels.check_channel_url`).
     """
     if kind not in KINDS:
-        raise QuorumError(f"Unknown channel kind {kind!r}: use one of {', '.join(KINDS)}.")
+        raise QuorumError(
+            f"Unknown channel kind {kind!r}: use one of {', '.join(KINDS)}.",
+            code="channel.kind",
+            kind=kind,
+            allowed=", ".join(KINDS),
+        )
     try:
         check_channel_url(kind, config, allow_private=allow_private)
     except TransportError as err:
-        raise QuorumError(err.message) from err
+        raise QuorumError(err.message, code="access.url", reason=err.message) from err
     channel = session.scalar(
         select(Channel).where(Channel.association_id == association_id, Channel.name == name)
     )
@@ -180,7 +191,11 @@ def test_channel(
             select(Channel).where(Channel.association_id == association_id, Channel.name == name)
         )
         if channel is None:
-            raise NotFound(f"No channel {name!r}. `quorum alerts channels` lists them.")
+            raise NotFound(
+                f"No channel {name!r}. `quorum alerts channels` lists them.",
+                code="channel.unknown",
+                name=name,
+            )
         association = session.get(Association, association_id)
         assert association is not None
         language = recipient.language if recipient else association.language

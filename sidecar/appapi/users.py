@@ -42,7 +42,9 @@ def account_for(
     found = app_association(session, association, create=True)
     user = find_nextcloud_user(session, found.id, nc_user)
     if user is not None and not user.active:
-        raise QuorumError("This account was deactivated by an admin of the association.")
+        raise QuorumError(
+            "This account was deactivated by an admin of the association.", code="user.deactivated"
+        )
     if user is not None and _fresh(user, now):
         return user
     who = lookup(nc_user)

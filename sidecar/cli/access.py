@@ -73,7 +73,12 @@ def token_create(ctx: Ctx, name: str, login: str, scopes: tuple[str, ...]) -> No
         association = resolve_association(session, ctx.association)
         found = accounts.find_user(session, association.id, login)
         if found is None:
-            raise NotFound(f"No user {login!r} in {association.slug!r}.")
+            raise NotFound(
+                f"No user {login!r} in {association.slug!r}.",
+                code="user.unknown",
+                login=login,
+                association=association.slug,
+            )
         value = api_tokens.create_token(session, found, name, scopes)
         _audit(session, "token.create", association.id, user=login, name=name, scopes=scopes)
     click.echo(value)
@@ -87,8 +92,8 @@ def token_list(ctx: Ctx) -> None:
         association = resolve_association(session, ctx.association)
         rows = api_tokens.list_tokens(session, association.id)
     for t in rows:
-        used = t.last_used_at.isoformat(timespec="minutes") if t.last_used_at else "never used"
-        state = "revoked" if t.revoked else "active"
+        used = t.last_used_at.isoformat(timespec="minutes") if t.last_used_at else _("never used")
+        state = _("revoked") if t.revoked else _("active")
         click.echo(f"{t.id}\t{t.user}\t{t.name}\t{','.join(t.scopes)}\t{used}\t{state}")
 
 
@@ -116,7 +121,11 @@ def secrets_rotate(ctx: Ctx) -> None:
     services = ctx.services
     key_file = services.settings.effective_key_file
     if not key_file.exists():
-        raise QuorumError(f"No key file at {key_file}: nothing to rotate.")
+        raise QuorumError(
+            f"No key file at {key_file}: nothing to rotate.",
+            code="secrets.no_key_file",
+            path=key_file,
+        )
     count = rotate_secrets(services.db, key_file)
     with services.db.session() as session:
         _audit(session, "secrets.rotate", None, count=count)

@@ -77,8 +77,16 @@ def alerts_test(ctx: Ctx, name: str, to: str | None, nc_user: str | None, langua
     try:
         ref = service.test_channel(ctx.services, association_id, name, recipient)
     except service.TransportError as err:
-        raise QuorumError(f"The test message failed: {err.message}") from err
-    click.echo(f"Test message sent through {name!r} {json.dumps(ref, default=str)}.")
+        raise QuorumError(
+            f"The test message failed: {err.message}", code="alert.test_failed", reason=err.message
+        ) from err
+    click.echo(
+        _(
+            "Test message sent through '%(name)s' %(ref)s.",
+            name=name,
+            ref=json.dumps(ref, default=str),
+        )
+    )
 
 
 @alerts.command("channel-add")
@@ -99,7 +107,7 @@ def channel_add(
     for item in settings:
         key, sep, value = item.partition("=")
         if not sep:
-            raise QuorumError(f"{item!r} is not key=value.")
+            raise QuorumError(f"{item!r} is not key=value.", code="alert.key_value", item=item)
         config[key.strip()] = value.split(",") if key.strip() == "topics" else value
     with ctx.services.db.session() as session:
         association = resolve_association(session, ctx.association)
@@ -125,7 +133,11 @@ def channels(ctx: Ctx) -> None:
         for channel in session.scalars(
             select(Channel).where(Channel.association_id == association.id).order_by(Channel.name)
         ):
-            state = "enabled" if channel.enabled else f"DISABLED: {channel.disabled_reason}"
+            state = (
+                _("enabled")
+                if channel.enabled
+                else _("DISABLED: %(reason)s", reason=channel.disabled_reason)
+            )
             click.echo(f"{channel.name}\t{channel.kind}\t{state}")
 
 
@@ -155,4 +167,4 @@ def alerts_ack(ctx: Ctx, alert_id: int, snooze: bool) -> None:
         alert = service.find_alert(session, association.id, alert_id)
         action = "snooze" if snooze else "acknowledge"
         service.act(session, alert, action, "cli", datetime.now(UTC))
-        click.echo(f"Alert {alert.key} is now {alert.state}.")
+        click.echo(_("Alert %(key)s is now %(state)s.", key=alert.key, state=_(alert.state)))

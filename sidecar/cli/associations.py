@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import click
 
 from sidecar.cli.base import Ctx, pass_ctx
+from sidecar.cli.words import _, language
+from sidecar.i18n import N_
 from sidecar.services import federation
 
 
@@ -25,7 +27,7 @@ def association() -> None:
 def association_create(
     ctx: Ctx, slug: str, name: str, timezone: str | None, language: str | None
 ) -> None:
-    """Add an association; then add its admin with `quorum -a SLUG user add`."""
+    """Add an association; then add its admin with `quorum -a SLUG user create-admin LOGIN`."""
     settings = ctx.services.settings
     with ctx.services.db.session() as session:
         federation.create_association(
@@ -35,7 +37,13 @@ def association_create(
             timezone=timezone or settings.timezone,
             language=language or settings.language,
         )
-    click.echo(f"Association {slug!r} created. Next: quorum -a {slug} source add ...")
+    click.echo(
+        _(
+            "Association '%(slug)s' created. Next: quorum -a %(slug)s user create-admin LOGIN "
+            "--password-stdin, then quorum -a %(slug)s source add ...",
+            slug=slug,
+        )
+    )
 
 
 @association.command("list")
@@ -48,13 +56,30 @@ def association_list(ctx: Ctx, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], indent=2))
         return
-    click.echo(f"{'slug':24} {'state':9} {'jobs':>4} {'last sync':20} {'lag s':>7} {'late s':>7}")
+    french = language() != "en"  # English keeps the words and columns scripts read
+    width = 12 if french else 9
+    heads = (_("slug"), _("state"), _("jobs"), _("last sync UTC"), _("lag s"), _("late s"))
+    click.echo(
+        f"{heads[0]:24} {heads[1]:{width}} {heads[2]:>4} {heads[3]:20} {heads[4]:>7} {heads[5]:>7}"
+    )
     for r in rows:
-        last = f"{r.last_sync_at:%Y-%m-%d %H:%M:%S}" if r.last_sync_at else "never"
-        lag = f"{r.lag_seconds:.1f}" if r.lag_seconds is not None else "-"
+        last = f"{r.last_sync_at:%Y-%m-%d %H:%M:%S}" if r.last_sync_at else _("never")
+        lag = "-" if r.lag_seconds is None else f"{r.lag_seconds:.1f}"
+        state = _(STATES[r.state]) if french else r.state
+        if french:
+            lag = lag.replace(".", ",")
         click.echo(
-            f"{r.slug:24} {r.state:9} {r.jobs:>4} {last:20} {lag:>7} {r.overdue_seconds:>7.0f}"
+            f"{r.slug:24} {state:{width}} {r.jobs:>4} {last:20} {lag:>7} {r.overdue_seconds:>7.0f}"
         )
+
+
+STATES = {
+    "disabled": N_("disabled association"),
+    "failing": N_("failing association"),
+    "late": N_("late association"),
+    "ok": N_("association up to date"),
+    "idle": N_("association without job"),
+}
 
 
 @association.command("show")
@@ -76,7 +101,12 @@ def association_disable(ctx: Ctx, slug: str) -> None:
     """Stop its sync jobs and alerts (its data is kept); `enable` starts them again."""
     with ctx.services.db.session() as session:
         federation.set_disabled(federation.find(session, slug), True, datetime.now(UTC))
-    click.echo(f"Association {slug!r} disabled: no sync and no alerts until enabled again.")
+    click.echo(
+        _(
+            "Association '%(slug)s' disabled: no sync and no alerts until enabled again.",
+            slug=slug,
+        )
+    )
 
 
 @association.command("enable")
@@ -86,4 +116,4 @@ def association_enable(ctx: Ctx, slug: str) -> None:
     """Start its sync jobs and alerts again."""
     with ctx.services.db.session() as session:
         federation.set_disabled(federation.find(session, slug), False, datetime.now(UTC))
-    click.echo(f"Association {slug!r} enabled.")
+    click.echo(_("Association '%(slug)s' enabled.", slug=slug))

@@ -11,9 +11,10 @@ from sqlalchemy.exc import OperationalError
 
 from integrations.errors import IntegrationError
 from integrations.http import redact
-from sidecar.cli.words import _, bind_click_words, language, ngettext, translate_help
+from sidecar.cli.words import _, click_words, language, ngettext, translate_help
 from sidecar.config import load_settings
 from sidecar.context import Services
+from sidecar.error_texts import error_text
 from sidecar.errors import QuorumError
 from sidecar.i18n import N_
 from sidecar.security import redaction
@@ -23,10 +24,11 @@ from sidecar.sync.runner import RunReport
 def database_unavailable(err: OperationalError) -> str:
     """One line for a database that cannot be used right now (never its URL or password)."""
     reason = str(err.orig).strip().splitlines()[0] if err.orig is not None else ""
-    return (
-        f"The database cannot be used right now ({redact(reason)[:160]}). Check that it is "
-        "running and reachable at the configured database_url (for SQLite: that no other "
-        "program holds the file locked), then try again."
+    return _(
+        "The database cannot be used right now (%(reason)s). Check that it is running and "
+        "reachable at the configured database_url (for SQLite: that no other program holds the "
+        "file locked), then try again.",
+        reason=redact(reason)[:160],
     )
 
 
@@ -56,29 +58,40 @@ class QuorumGroup(click.Group):
     help of every command is put in the reader's language first (:mod:`sidecar.cli.words`)."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
-        bind_click_words()
         translate_help(self)
-        return super().main(*args, **kwargs)
+        with click_words():
+            return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (QuorumError, IntegrationError) as err:
-            raise click.ClickException(err.message + _demo_hint(err)) from err
+        except QuorumError as err:
+            raise click.ClickException(said(err) + _demo_hint(err)) from err
+        except IntegrationError as err:
+            raise click.ClickException(err.message) from err
         except OperationalError as err:  # locked, unreachable, refused: not a Quorum bug
             raise click.ClickException(database_unavailable(err)) from err
 
 
-def _demo_hint(err: Exception) -> str:
+def said(err: QuorumError) -> str:
+    """The error in the command line's language: French from the catalogue, by its code; the
+    English message otherwise (it may say more than the catalogue's text, e.g. the cause)."""
+    lang = language()
+    return err.message if lang == "en" else error_text(err, lang, place=True)
+
+
+def _demo_hint(err: QuorumError) -> str:
     """After `make demo`, the demo's data is in .quorum-demo/: say so when nothing is here."""
-    if not str(err).startswith("No association yet"):
+    if err.code != "association.none":
         return ""
     demo = Path(".quorum-demo")
     here = load_settings().data_dir
     if (demo / "quorum.db").exists() and here.resolve() != demo.resolve():
-        return (
-            f" (Nothing in {here}; the demo's data is in {demo}/: run the command with "
-            f"QUORUM_DATA_DIR={demo}.)"
+        return " " + _(
+            "(Nothing in %(here)s; the demo's data is in %(demo)s/: run the command with "
+            "QUORUM_DATA_DIR=%(demo)s.)",
+            here=here,
+            demo=demo,
         )
     return ""
 
@@ -115,6 +128,12 @@ def outcome_word(outcome: str) -> str:
     return _(OUTCOMES[outcome])
 
 
+def decimal(value: float) -> str:
+    """« 0,5 » in French, "0.5" in English: one decimal."""
+    text = f"{value:.1f}"
+    return text if language() == "en" else text.replace(".", ",")
+
+
 def run_summary(report: RunReport) -> str:
     line = _(
         "%(source)s: %(outcome)s — %(added)s added, %(changed)s changed, %(removed)s removed, "
@@ -125,7 +144,7 @@ def run_summary(report: RunReport) -> str:
         changed=report.counts.changed,
         removed=report.counts.removed,
         requests=ngettext("%(num)d request", "%(num)d requests", report.requests),
-        seconds=f"{report.seconds:.1f}",
+        seconds=decimal(report.seconds),
     )
     if report.error:
         line += f"\n  {report.error}"

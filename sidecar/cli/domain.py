@@ -110,7 +110,11 @@ def feed_token(ctx: Ctx, email: str, base_url: str) -> None:
             )
         )
         if member is None:
-            raise NotFound(f"No member with e-mail {email!r}: add them to a body first.")
+            raise NotFound(
+                f"No member with e-mail {email!r}: add them to a body first.",
+                code="member.unknown",
+                email=email,
+            )
         token = feeds.issue_token(session, member.id)
     path = f"/feeds/{token}.ics"
     click.echo(f"{base_url.rstrip('/')}{path}" if base_url else path)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sidecar.cli.base import Ctx, pass_ctx
+from sidecar.cli.words import _, ngettext
 from sidecar.context import resolve_association
 from sidecar.errors import ConfigError, QuorumError
 from sidecar.services import sources as sources_service
@@ -32,10 +33,15 @@ def _only_source(session: Session, association: Association, name: str | None) -
     if not rows:
         raise QuorumError(
             "No source yet: add one with `quorum source add NAME --url URL --login LOGIN "
-            "--password-stdin`, then run `quorum setup`."
+            "--password-stdin`, then run `quorum setup`.",
+            code="setup.no_source",
         )
     names = ", ".join(r.name for r in rows)
-    raise QuorumError(f"Several sources ({names}): name the one to set up, `quorum setup NAME`.")
+    raise QuorumError(
+        f"Several sources ({names}): name the one to set up, `quorum setup NAME`.",
+        code="setup.several_sources",
+        names=names,
+    )
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -43,7 +49,12 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     for value in values:
         key, sep, role = value.rpartition("=")
         if not sep or not key:
-            raise QuorumError(f"{option} takes NAME=ROLE, not {value!r}.")
+            raise QuorumError(
+                f"{option} takes NAME=ROLE, not {value!r}.",
+                code="setup.name_role",
+                option=option,
+                value=value,
+            )
         found[key.strip()] = role.strip()
     return found
 
@@ -58,7 +69,13 @@ def _by_label(
         match = [p for p in proposals if name in (p.label, p.key, p.key.strip("/"))]
         if not match:
             known = ", ".join(p.label for p in proposals)
-            raise QuorumError(f"{option}: no {name!r} here; the names are: {known}.")
+            raise QuorumError(
+                f"{option}: no {name!r} here; the names are: {known}.",
+                code="setup.unknown_name",
+                option=option,
+                name=name,
+                known=known,
+            )
         if role not in match[0].choices:
             allowed = ", ".join(match[0].choices)
             raise ConfigError(
@@ -72,25 +89,33 @@ def _by_label(
 
 
 def _show(proposal: SetupProposal) -> None:
-    click.echo("Calendars:")
+    click.echo(_("Calendars:"))
     for item in proposal.calendars:
         _line(item)
-    click.echo("Top folders:")
+    click.echo(_("Top folders:"))
     for item in proposal.folders:
         _line(item)
     if proposal.meeting_folder:
-        click.echo(f"Meeting folders are named {proposal.meeting_folder}")
+        click.echo(_("Meeting folders are named %(pattern)s", pattern=proposal.meeting_folder))
     if proposal.bodies:
-        click.echo("Bodies seen in the meetings:")
+        click.echo(_("Bodies seen in the meetings:"))
     for body in proposal.bodies:
         folder = body.folder or "-"
         click.echo(
-            f"  {body.code} {body.name} ({body.kind}), folder {folder}, {len(body.members)} members"
+            "  "
+            + _(
+                "%(code)s %(name)s (%(kind)s), folder %(folder)s, %(members)s",
+                code=body.code,
+                name=body.name,
+                kind=body.kind,
+                folder=folder,
+                members=ngettext("%(num)d member", "%(num)d members", len(body.members)),
+            )
         )
 
 
 def _line(item: Proposal) -> None:
-    why = "; ".join(e.text() for e in item.evidence) or "no evidence"
+    why = "; ".join(e.text() for e in item.evidence) or _("no evidence")
     click.echo(f"  {item.label}\t→ {item.role}\t({why})")
 
 
@@ -146,7 +171,8 @@ def setup(
             if not sys.stdin.isatty():
                 raise QuorumError(
                     "Nothing applied: run `quorum setup --accept` to apply these proposals as "
-                    "they are, or change one with --calendar 'NAME=ROLE' / --folder 'PATH=ROLE'."
+                    "they are, or change one with --calendar 'NAME=ROLE' / --folder 'PATH=ROLE'.",
+                    code="setup.nothing_applied",
                 )
             cal_roles = _ask(proposal.calendars)
             dir_roles = _ask(proposal.folders)
@@ -161,8 +187,13 @@ def setup(
         )
     synced = sum(1 for role in done.calendars.values() if role != "ignore")
     click.echo(
-        f"Applied: {synced} calendars synced, {len(done.calendars) - synced} ignored, "
-        f"{len(done.folders)} folder roles, bodies created: "
-        f"{', '.join(done.bodies_created) or 'none'} ({done.members_seated} seats). "
-        "Run `quorum sync` now."
+        _(
+            "Applied: %(synced)s, %(ignored)s ignored, %(roles)s, bodies created: %(bodies)s "
+            "(%(seats)s). Run quorum sync now.",
+            synced=ngettext("%(num)d calendar synced", "%(num)d calendars synced", synced),
+            ignored=len(done.calendars) - synced,
+            roles=ngettext("%(num)d folder role", "%(num)d folder roles", len(done.folders)),
+            bodies=", ".join(done.bodies_created) or _("none"),
+            seats=ngettext("%(num)d seat", "%(num)d seats", done.members_seated),
+        )
     )

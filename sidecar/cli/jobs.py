@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 
 import click
 
+from sidecar import formatting
 from sidecar.cli.base import Ctx, pass_ctx, progress_bar, run_summary
-from sidecar.cli.words import _
+from sidecar.cli.words import _, language, schedule_words
 from sidecar.context import resolve_association
 from sidecar.errors import QuorumError
+from sidecar.i18n import N_
 from sidecar.services import jobs, webhook_secrets
 from sidecar.sync.runner import RunOptions
 
@@ -32,7 +35,11 @@ def job_create(ctx: Ctx, name: str, source_name: str, every: str | None, cron: s
         src = jobs.source_by_name(session, association.id, source_name)
         created = jobs.create_job(session, association, src, name, every=every, cron=cron)
         click.echo(
-            _("Job “%(name)s” created (%(schedule)s).", name=name, schedule=jobs.describe(created))
+            _(
+                "Job “%(name)s” created (%(schedule)s).",
+                name=name,
+                schedule=schedule_words(jobs.describe(created)),
+            )
         )
 
 
@@ -40,15 +47,34 @@ def job_create(ctx: Ctx, name: str, source_name: str, every: str | None, cron: s
 @pass_ctx
 def job_list(ctx: Ctx) -> None:
     """List the jobs, their state and next run."""
+    lang = language()
     with ctx.services.db.session() as session:
         association = resolve_association(session, ctx.association)
         for found in jobs.list_jobs(session, association.id):
             shown = jobs.view(found)
-            when = f"{shown.next_run_at:%Y-%m-%d %H:%M} UTC" if shown.next_run_at else "-"
+            when = _next_run(shown.next_run_at, lang, association.timezone)
             note = f" — {shown.paused_reason}" if shown.paused_reason else ""
-            click.echo(
-                f"{shown.name}\t{shown.source}\t{shown.schedule}\t{shown.state}\t{when}{note}"
-            )
+            schedule = schedule_words(shown.schedule)
+            state = STATES.get(shown.state, shown.state) if lang != "en" else shown.state
+            click.echo(f"{shown.name}\t{shown.source}\t{schedule}\t{_(state)}\t{when}{note}")
+
+
+# A job's state in words (the web's labels); English keeps the codes scripts read.
+STATES = {
+    "running": N_("running"),
+    "paused": N_("paused by an administrator"),
+    "blocked": N_("stopped: Nextcloud refused the password"),
+    "scheduled": N_("scheduled"),
+}
+
+
+def _next_run(moment: datetime | None, lang: str, tz: str) -> str:
+    """In English the UTC time scripts read; in French, the association's time, in words."""
+    if moment is None:
+        return "-"
+    if lang == "en":
+        return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return formatting.datetime_text(moment, lang, tz, size="short")
 
 
 def _change(ctx: Ctx, ref: str, action: str) -> None:
@@ -111,7 +137,11 @@ def job_run(ctx: Ctx, name: str) -> None:
         ),
     )
     if report is None:
-        raise QuorumError(f"Job {name!r} is running already; try again when it has finished.")
+        raise QuorumError(
+            f"Job {name!r} is running already; try again when it has finished.",
+            code="job.running",
+            name=name,
+        )
     click.echo(run_summary(report))
     if report.outcome == "failed":
         sys.exit(1)

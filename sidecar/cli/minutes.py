@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from sidecar.cli.base import Ctx, pass_ctx
+from sidecar.cli.words import _, ngettext
 from sidecar.context import resolve_association
 from sidecar.projection.register import verify
 from sidecar.services import minutes_cycle, register, register_export
@@ -29,10 +30,22 @@ def minutes_scan(ctx: Ctx) -> None:
         association_id = resolve_association(session, ctx.association).id
     done = minutes_cycle.run(ctx.services, association_id, datetime.now(UTC))
     click.echo(
-        f"{done.scan.read} PV read, {done.scan.unchanged} unchanged, {done.scan.unreadable} "
-        f"unreadable, {done.scan.approved} signed PDF approved; {done.tasks.created} tasks "
-        f"created, {done.tasks.existing} already there, {done.tasks.failed} failed; "
-        f"{done.handovers_opened} handovers opened."
+        _(
+            "%(read)s, %(unchanged)s unchanged, %(unreadable)s unreadable, %(approved)s; "
+            "%(created)s, %(existing)s already there, %(failed)s failed; %(handovers)s.",
+            read=ngettext("%(num)d PV read", "%(num)d PVs read", done.scan.read),
+            unchanged=done.scan.unchanged,
+            unreadable=done.scan.unreadable,
+            approved=ngettext(
+                "%(num)d signed PDF approved", "%(num)d signed PDFs approved", done.scan.approved
+            ),
+            created=ngettext("%(num)d task created", "%(num)d tasks created", done.tasks.created),
+            existing=done.tasks.existing,
+            failed=done.tasks.failed,
+            handovers=ngettext(
+                "%(num)d handover opened", "%(num)d handovers opened", done.handovers_opened
+            ),
+        )
     )
     for problem in [*done.scan.errors, *done.tasks.errors]:
         click.echo(problem, err=True)
@@ -45,11 +58,21 @@ def minutes_verify(ctx: Ctx) -> None:
     with ctx.services.db.session() as session:
         check = register.check_chain(session, resolve_association(session, ctx.association).id)
     if check.ok:
-        click.echo(f"Register verified: {check.entries} entries, none altered.")
+        click.echo(
+            ngettext(
+                "Register verified: %(num)d entry, not altered.",
+                "Register verified: %(num)d entries, none altered.",
+                check.entries,
+            )
+        )
         return
     click.echo(
-        f"Register altered: entry {check.broken_at} does not verify ({check.reason}). Restore "
-        "the database from a backup, and find out who changed it (see the audit log).",
+        _(
+            "Register altered: entry %(entry)s does not verify (%(reason)s). Restore the "
+            "database from a backup, and find out who changed it (see the audit log).",
+            entry=check.broken_at,
+            reason=check.reason,
+        ),
         err=True,
     )
     raise SystemExit(1)
@@ -77,4 +100,11 @@ def minutes_export(ctx: Ctx, path: Path) -> None:
         path.write_bytes(data)
     else:
         path.write_text(register_export.to_csv(entries), encoding="utf-8")
-    click.echo(f"{len(entries)} entries written to {path}.")
+    click.echo(
+        ngettext(
+            "%(num)d entry written to %(path)s.",
+            "%(num)d entries written to %(path)s.",
+            len(entries),
+            path=path,
+        )
+    )

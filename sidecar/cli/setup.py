@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from sidecar.cli.base import Ctx, pass_ctx
-from sidecar.cli.words import _
+from sidecar.cli.words import _, ngettext
 from sidecar.context import resolve_association
-from sidecar.services.settings_io import export_settings, import_settings
+from sidecar.services.settings_io import ImportReport, export_settings, import_settings
 
 
 @click.group()
@@ -52,11 +52,52 @@ def config_import(ctx: Ctx, file: Path) -> None:
     with ctx.services.db.session() as session:
         association = resolve_association(session, ctx.association, create=True)
         report = import_settings(session, association, file.read_text(encoding="utf-8"))
+    for line in report_lines(report, file):
+        click.echo(line)
+
+
+def report_lines(report: ImportReport, file: Path) -> list[str]:
+    """What an import changed, in the command line's language."""
+
+    def join(items: list[str]) -> str:
+        return ", ".join(items) if items else _("none")
+
     members = len(report.members_added) + len(report.members_updated)
     bodies = len(report.bodies_added) + len(report.bodies_updated)
-    click.echo(
-        f"Imported {members} members, {bodies} bodies, {len(report.collections)} collection "
-        f"roles from {file}:"
-    )
-    for line in report.lines():
-        click.echo(f"  {line}")
+    found = [
+        _(
+            "Imported %(members)s, %(bodies)s, %(roles)s from %(file)s:",
+            members=ngettext("%(num)d member", "%(num)d members", members),
+            bodies=ngettext("%(num)d body", "%(num)d bodies", bodies),
+            roles=ngettext(
+                "%(num)d collection role", "%(num)d collection roles", len(report.collections)
+            ),
+            file=file,
+        ),
+        _("Association: %(keys)s.", keys=join(report.association)),
+        _(
+            "Members: %(added)s (%(names)s), %(updated)s.",
+            added=ngettext("%(num)d added", "%(num)d added", len(report.members_added)),
+            names=join(report.members_added),
+            updated=ngettext("%(num)d updated", "%(num)d updated", len(report.members_updated)),
+        ),
+        _(
+            "Bodies: added %(added)s; updated %(updated)s.",
+            added=join(report.bodies_added),
+            updated=join(report.bodies_updated),
+        ),
+        _(
+            "Collection roles: %(roles)s (%(names)s).",
+            roles=ngettext("%(num)d set", "%(num)d set", len(report.collections)),
+            names=join(report.collections),
+        ),
+    ]
+    if report.collections_absent:
+        found.append(
+            _(
+                "Not applied, no such collection here (add or discover the source first): "
+                "%(names)s.",
+                names=join(report.collections_absent),
+            )
+        )
+    return [found[0], *(f"  {line}" for line in found[1:])]

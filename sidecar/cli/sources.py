@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from integrations.urls import plain_http_warning
 from sidecar.cli.base import Ctx, pass_ctx, progress_bar, run_summary
-from sidecar.cli.words import _, ngettext
+from sidecar.cli.words import _, ngettext, schedule_words
 from sidecar.context import Services, resolve_association
+from sidecar.error_texts import TEXTS
 from sidecar.errors import QuorumError
 from sidecar.services import jobs as jobs_service
 from sidecar.services import sources as sources_service
@@ -19,12 +20,6 @@ from sidecar.services.setup_apply import unassigned_calendars
 from sidecar.storage.models import Source
 from sidecar.sync.connection import connect
 from sidecar.sync.runner import RunOptions
-
-NO_SOURCE = (
-    "Nothing to sync: no source yet. Add your Nextcloud with `quorum source add NAME --url "
-    "https://cloud.example.org --login LOGIN --password-stdin` (an app password on standard "
-    "input), then `quorum setup NAME --accept`."
-)
 
 
 @click.group()
@@ -73,20 +68,31 @@ def source_add(
         from sidecar.cli.appapi import add_appapi_source
 
         if url or login or password_stdin or no_discover:
-            raise QuorumError("--appapi-user takes no --url, --login, --password-stdin.")
+            raise QuorumError(
+                "--appapi-user takes no --url, --login, --password-stdin.",
+                code="source.appapi_options",
+            )
         add_appapi_source(ctx.services, ctx.association, name, appapi_user)
         return
     if not url or not login:
-        raise QuorumError("Give the source's --url and --login (or --appapi-user in app mode).")
+        raise QuorumError(
+            "Give the source's --url and --login (or --appapi-user in app mode).",
+            code="source.url_login",
+        )
     if not password_stdin:
-        raise QuorumError("Give the app password on standard input with --password-stdin.")
+        raise QuorumError(
+            "Give the app password on standard input with --password-stdin.",
+            code="source.password_stdin",
+        )
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
-        raise QuorumError("The app password read from standard input is empty.")
+        raise QuorumError(
+            "The app password read from standard input is empty.", code="source.password_empty"
+        )
     services = ctx.services
     warning = plain_http_warning(url)
     if warning:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(_("Warning: %(warning)s", warning=warning), err=True)
     with services.db.session() as session:
         association = resolve_association(session, ctx.association, create=True)
         new = sources_service.add_source(
@@ -104,14 +110,21 @@ def source_add(
         job = None
         if not no_job:
             job = jobs_service.create_default_job(session, association, new, every=every)
-    click.echo(f"Source {name!r} added.")
+    click.echo(_("Source '%(name)s' added.", name=name))
     if job is not None:
         click.echo(
-            f"Sync job {job.name!r}: every {every} (`quorum serve` runs it; `quorum job list`)."
+            _(
+                "Sync job '%(name)s': %(schedule)s (quorum serve runs it; quorum job list).",
+                name=job.name,
+                schedule=schedule_words(f"every {every}"),
+            )
         )
     click.echo(
-        f"Next: `quorum setup {name}` proposes a role for each calendar and folder "
-        "(add --accept to take the proposals), then `quorum sync`."
+        _(
+            "Next: quorum setup %(name)s proposes a role for each calendar and folder (add "
+            "--accept to take the proposals), then quorum sync.",
+            name=name,
+        )
     )
 
 
@@ -132,7 +145,10 @@ def source_update(
 ) -> None:
     """Change a source's app password (read from stdin), address or login, and test it."""
     if not (password_stdin or url or login):
-        raise QuorumError("Nothing to change: give --password-stdin, --url or --login.")
+        raise QuorumError(
+            "Nothing to change: give --password-stdin, --url or --login.",
+            code="source.nothing_to_change",
+        )
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     services = ctx.services
     with services.db.session() as session:
@@ -150,7 +166,10 @@ def source_update(
         )
         if not no_test:
             _discover(services, src)  # a refusal raises: nothing is changed
-    click.echo(f"Source {name!r} updated" + ("." if no_test else " and connected."))
+    if no_test:
+        click.echo(_("Source '%(name)s' updated.", name=name))
+    else:
+        click.echo(_("Source '%(name)s' updated and connected.", name=name))
 
 
 def _discover(services: Services, src: Source) -> sources_service.Discovery:
@@ -228,7 +247,9 @@ def source_discover(ctx: Ctx, name: str) -> None:
         for folder in found.folders:
             click.echo(f"  {folder.path}")
         if unassigned_calendars(src):
-            click.echo(f"`quorum setup {name}` proposes a role for each calendar and folder.")
+            click.echo(
+                _("quorum setup %(name)s proposes a role for each calendar and folder.", name=name)
+            )
 
 
 PARTIAL_EXIT = 3  # 1 is a failure, 2 a usage error (click)
@@ -249,9 +270,13 @@ def sync(ctx: Ctx, source_name: str | None, as_json: bool, allow_mass_delete: bo
             query = query.where(Source.name == source_name)
         ids = list(session.scalars(query.order_by(Source.id)))
     if source_name and not ids:
-        raise QuorumError(f"No source named {source_name!r}. `quorum source list` shows them.")
+        raise QuorumError(
+            f"No source named {source_name!r}. `quorum source list` shows them.",
+            code="source.unknown",
+            name=source_name,
+        )
     if not ids:
-        raise QuorumError(NO_SOURCE)
+        raise QuorumError(TEXTS["source.none"], code="source.none")
     show_bar = sys.stderr.isatty() and not as_json
     reports = [
         jobs_service.sync_source(
@@ -289,7 +314,14 @@ def _warn_unassigned(services: Services, source_ids: list[int]) -> None:
             waiting = [c.display_name or c.remote_path for c in unassigned_calendars(src)]
             if waiting:
                 click.echo(
-                    f"{src.name}: {len(waiting)} calendars have no role and are not synced "
-                    f"({', '.join(waiting)}): `quorum setup {src.name}` proposes one for each.",
+                    ngettext(
+                        "%(source)s: %(num)d calendar has no role and is not synced "
+                        "(%(names)s): quorum setup %(source)s proposes one.",
+                        "%(source)s: %(num)d calendars have no role and are not synced "
+                        "(%(names)s): quorum setup %(source)s proposes one for each.",
+                        len(waiting),
+                        source=src.name,
+                        names=", ".join(waiting),
+                    ),
                     err=True,
                 )

@@ -15,6 +15,7 @@ import inspect
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -24,7 +25,7 @@ from sidecar.config import translations_dir
 
 _LOCALE_VARIABLES = ("QUORUM_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 # Click's own words (it translates them with the standard gettext module, from the terminal's
-# locale): kept in Quorum's catalogue, which :func:`bind_click_words` lends to Click.
+# locale): kept in Quorum's catalogue, which :func:`click_words` lends to Click.
 CLICK_WORDS = (
     "Usage:",
     "Options",
@@ -33,9 +34,21 @@ CLICK_WORDS = (
     "Error: {message}",
     "Try '{command} {option}' for help.",
     "Missing argument",
+    "Missing option",
+    "Missing parameter",
     "No such command {name!r}.",
+    "No such option {name!r}.",
+    "required",
+    "default: {default}",
+    "Invalid value for {param_hint}: {message}",
+    "Invalid value: {message}",
+    "Choose from:\n\t{choices}",
+    "Aborted!",
 )
-_MARKUP = re.compile(r"``([^`]+)``")
+#: Click's words that agree with a count: (singular, plural).
+CLICK_PLURALS = (("{value!r} is not {choice}.", "{value!r} is not one of {choices}."),)
+# ``code`` and `code` (reStructuredText and Markdown): the text stays, the backticks go.
+_MARKUP = re.compile(r"``([^`]+)``|`([^`]+)`")
 
 
 def language() -> str:
@@ -57,15 +70,48 @@ def ngettext(singular: str, plural: str, count: int, **params: object) -> str:
     return i18n.ngettext(language(), singular, plural, count, **params)
 
 
-def bind_click_words() -> None:
-    """Let Click find its words (``Usage:``, ``Options``…) in Quorum's catalogue."""
+def schedule_words(schedule: str) -> str:
+    """``every 15m`` → « toutes les 15 minutes » in French; English keeps ``every 15m``."""
+    kind, _sep, rest = schedule.partition(" ")
+    if language() == "en":
+        return schedule
+    if kind == "cron":
+        return _("by the cron rule %(rule)s", rule=rest)
+    if kind == "every" and rest[:-1].isdigit():
+        count, unit = int(rest[:-1]), rest[-1]
+        texts = {
+            "s": ("every second", "every %(num)d seconds"),
+            "m": ("every minute", "every %(num)d minutes"),
+            "h": ("every hour", "every %(num)d hours"),
+            "d": ("every day", "every %(num)d days"),
+        }
+        if unit in texts:
+            return ngettext(*texts[unit], count)
+    return schedule
+
+
+@contextmanager
+def click_words() -> Iterator[None]:
+    """Let Click find its words (``Usage:``, ``Options``…) in Quorum's catalogue, in the
+    command line's language, for one run. Click asks the standard gettext module, which reads
+    ``LANGUAGE`` before the terminal's locale: it is set to :func:`language` for the run (and
+    put back after), so ``QUORUM_LANGUAGE`` wins for Click's words as for Quorum's."""
     gettext.bindtextdomain("messages", str(translations_dir()))
     gettext.textdomain("messages")
+    before = os.environ.get("LANGUAGE")
+    os.environ["LANGUAGE"] = language()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("LANGUAGE", None)
+        else:
+            os.environ["LANGUAGE"] = before
 
 
 def plain(text: str) -> str:
-    """Help text without reStructuredText markup: ````--every 15m```` → « --every 15m »."""
-    return _MARKUP.sub(r"\1", text)
+    """Help text without markup: ````--every 15m```` or ```quorum serve``` → « quorum serve »."""
+    return _MARKUP.sub(lambda m: m.group(1) or m.group(2), text)
 
 
 def _help_items(command: click.Command) -> Iterator[tuple[Any, str]]:
@@ -85,11 +131,30 @@ def translate_help(command: click.Command, lang: str | None = None) -> None:
     run again in another language)."""
     lang = lang or language()
     _forget_help_options(command)
+    _use_quorum_context(command)
     for owner, name in _help_items(command):
         originals: dict[str, str] = owner.__dict__.setdefault("_quorum_msgids", {})
         text = originals.setdefault(name, getattr(owner, name) or "")
         if text:
             setattr(owner, name, plain(i18n.gettext(lang, msgid_of(text))))
+
+
+class _Formatter(click.HelpFormatter):
+    """Click's help layout, with headings punctuated the reader's way (« Options : »)."""
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{_('%(heading)s:', heading=heading)}\n")
+
+
+class QuorumContext(click.Context):
+    formatter_class = _Formatter
+
+
+def _use_quorum_context(command: click.Command) -> None:
+    command.context_class = QuorumContext
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _use_quorum_context(sub)
 
 
 def _forget_help_options(command: click.Command) -> None:

@@ -26,7 +26,8 @@ def worker(ctx: Ctx, concurrency: int | None, keep_finished: bool) -> None:
     if settings.task_queue != "procrastinate":
         raise QuorumError(
             "`quorum worker` runs tasks from the PostgreSQL queue: set "
-            "QUORUM_TASK_QUEUE=procrastinate (and the same on `quorum scheduler`)."
+            "QUORUM_TASK_QUEUE=procrastinate (and the same on `quorum scheduler`).",
+            code="worker.no_queue",
         )
     logging.basicConfig(level=settings.log_level.upper())
     task_queue.ensure_schema(settings)

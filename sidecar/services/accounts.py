@@ -35,9 +35,13 @@ def create_local_admin(
     """Create (or reset the password of) a local admin account."""
     login = login.strip()
     if not login or len(login) > 200:
-        raise QuorumError("The login must be between 1 and 200 characters.")
+        raise QuorumError("The login must be between 1 and 200 characters.", code="user.login")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise QuorumError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise QuorumError(
+            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
+            code="user.password_short",
+            min=MIN_PASSWORD_LENGTH,
+        )
     user = find_user(session, association.id, login)
     if user is None:
         user = User(association_id=association.id, login=login, display_name=login)
@@ -123,7 +127,10 @@ def sign_in_nextcloud_user(
     if role is None:
         raise QuorumError(
             f"The Nextcloud account {nc_user} is not part of {association.name}: ask an admin to "
-            "add you to the roster or to a group Quorum knows."
+            "add you to the roster or to a group Quorum knows.",
+            code="signin.not_member",
+            nc_user=nc_user,
+            association=association.name,
         )
     user = find_nextcloud_user(session, association.id, nc_user)
     if user is None:
@@ -131,7 +138,9 @@ def sign_in_nextcloud_user(
         user = User(association_id=association.id, login=login, nc_user=nc_user)
         session.add(user)
     elif not user.active:
-        raise QuorumError("This account was deactivated by an admin of the association.")
+        raise QuorumError(
+            "This account was deactivated by an admin of the association.", code="user.deactivated"
+        )
     elif user.role != role:
         user_sessions.revoke_user(session, user.id)  # other browsers keep no stale rights
     user.display_name, user.email, user.role = display_name, email, role

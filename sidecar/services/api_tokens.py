@@ -39,7 +39,12 @@ def create_token(session: Session, user: User, name: str, scopes: tuple[str, ...
     """Issue a token for ``user``; the clear value is returned once and never stored."""
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown or not scopes:
-        raise QuorumError(f"Scopes must be among {', '.join(SCOPES)} (got {', '.join(scopes)}).")
+        raise QuorumError(
+            f"Scopes must be among {', '.join(SCOPES)} (got {', '.join(scopes)}).",
+            code="token.scopes",
+            allowed=", ".join(SCOPES),
+            scopes=", ".join(scopes),
+        )
     token = PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, name=name, token_hash=digest(token), scopes=list(scopes)))
     session.flush()
@@ -92,6 +97,10 @@ def revoke_token(session: Session, association_id: int, token_id: int) -> ApiTok
         .where(ApiToken.id == token_id, User.association_id == association_id)
     )
     if found is None:
-        raise NotFound(f"No API token {token_id} in this association: `quorum token list`.")
+        raise NotFound(
+            f"No API token {token_id} in this association: `quorum token list`.",
+            code="token.unknown",
+            token_id=token_id,
+        )
     found.revoked_at = found.revoked_at or datetime.now(UTC)
     return found

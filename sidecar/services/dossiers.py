@@ -181,7 +181,7 @@ def grant_row(session: Session, association_id: int, grant_id: int) -> models.Gr
     """A recorded grant of the association."""
     row = session.get(models.Grant, grant_id)
     if row is None or row.association_id != association_id:
-        raise NotFound(f"No grant dossier #{grant_id}.")
+        raise NotFound(f"No grant dossier #{grant_id}.", code="grant.unknown", grant_id=grant_id)
     return row
 
 
@@ -192,7 +192,11 @@ def found_dossier(
     for d in dossiers(session, association, today):
         if d.key == key:
             return d
-    raise NotFound(f"No dossier {key!r}: it may have been renamed or removed in Nextcloud.")
+    raise NotFound(
+        f"No dossier {key!r}: it may have been renamed or removed in Nextcloud.",
+        code="dossier.unknown",
+        key=key,
+    )
 
 
 def draft_values(dossier: Dossier) -> dict[str, Any]:
@@ -267,7 +271,9 @@ def mark_declared(
     """Record that the change was declared to the préfecture (the obligation is then done)."""
     row = session.get(models.OfficerChange, change_id)
     if row is None or row.association_id != association_id:
-        raise NotFound(f"No change of officers #{change_id}.")
+        raise NotFound(
+            f"No change of officers #{change_id}.", code="officers.unknown", change_id=change_id
+        )
     row.declared_on = declared_on
     session.flush()
     return row

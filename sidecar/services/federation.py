@@ -73,14 +73,20 @@ class AssociationHealth:
 def create_association(
     session: Session, slug: str, name: str, *, timezone: str, language: str
 ) -> Association:
-    """A new association; its admins are then added with ``quorum user add -a SLUG``."""
+    """A new association; its first admin is then added with ``quorum -a SLUG user create-admin``."""
     if not SLUG.match(slug):
         raise QuorumError(
             f"{slug!r} is not a valid slug: use lower-case letters, digits and dashes "
-            "(for example jardins-croix-rousse)."
+            "(for example jardins-croix-rousse).",
+            code="association.slug",
+            slug=slug,
         )
     if session.scalar(select(Association.id).where(Association.slug == slug)) is not None:
-        raise QuorumError(f"An association {slug!r} exists already; `quorum association list`.")
+        raise QuorumError(
+            f"An association {slug!r} exists already; `quorum association list`.",
+            code="association.exists",
+            slug=slug,
+        )
     association = Association(
         slug=slug, name=name.strip() or slug, timezone=timezone, language=language, settings={}
     )
@@ -92,7 +98,11 @@ def create_association(
 def find(session: Session, slug: str) -> Association:
     found = session.scalar(select(Association).where(Association.slug == slug))
     if found is None:
-        raise NotFound(f"No association {slug!r}. `quorum association list` shows them.")
+        raise NotFound(
+            f"No association {slug!r}. `quorum association list` shows them.",
+            code="association.unknown",
+            slug=slug,
+        )
     return found
 
 

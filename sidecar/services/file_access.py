@@ -46,7 +46,7 @@ def source_of(session: Session, file_id: int) -> Source:
         .where(FileRecord.id == file_id)
     )
     if source is None:
-        raise NotFound("This file is no longer in the mirror: sync again.")
+        raise NotFound("This file is no longer in the mirror: sync again.", code="file.gone")
     return source
 
 

@@ -84,10 +84,18 @@ def parse_every(text: str) -> int:
     """``15m`` -> 900 seconds (units s, m, h, d; a bare number is seconds)."""
     match = _EVERY.match(text)
     if match is None:
-        raise QuorumError(f"{text!r} is not an interval: write 30s, 15m, 2h or 1d.")
+        raise QuorumError(
+            f"{text!r} is not an interval: write 30s, 15m, 2h or 1d.",
+            code="job.interval",
+            text=text,
+        )
     seconds = int(match.group(1)) * _UNITS[match.group(2)]
     if seconds < MIN_INTERVAL:
-        raise QuorumError(f"An interval of {text} is too short: use at least 1m.")
+        raise QuorumError(
+            f"An interval of {text} is too short: use at least 1m.",
+            code="job.interval_short",
+            text=text,
+        )
     return seconds
 
 
@@ -97,10 +105,17 @@ def trigger_for(interval_seconds: int | None, cron: str | None, tz: str) -> Base
         try:
             return CronTrigger.from_crontab(cron, timezone=ZoneInfo(tz))
         except ValueError as err:
-            raise QuorumError(f"{cron!r} is not a cron expression ({err}).") from err
+            raise QuorumError(
+                f"{cron!r} is not a cron expression ({err}).",
+                code="job.cron",
+                cron=cron,
+                reason=err,
+            ) from err
     if interval_seconds:
         return IntervalTrigger(seconds=interval_seconds, timezone=UTC)
-    raise QuorumError("A job needs a schedule: --every 15m or --cron '*/15 * * * *'.")
+    raise QuorumError(
+        "A job needs a schedule: --every 15m or --cron '*/15 * * * *'.", code="job.schedule"
+    )
 
 
 def next_fire(interval_seconds: int | None, cron: str | None, tz: str, after: datetime) -> datetime:
@@ -109,7 +124,7 @@ def next_fire(interval_seconds: int | None, cron: str | None, tz: str, after: da
     # An interval counts from the previous fire; a cron ignores it and looks after `now`.
     fire: datetime | None = trigger.get_next_fire_time(after, after + timedelta(microseconds=1))
     if fire is None:
-        raise QuorumError("This schedule never fires again.")
+        raise QuorumError("This schedule never fires again.", code="job.never")
     return fire.astimezone(UTC)
 
 
@@ -151,9 +166,15 @@ def create_job(
 ) -> SyncJob:
     """Add a job (exactly one of ``every`` or ``cron``); its first run is due right away."""
     if bool(every) == bool(cron):
-        raise QuorumError("Give a schedule: either --every 15m or --cron '*/15 * * * *'.")
+        raise QuorumError(
+            "Give a schedule: either --every 15m or --cron '*/15 * * * *'.", code="job.schedule"
+        )
     if session.scalar(_named(association.id, name)) is not None:
-        raise QuorumError(f"A job named {name!r} already exists; pick another name.")
+        raise QuorumError(
+            f"A job named {name!r} already exists; pick another name.",
+            code="job.name_taken",
+            name=name,
+        )
     interval = parse_every(every) if every else None
     trigger_for(interval, cron, association.timezone)  # validates the cron expression
     job = SyncJob(
@@ -202,7 +223,9 @@ def find_job(session: Session, association_id: int, ref: str | int) -> SyncJob:
     else:
         job = session.scalar(_named(association_id, str(ref)))
     if job is None:
-        raise NotFound(f"No job {ref!r}. `quorum job list` shows them.")
+        raise NotFound(
+            f"No job {ref!r}. `quorum job list` shows them.", code="job.unknown", name=ref
+        )
     return job
 
 
@@ -377,5 +400,9 @@ def source_by_name(session: Session, association_id: int, name: str) -> Source:
         select(Source).where(Source.association_id == association_id, Source.name == name)
     )
     if found is None:
-        raise NotFound(f"No source named {name!r}. `quorum source list` shows them.")
+        raise NotFound(
+            f"No source named {name!r}. `quorum source list` shows them.",
+            code="source.unknown",
+            name=name,
+        )
     return found

@@ -58,7 +58,11 @@ def list_meetings(
 def _association(session: Session, association_id: int) -> Association:
     association = session.get(Association, association_id)
     if association is None:
-        raise NotFound(f"No association #{association_id}.")
+        raise NotFound(
+            f"No association #{association_id}.",
+            code="association.id_unknown",
+            association_id=association_id,
+        )
     return association
 
 
@@ -78,7 +82,11 @@ def get_meeting(session: Session, association_id: int, meeting_id: int, now: dat
     """One meeting by its occurrence id."""
     found = read_models.meeting(session, _association(session, association_id), meeting_id, now)
     if found is None:
-        raise NotFound(f"No meeting #{meeting_id}: it may have been removed from the calendar.")
+        raise NotFound(
+            f"No meeting #{meeting_id}: it may have been removed from the calendar.",
+            code="meeting.unknown",
+            meeting_id=meeting_id,
+        )
     return found
 
 

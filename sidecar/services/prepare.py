@@ -141,7 +141,8 @@ def files_source(session: Session, association_id: int) -> Source:
     )
     if found is None:
         raise QuorumError(
-            "No Nextcloud folder is mirrored yet: add a source (`quorum source add`) first."
+            "No Nextcloud folder is mirrored yet: add a source (`quorum source add`) first.",
+            code="prepare.no_folder",
         )
     return found
 
@@ -156,7 +157,9 @@ def prepare_meeting(
 ) -> Prepared:
     """Prepare ``meeting`` in the association's Nextcloud; IntegrationError if the server fails."""
     if meeting.cancelled:
-        raise QuorumError("This meeting is cancelled: there is nothing to prepare.")
+        raise QuorumError(
+            "This meeting is cancelled: there is nothing to prepare.", code="prepare.cancelled"
+        )
     text = agenda_text(meeting, association.name, ZoneInfo(association.timezone), today)
     conn = connect(files_source(session, association.id), vault)
     try:

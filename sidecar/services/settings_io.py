@@ -9,6 +9,7 @@ answer says exactly what was imported.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,9 @@ from sqlalchemy.orm import Session
 from sidecar.errors import ConfigError
 from sidecar.services.settings_check import check_document
 from sidecar.storage.models import Association, Body, Collection, Member, Membership, Source
+
+# Where tomllib's (English) message says the syntax broke: "(at line 3, column 7)".
+_TOML_PLACE = re.compile(r"line (\d+), column (\d+)")
 
 BODY_FIELDS = (
     "name",
@@ -131,7 +135,15 @@ def import_settings(session: Session, association: Association, text: str) -> Im
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"The file is not valid TOML: {err}") from err
+        place = _TOML_PLACE.search(str(err))
+        line, column = place.groups() if place else ("?", "?")
+        raise ConfigError(
+            f"The file is not valid TOML: {err}",
+            code="config.toml",
+            line=line,
+            column=column,
+            reason=err,
+        ) from err
     check_document(doc)
     report = ImportReport()
     _import_association(association, doc.get("association", {}), report)
@@ -163,7 +175,11 @@ def _import_members(
     for item in items:
         email = str(item.get("email", "")).strip().lower()
         if "@" not in email:
-            raise ConfigError(f"Member {item.get('name')!r} needs a valid email.")
+            raise ConfigError(
+                f"Member {item.get('name')!r} needs a valid email.",
+                code="config.member_email",
+                name=item.get("name") or "",
+            )
         known = existing.get(email)
         (report.members_updated if known else report.members_added).append(email)
         member = known or Member(association_id=association.id, email=email)
@@ -190,7 +206,9 @@ def _import_bodies(
     for item in items:
         code = str(item.get("code", "")).strip()
         if not code:
-            raise ConfigError("Every [[bodies]] entry needs a code (CA, BUREAU, AG...).")
+            raise ConfigError(
+                "Every [[bodies]] entry needs a code (CA, BUREAU, AG...).", code="config.body_code"
+            )
         (report.bodies_updated if code in existing else report.bodies_added).append(code)
         body = existing.get(code) or Body(association_id=association.id, code=code)
         for name in BODY_FIELDS:
@@ -210,7 +228,12 @@ def _import_bodies(
 def _known(members: dict[str, Member], email: str, code: str) -> Member:
     member = members.get(email.strip().lower())
     if member is None:
-        raise ConfigError(f"Body {code}: {email} is not in [[members]]; add the member first.")
+        raise ConfigError(
+            f"Body {code}: {email} is not in [[members]]; add the member first.",
+            code="config.body_member",
+            body=code,
+            email=email,
+        )
     return member
 
 

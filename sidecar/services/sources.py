@@ -43,7 +43,9 @@ def add_appapi_source(
     """
     nc_user = nc_user.strip()
     if not nc_user or ":" in nc_user or len(nc_user) > 200:
-        raise QuorumError("Name the Nextcloud account Quorum should read as (its user id).")
+        raise QuorumError(
+            "Name the Nextcloud account Quorum should read as (its user id).", code="source.nc_user"
+        )
     _refuse_taken_name(session, association, name)
     source = Source(
         association_id=association.id,
@@ -63,7 +65,11 @@ def _refuse_taken_name(session: Session, association: Association, name: str) ->
         select(Source).where(Source.association_id == association.id, Source.name == name)
     )
     if exists is not None:
-        raise QuorumError(f"A source named {name!r} already exists; pick another name.")
+        raise QuorumError(
+            f"A source named {name!r} already exists; pick another name.",
+            code="source.name_taken",
+            name=name,
+        )
 
 
 def add_source(
@@ -104,10 +110,20 @@ def checked_url(url: str, *, allow_private: bool) -> str:
                 " If this Nextcloud really runs on this machine or your private network, set "
                 "QUORUM_ALLOW_PRIVATE_ADDRESSES=true and try again."
             )
-        raise QuorumError(f"The address {redact(url)!r} cannot be used: {err}{hint}") from err
+        raise QuorumError(
+            f"The address {redact(url)!r} cannot be used: {err}{hint}",
+            code="source.address_private",
+            url=redact(url),
+            reason=err,
+        ) from err
     except (ValueError, IntegrationError) as err:
         # Never echo the address as typed: it may carry a login and password.
-        raise QuorumError(f"The address {redact(url)!r} cannot be used: {err}") from err
+        raise QuorumError(
+            f"The address {redact(url)!r} cannot be used: {err}",
+            code="source.address",
+            url=redact(url),
+            reason=err,
+        ) from err
 
 
 def update_source(
@@ -128,14 +144,17 @@ def update_source(
     from sidecar.storage.models import SyncJob
 
     if appapi_user(source):
-        raise QuorumError("This source reads through AppAPI: it has no app password to change.")
+        raise QuorumError(
+            "This source reads through AppAPI: it has no app password to change.",
+            code="source.appapi_password",
+        )
     if url:
         source.base_url = checked_url(url, allow_private=allow_private).rstrip("/") + "/"
     if login:
         source.login = login.strip()
     if password is not None:
         if not password:
-            raise QuorumError("The new app password is empty.")
+            raise QuorumError("The new app password is empty.", code="source.new_password_empty")
         source.password_enc = vault.encrypt(password)
     source.status, source.status_message, source.retry_after = "new", None, None
     for job in session.scalars(select(SyncJob).where(SyncJob.source_id == source.id)):
@@ -232,5 +251,9 @@ def find_source(session: Session, association: Association, name: str) -> Source
         select(Source).where(Source.association_id == association.id, Source.name == name)
     )
     if source is None:
-        raise NotFound(f"No source named {name!r}. `quorum source list` shows the sources.")
+        raise NotFound(
+            f"No source named {name!r}. `quorum source list` shows the sources.",
+            code="source.unknown",
+            name=name,
+        )
     return source

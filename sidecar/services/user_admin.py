@@ -83,7 +83,9 @@ def find(session: Session, association_id: int, user_id: int) -> User:
     """User ``user_id`` of this association (never another's)."""
     user = session.get(User, user_id)
     if user is None or user.association_id != association_id:
-        raise NotFound(f"No user {user_id} in this association.")
+        raise NotFound(
+            f"No user {user_id} in this association.", code="user.id_unknown", user_id=user_id
+        )
     return user
 
 

@@ -16,6 +16,7 @@ from sidecar.storage.models import Member
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association, current_principal
 from sidecar.web.context import services
+from sidecar.web.error_texts import error_text
 from sidecar.web.minutes_texts import kind_label
 
 bp = Blueprint("handovers", __name__, url_prefix="/handovers")
@@ -48,7 +49,10 @@ def show(handover_id: int) -> ResponseReturnValue:
         try:
             row = service.get_handover(session, association.id, handover_id)
         except NotFound as err:
-            return render_template("pages/handover.html", row=None, error=err.message), 404
+            error = error_text(err)
+            if not err.code:  # the service names no code yet: say it from the catalogue
+                error = _("No handover #%(handover_id)s.", handover_id=handover_id)
+            return render_template("pages/handover.html", row=None, error=error), 404
         return render_template("pages/handover.html", row=row, kind_label=kind_label, error=None)
 
 
@@ -87,7 +91,7 @@ def done(handover_id: int, item_id: int) -> ResponseReturnValue:
                 datetime.now(UTC),
             )
         except QuorumError as err:
-            flash(err.message, "error")
+            flash(error_text(err), "error")
             return redirect(url_for("handovers.index"))
         closed = row.closed_at is not None
     flash(

@@ -20,6 +20,7 @@ from sidecar.storage.models import Source, SyncRun
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association
 from sidecar.web.context import services
+from sidecar.web.error_texts import error_text
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 REFRESH_SECONDS = 3  # while a job runs, the page reloads itself to move the progress bar
@@ -64,7 +65,7 @@ def create() -> ResponseReturnValue:
                 session, association, source, form.get("name", ""), every=every, cron=cron
             )
     except QuorumError as err:
-        flash(err.message, "error")
+        flash(error_text(err), "error")
     else:
         flash(_("Job created."), "ok")
     return redirect(url_for("jobs.index"))

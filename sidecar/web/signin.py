@@ -24,6 +24,7 @@ from sidecar.storage.models import Association
 from sidecar.web.access import public, requires
 from sidecar.web.auth import audit, sign_in, sign_out
 from sidecar.web.context import services
+from sidecar.web.error_texts import error_text
 
 bp = Blueprint("signin", __name__)
 
@@ -109,7 +110,7 @@ def nextcloud_start() -> ResponseReturnValue:
             raise QuorumError(_("No Nextcloud is connected to this association yet."))
         flow = nc_signin.start_flow(base_url)
     except (QuorumError, IntegrationError) as err:
-        return _page(400, error=err.message)
+        return _page(400, error=_said(err))
     state = {
         "endpoint": flow.endpoint,
         "token": flow.token,
@@ -156,9 +157,14 @@ def nextcloud_poll() -> ResponseReturnValue:
             ids = {"user_id": user.id, "association_id": association.id}
     except (QuorumError, IntegrationError) as err:
         session.pop("nc_flow", None)
-        return _page(403, error=err.message)
+        return _page(403, error=_said(err))
     audit("sign_in", login=found[0], method="nextcloud", kept=state["act_for_me"], **ids)
     return redirect(_safe_next(state.get("next")))
+
+
+def _said(err: QuorumError | IntegrationError) -> str:
+    """A refusal in the page's language (a server's own error stays as it was said)."""
+    return error_text(err) if isinstance(err, QuorumError) else err.message
 
 
 @bp.post("/logout")
