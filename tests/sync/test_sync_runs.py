@@ -90,9 +90,9 @@ def test_a_run_started_while_the_interpreter_shuts_down_still_completes(
     source_id = connect(services, demo_server.url)
 
     def refuse(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+        raise RuntimeError("can't create new thread at interpreter shutdown")
 
-    with mock.patch("sidecar.sync.runner.ThreadPoolExecutor.submit", refuse):
+    with mock.patch("sidecar.sync.runner._in_background", refuse):
         report = sync(services, source_id)
     assert report.outcome == "ok", report.error
     assert "/Comptabilité/" in mirrored_files(services) and mirrored_uids(services)
