@@ -525,7 +525,7 @@ def _ca_file_plan(info: SeedInfo) -> dict[str, date]:
         plan[f"{folder}/Ordre du jour.pdf"] = day - timedelta(days=10)
         if day == info.ca_next:
             # Its own evidence of a convocation in time: a series' stamps prove nothing.
-            plan[f"{folder}/Convocation CA {day.isoformat()}.pdf"] = day - timedelta(days=16)
+            plan[f"{folder}/Convocation CA.pdf"] = day - timedelta(days=16)
         if day < info.today and day != info.ca_minutes_missing:
             plan[f"{folder}/PV CA {day.isoformat()}.pdf"] = day + timedelta(days=6)
     return plan
