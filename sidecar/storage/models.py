@@ -382,6 +382,20 @@ class Grant(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class GrantAlias(Base):
+    """A former address of a recorded grant dossier: the key it had (``f:<folder>``,
+    ``e:<funder> <year>``) before it was recorded or corrected, so links to it keep working."""
+
+    __tablename__ = "grant_aliases"
+
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE"), primary_key=True
+    )
+    old_key: Mapped[str] = mapped_column(String(1100), primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class GrantPieceTick(Base):
     """A required piece an admin ticked by hand, with a link to where it is."""
 

@@ -84,7 +84,8 @@ def dossier(key: str) -> ResponseReturnValue:
         found = dossier_service.dossiers(session, association, today)
         chosen = next((d for d in found if d.key == key), None)
         if chosen is None:
-            moved = former_address(key, found)
+            kept = dossier_service.address_now(session, association.id, key)
+            moved = kept if any(d.key == kept for d in found) else former_address(key, found)
             if moved is None:
                 abort(404)
             return redirect(url_for("grants.dossier", key=moved), 301)
@@ -107,9 +108,11 @@ def dossier(key: str) -> ResponseReturnValue:
 
 
 def former_address(key: str, found: Sequence[Dossier]) -> str | None:
-    """The key of the dossier an older address meant: a dossier found by its folder (``f:``)
-    or by its deadline (``e:``) gets a ``g<id>`` key once it is recorded (confirmed, edited),
-    and links, bookmarks and e-mails that used the old key must keep working."""
+    """The key of the dossier an older address meant, worked out from today's data when no
+    former address was kept (:func:`dossier_service.address_now`, read first): a dossier found by
+    its folder (``f:``) or by its deadline (``e:``) gets a ``g<id>`` key once it is recorded
+    (confirmed, edited), and links, bookmarks and e-mails that used the old key must keep
+    working."""
     if key.startswith("f:"):
         folder = key[2:].strip("/")
         matches = [d.key for d in found if d.folder and d.folder.strip("/") == folder]
