@@ -18,6 +18,7 @@ from sidecar.errors import NotFound, QuorumError
 from sidecar.services import api_tokens, user_admin
 from sidecar.services.accounts import ROLES, find_user
 from sidecar.services.user_admin import FieldError
+from sidecar.web import audit_texts
 from sidecar.web.access import requires
 from sidecar.web.auth import audit, current_association, current_principal
 from sidecar.web.context import services
@@ -242,7 +243,7 @@ def save_access() -> ResponseReturnValue:
             errors=_field_errors(err),
         )
         return page, 400
-    audit("admin.access.save", **{k: str(v) for k, v in saved.items()})
+    audit("admin.access.save", **saved)  # plain data: the log shows it as words
     flash(_("Access settings saved."), "ok")
     return redirect(url_for("admin.access"))
 
@@ -265,6 +266,8 @@ def audit_log() -> ResponseReturnValue:
             "pages/admin_audit.html",
             log=found,
             action=action,
-            describe=user_admin.harmless,
+            describe=audit_texts.details_text,
+            action_label=audit_texts.action_label,
+            is_known=audit_texts.is_known,
             tz=association.timezone,
         )
