@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -271,3 +272,17 @@ def test_an_old_address_follows_its_dossier_through_edits(
         assert again.status_code == 302 and again.headers["Location"] == new
     moved = admin.get(old)
     assert moved.status_code == 301 and moved.headers["Location"] == new
+
+
+def test_the_chart_says_an_award_is_not_decided_yet(admin: FlaskClient) -> None:
+    """An award not decided yet is not « 0 € »; completeness reads « 71 % » with a narrow
+    no-break space, as French typography wants."""
+    admin.post(
+        "/grants/edit",
+        data={"funder": "Fondation Orange", "year": "2027", "amount_requested": "5000"},
+    )
+    page = admin.get("/grants?lang=fr").get_data(as_text=True)
+    chart = page.split('<th scope="row">Fondation Orange 2027</th>', 1)[1].split("</tr>", 1)[0]
+    awarded = chart.split('data-label="Accordé"', 1)[1]
+    assert "pas encore décidé" in awarded and "€" not in awarded, awarded
+    assert re.search(r"\d+\u202f%", page) and not re.search(r"\d+ %", page)

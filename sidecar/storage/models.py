@@ -67,6 +67,8 @@ class Association(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When the alerts cycle must run next (None: at once). Set by a change or a time threshold.
     alerts_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    # When the rules were last evaluated (None: never), shown on an empty alerts page.
+    alerts_checked_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]  # a federation admin stopped its jobs and alerts
 
 

@@ -30,26 +30,27 @@ class Bar:
 
     label: str
     requested: int  # cents
-    awarded: int
+    awarded: int | None  # None: no award decided yet in this group (not « 0 € »)
     requested_percent: int
     awarded_percent: int
 
 
 def chart(dossiers: Sequence[Dossier]) -> list[Bar]:
     """Requested and awarded amounts per funder and year, scaled to the largest."""
-    totals: dict[str, tuple[int, int]] = {}
+    totals: dict[str, tuple[int, int | None]] = {}
     for d in dossiers:
         if d.record is None:
             continue
         label = f"{d.funder} {d.year or ''}".strip()
-        requested, awarded = totals.get(label, (0, 0))
+        requested, awarded = totals.get(label, (0, None))
+        given = d.record.amount_awarded_cents
         totals[label] = (
             requested + (d.record.amount_requested_cents or 0),
-            awarded + (d.record.amount_awarded_cents or 0),
+            awarded if given is None else (awarded or 0) + given,
         )
-    largest = max((max(r, a) for r, a in totals.values()), default=0) or 1
+    largest = max((max(r, a or 0) for r, a in totals.values()), default=0) or 1
     return [
-        Bar(label, r, a, round(100 * r / largest), round(100 * a / largest))
+        Bar(label, r, a, round(100 * r / largest), round(100 * (a or 0) / largest))
         for label, (r, a) in sorted(totals.items())
         if r or a
     ]

@@ -1,4 +1,4 @@
-"""grant_aliases: the former addresses of recorded grant dossiers
+"""grant_aliases: the former addresses of recorded grant dossiers; associations.alerts_checked_at
 
 Revision ID: 0018
 Revises: 0015
@@ -27,7 +27,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["grant_id"], ["grants.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("association_id", "old_key"),
     )
+    with op.batch_alter_table("associations") as batch:
+        batch.add_column(sa.Column("alerts_checked_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("associations") as batch:
+        batch.drop_column("alerts_checked_at")
     op.drop_table("grant_aliases")
