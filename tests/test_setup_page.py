@@ -162,4 +162,4 @@ def test_sources_page_names_calendars_left_without_a_role(
     connect(services, demo_server.url)  # discovery guesses roles; "Personnel" gets none
     login_as("admin")
     page = client.get("/admin/sources").get_data(as_text=True)
-    assert "1 agenda(s) sans rôle, non synchronisé(s)" in page
+    assert "1 agenda sans rôle, non synchronisé" in page

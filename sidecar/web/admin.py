@@ -269,5 +269,6 @@ def audit_log() -> ResponseReturnValue:
             describe=audit_texts.details_text,
             action_label=audit_texts.action_label,
             is_known=audit_texts.is_known,
+            action_names=audit_texts.ACTIONS,
             tz=association.timezone,
         )

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from sidecar.web.labels import role_label
 
@@ -67,9 +68,8 @@ def action_label(action: str) -> str:
     known = ACTIONS.get(action)
     if known is not None:
         return str(known)
-    request = _REQUEST.match(action)
-    if request:
-        return str(gettext("Change sent to %(endpoint)s", endpoint=request.group(2)))
+    if _REQUEST.match(action):
+        return str(gettext("Change made on a page"))  # which page: the details' « Page »
     return action
 
 
@@ -78,28 +78,42 @@ def is_known(action: str) -> bool:
     return action in ACTIONS or bool(_REQUEST.match(action))
 
 
-def details_text(details: Mapping[str, Any] | None) -> str:
-    """« Groupes Nextcloud : Bureau → responsable (bureau) ; Rôle par défaut : non défini »."""
+def details_text(details: Mapping[str, Any] | None) -> Markup:
+    """« Groupes Nextcloud : Bureau → responsable (bureau) ; Rôle par défaut : non défini »;
+    what people typed or Nextcloud named (logins, paths, group names) is marked as data."""
     shown = []
     for key, value in sorted((details or {}).items()):
-        label = str(DETAILS.get(key, key))
-        shown.append(gettext("%(key)s: %(value)s", key=label, value=value_text(key, value)))
-    return " ; ".join(shown) if shown else ""
+        label = escape(str(DETAILS.get(key, key)))
+        template = escape(gettext("%(key)s: %(value)s", key="\0key\0", value="\0value\0"))
+        # Markup.replace escapes what it is given: the label and value stay as built
+        shown.append(
+            template.replace("\0key\0", label).replace("\0value\0", value_html(key, value))
+        )
+    return Markup(" ; ").join(shown)
 
 
-def value_text(key: str, value: Any) -> str:
-    """One value as words: mappings as « a → b », lists joined, nothing as « non défini »."""
+def value_html(key: str, value: Any) -> Markup:
+    """One value: mappings as « a → b », lists joined, nothing as « non défini », roles and
+    yes/no in words; the rest is data, shown as it is and never translated."""
     value = _as_data(value)
     if value is None or value == "" or value == {} or value == []:
-        return str(gettext("not set"))
+        return escape(gettext("not set"))
     if isinstance(value, bool):
-        return str(gettext("yes") if value else gettext("no"))
+        return escape(gettext("yes") if value else gettext("no"))
     if isinstance(value, Mapping):
-        return ", ".join(f"{k} → {value_text(key, v)}" for k, v in value.items())
+        return Markup(", ").join(
+            Markup("{} → {}").format(_data(k), value_html(key, v)) for k, v in value.items()
+        )
     if isinstance(value, list | tuple):
-        return ", ".join(value_text(key, v) for v in value)
+        return Markup(", ").join(value_html(key, v) for v in value)
     text = str(value)
-    return role_label(text) if key in ROLE_KEYS and text in ("member", "officer", "admin") else text
+    if key in ROLE_KEYS and text in ("member", "officer", "admin"):
+        return escape(role_label(text))
+    return _data(text)
+
+
+def _data(value: object) -> Markup:
+    return Markup('<span translate="no">{}</span>').format(value)
 
 
 def _as_data(value: Any) -> Any:
