@@ -1,7 +1,7 @@
 """grant_aliases: the former addresses of recorded grant dossiers; associations.alerts_checked_at
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0015"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
