@@ -14,7 +14,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 
 DEFAULT_TZ = "Europe/Paris"
 # French patterns are spelt out so the first of the month can read « 1er » (Babel says « 1 »).
@@ -90,6 +90,14 @@ def money(cents: int | None, language: str) -> str:
         return format_currency(cents / 100, "EUR", locale=locale)
     whole = "#,##0\xa0¤" if _french(language) else "¤#,##0"
     return format_currency(cents // 100, "EUR", format=whole, locale=locale, currency_digits=False)
+
+
+def percent(value: int | float, language: str) -> str:
+    """« 71 % » in French (a narrow no-break space before the sign), "71%" in English;
+    ``value`` is in percent (71, not 0.71)."""
+    if _french(language):
+        return format_percent(value / 100, locale="fr_FR").replace("\u00a0", "\u202f")
+    return format_percent(value / 100, locale=language)
 
 
 def number(value: int | float, language: str) -> str:

@@ -130,3 +130,18 @@ def test_the_page_shows_every_association_to_operators_only(services: Services) 
     assert "Jardins" in text and "Velo" not in text and "Host" not in text
     officer = sign_in(app.test_client(), *make_user(services, "officer", association="host"))
     assert officer.get("/admin/associations/").status_code == 403
+
+
+def test_an_association_with_an_unknown_time_zone_is_refused(services: Services) -> None:
+    """`association create --timezone Mars/Olympus` would make every later alerts cycle and
+    minutes scan crash on ZoneInfoNotFoundError: it is refused when created."""
+    from sidecar.errors import QuorumError
+
+    with services.db.session() as session:
+        with pytest.raises(QuorumError) as refused:
+            federation.create_association(
+                session, "mars", "Mars", timezone="Mars/Olympus", language="fr"
+            )
+        assert refused.value.code == "config.timezone"
+        assert refused.value.params == {"value": "Mars/Olympus"}
+        assert session.scalar(select(Association).where(Association.slug == "mars")) is None

@@ -176,3 +176,8 @@ def test_a_member_not_on_the_roster_is_told_whom_to_ask(synced_demo: Services) -
         assert "pas encore relié à un membre" in page and "administrateur" in page, path
     linked = signed_in_client(app, "member", nc_user="etienne")
     assert "pas encore relié" not in _text(linked.get("/meetings").get_data(as_text=True))
+
+
+def test_percentages_the_french_way() -> None:
+    assert formatting.percent(71, "fr") == f"71{NNBSP}%"
+    assert formatting.percent(71, "en") == "71%"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -17,7 +20,7 @@ from sidecar.projection.grants import Dossier
 from sidecar.services import dossiers as dossier_service
 from sidecar.services import grant_forms
 from tests.access_helpers import LoginAs
-from tests.sync.helpers import connect, sync
+from tests.sync.helpers import alice_calendars, connect, sync
 
 
 @pytest.fixture
@@ -209,3 +212,77 @@ def test_members_cannot_edit(app: Flask, synced: Services, login_as: LoginAs) ->
     assert member.post("/api/v1/grants", json={"funder": "X"}).status_code == 403
     assert member.post("/grants/edit", data={"funder": "X"}).status_code == 403
     assert member.get("/grants/edit").status_code == 403
+
+
+@pytest.fixture
+def deadline_only(demo_server: DemoServer, synced: Services) -> Iterator[Dossier]:
+    """A dossier named only by a deadline event (its key starts with ``e:``), synced; the
+    event is removed afterwards, as the demo server serves the whole session."""
+    year = datetime.now(UTC).year + 1
+    when = (datetime.now(UTC).date() + timedelta(days=40)).strftime("%Y%m%d")
+    uid = uuid.uuid4().hex
+    href = f"/remote.php/dav/calendars/alice/echeances/{uid}.ics"
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Quorum tests//FR\r\nBEGIN:VEVENT\r\n"
+        f"UID:{uid}@example\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:{when}\r\n"
+        f"SUMMARY:Date limite — dossier Fondation Abbé Pierre {year}\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    calendars = alice_calendars(demo_server.url)
+    calendars.put(href, ics, if_none_match=True)
+    try:
+        sync(synced, connect(synced, demo_server.url))
+        yield next(d for d in _dossiers(synced) if d.key.startswith("e:"))
+    finally:
+        listed = calendars.list_etags("/remote.php/dav/calendars/alice/echeances/")
+        etag = next(o.etag for o in listed if o.href.endswith(f"/{uid}.ics"))
+        calendars.delete(href, if_match=etag or "*")
+
+
+def test_an_old_address_follows_its_dossier_through_edits(
+    admin: FlaskClient, deadline_only: Dossier
+) -> None:
+    """A dossier found by its deadline (``e:``) is recorded with its funder corrected, then
+    edited again: the address it had before keeps leading to it (bookmarks, sent e-mails)."""
+    year = datetime.now(UTC).year + 1
+    found = deadline_only
+    assert found.key == f"e:fondation abbe pierre {year}"
+    old = f"/grants/{quote(found.key)}"
+    assert admin.get(old).status_code == 200
+    recorded = admin.post(
+        "/grants/edit",
+        data={
+            "key": found.key,
+            "funder": "Fondation Abbé Pierre France",
+            "year": str(year),
+            "status": "preparing",
+        },
+    )
+    assert recorded.status_code == 302
+    new = recorded.headers["Location"]
+    assert "/grants/g" in new
+    moved = admin.get(old)
+    assert moved.status_code == 301 and moved.headers["Location"] == new
+    for funder in ("Abbé Pierre Fondation nationale", "Pierre Abbé"):  # a chain of edits
+        key = new.rsplit("/", 1)[1]
+        again = admin.post(
+            "/grants/edit",
+            data={"key": key, "funder": funder, "year": str(year), "status": "preparing"},
+        )
+        assert again.status_code == 302 and again.headers["Location"] == new
+    moved = admin.get(old)
+    assert moved.status_code == 301 and moved.headers["Location"] == new
+
+
+def test_the_chart_says_an_award_is_not_decided_yet(admin: FlaskClient) -> None:
+    """An award not decided yet is not « 0 € »; completeness reads « 71 % » with a narrow
+    no-break space, as French typography wants."""
+    admin.post(
+        "/grants/edit",
+        data={"funder": "Fondation Orange", "year": "2027", "amount_requested": "5000"},
+    )
+    page = admin.get("/grants?lang=fr").get_data(as_text=True)
+    chart = page.split('<th scope="row">Fondation Orange 2027</th>', 1)[1].split("</tr>", 1)[0]
+    awarded = chart.split('data-label="Accordé"', 1)[1]
+    assert "pas encore décidé" in awarded and "€" not in awarded, awarded
+    assert re.search(r"\d+\u202f%", page) and not re.search(r"\d+ %", page)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -42,7 +43,10 @@ def test_page_shows_a_role_and_evidence_for_each_calendar_and_folder(
     login_as("admin")
     page = client.get(f"/admin/setup/{source_id}").get_data(as_text=True)
     assert "Vie du club" in page and "Anniversaires" in page and "Trésorerie" in page
-    assert "évènement(s) nommé(s) « Comité directeur »" in page  # the evidence, in French
+    assert re.search(r"\d+ évènements? nommés? « Comité directeur »", page), "in French"
+    assert "(s)" not in page, "plural forms agree with their count"
+    assert not re.search(r"\((ca|bureau|ag|other|wg)\)", page), "body kinds in words"
+    assert re.search(r"\d+ membres?\b", page)
     assert 'name="role:folder:/Trésorerie/"' in page
     assert '<option value="sensitive" selected>' in page
 
@@ -207,7 +211,7 @@ def test_sources_page_names_calendars_left_without_a_role(
     connect(services, demo_server.url)  # discovery guesses roles; "Personnel" gets none
     login_as("admin")
     page = client.get("/admin/sources").get_data(as_text=True)
-    assert "1 agenda(s) sans rôle, non synchronisé(s)" in page
+    assert "1 agenda sans rôle, non synchronisé" in page
 
 
 def test_bodies_page_offers_a_folder_named_after_the_meeting(

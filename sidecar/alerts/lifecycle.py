@@ -52,6 +52,12 @@ def reconcile(
     (the sharing audit needs the network), and "not evaluated" must never read as "cleared".
     """
     lock_association(session, association_id)
+    session.execute(  # "nothing to do" means something only after a check
+        update(Association)
+        .where(Association.id == association_id)
+        .values(alerts_checked_at=now)
+        .execution_options(synchronize_session=False)
+    )
     report = ReconcileReport()
     stored = {
         a.key: a

@@ -51,16 +51,26 @@ def localise(params: Mapping[str, object], language: str) -> dict[str, object]:
     return shown
 
 
-def tr(language: str, msgid: str, params: Mapping[str, object] | None = None) -> str:
-    if not msgid:
+def template(language: str, text: texts.Text, params: Mapping[str, object]) -> str:
+    """``text`` in ``language``, unfilled: a :class:`texts.Plural` in the form its count asks."""
+    count = texts.count_of(text, params)
+    if isinstance(text, texts.Plural):
+        return translations(language).ngettext(text.singular, text.plural, count or 0)
+    if not text:
         return ""  # gettext("") is the catalogue's header, never wanted here
-    return texts.fill(translations(language).gettext(msgid), localise(params or {}, language))
+    return translations(language).gettext(text)
+
+
+def tr(language: str, msgid: texts.Text, params: Mapping[str, object] | None = None) -> str:
+    params = params or {}
+    return texts.fill(template(language, msgid, params), localise(params, language))
 
 
 def sentence(rule: str, params: Mapping[str, object], language: str) -> tuple[str, str]:
     """An alert as a reader sees it: what is wrong (with its subject and date), and what to do."""
-    title = tr(language, texts.TITLES.get(rule, texts.UNKNOWN_RULE), params)
-    return title, tr(language, texts.DETAILS.get(rule, ""), params)
+    key = texts.text_key(rule, params)
+    title = tr(language, texts.TITLES.get(key, texts.UNKNOWN_RULE), params)
+    return title, tr(language, texts.DETAILS.get(key, ""), params)
 
 
 def sentence_html(rule: str, params: Mapping[str, object], language: str) -> tuple[Markup, Markup]:
@@ -73,13 +83,14 @@ def sentence_html(rule: str, params: Mapping[str, object], language: str) -> tup
         for name, value in localise(params, language).items()
     }
 
-    def html(msgid: str) -> Markup:
-        if not msgid:
+    def html(text: texts.Text) -> Markup:
+        if not text:
             return Markup("")
-        return escape(translations(language).gettext(msgid)) % _Lenient(shown)
+        return escape(template(language, text, params)) % _Lenient(shown)
 
-    title = texts.PAGE_TITLES.get(rule) or texts.TITLES.get(rule, texts.UNKNOWN_RULE)
-    return html(title), html(texts.PAGE_DETAILS.get(rule) or texts.DETAILS.get(rule, ""))
+    key = texts.text_key(rule, params)
+    title = texts.PAGE_TITLES.get(key) or texts.TITLES.get(key, texts.UNKNOWN_RULE)
+    return html(title), html(texts.PAGE_DETAILS.get(key) or texts.DETAILS.get(key, ""))
 
 
 class _Lenient(dict[str, object]):

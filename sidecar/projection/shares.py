@@ -60,6 +60,7 @@ class Finding:
     why: str
     fix: str
     url: str | None = None
+    days: int | None = None  # days left before the share expires (expiring_soon)
 
 
 def is_sensitive(path: str, sensitive_folders: Sequence[str]) -> bool:
@@ -192,4 +193,5 @@ def _expiring(share: ShareInfo, days: int) -> Finding:
         "access without warning.",
         f"If it is still needed, extend the expiration date in the sharing tab of {share.path}.",
         share.url,
+        days,
     )

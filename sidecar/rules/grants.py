@@ -98,9 +98,17 @@ def share_rules(
     if audit_error:
         yield condition("share_audit_failing", "audit", {"error": audit_error})
     for finding in findings:
+        # The finding's facts only: its words come from the catalogue, per reader and kind.
+        facts: dict[str, object] = {
+            "kind": finding.kind,
+            "path": finding.path,
+            "who": finding.shared_with,
+        }
+        if finding.days is not None:
+            facts["days"] = finding.days
         yield condition(
             "risky_share",
             finding.key,
-            {"title": finding.title, "path": finding.path, "fix": finding.fix},
+            facts,
             severity=_SHARE_SEVERITY.get(finding.severity, "medium"),
         )

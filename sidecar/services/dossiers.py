@@ -114,9 +114,18 @@ def obligations(
 
 
 def save_grant(
-    session: Session, association_id: int, values: dict[str, Any], grant_id: int | None = None
+    session: Session,
+    association_id: int,
+    values: dict[str, Any],
+    grant_id: int | None = None,
+    *,
+    former_key: str | None = None,
 ) -> models.Grant:
-    """Create or update a recorded grant; only the editable fields are taken from ``values``."""
+    """Create or update a recorded grant; only the editable fields are taken from ``values``.
+
+    ``former_key`` is the address the dossier had before (a found dossier being recorded): it
+    is kept, so links to it keep leading to the grant whatever is corrected later.
+    """
     if values.get("status", "preparing") not in projection.STATUSES:
         raise ValueError(f"Unknown status {values['status']!r}: use one of {projection.STATUSES}.")
     row = session.get(models.Grant, grant_id) if grant_id is not None else None
@@ -127,7 +136,29 @@ def save_grant(
         if name in values:
             setattr(row, name, values[name])
     session.flush()
+    if former_key:
+        remember_address(session, association_id, former_key, row.id)
     return row
+
+
+def remember_address(session: Session, association_id: int, old_key: str, grant_id: int) -> None:
+    """Keep ``old_key`` leading to grant ``grant_id`` (the latest grant wins a reused key)."""
+    if old_key == f"g{grant_id}":
+        return
+    alias = session.get(models.GrantAlias, (association_id, old_key))
+    if alias is None:
+        session.add(
+            models.GrantAlias(association_id=association_id, old_key=old_key, grant_id=grant_id)
+        )
+    else:
+        alias.grant_id = grant_id
+    session.flush()
+
+
+def address_now(session: Session, association_id: int, old_key: str) -> str | None:
+    """The key of the grant a former address leads to, if one was kept."""
+    alias = session.get(models.GrantAlias, (association_id, old_key))
+    return f"g{alias.grant_id}" if alias is not None else None
 
 
 def tick_piece(session: Session, grant_id: int, piece_key: str, link: str) -> None:
@@ -223,7 +254,7 @@ def confirm_dossier(
         row.confirmed = True
         session.flush()
         return row
-    return save_grant(session, association.id, draft_values(dossier))
+    return save_grant(session, association.id, draft_values(dossier), former_key=dossier.key)
 
 
 def grant_for_key(

@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -87,12 +88,25 @@ def create_association(
             code="association.exists",
             slug=slug,
         )
+    check_timezone(timezone)
     association = Association(
         slug=slug, name=name.strip() or slug, timezone=timezone, language=language, settings={}
     )
     session.add(association)
     session.flush()
     return association
+
+
+def check_timezone(timezone: str) -> None:
+    """Refuse a zone the system does not know: every alerts cycle and page would fail on it."""
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise QuorumError(
+            f"{timezone!r} is not a time zone; use a name such as Europe/Paris.",
+            code="config.timezone",
+            value=timezone,
+        ) from err
 
 
 def find(session: Session, slug: str) -> Association:

@@ -2,7 +2,8 @@
 
 Both carry every entry with its hashes and the verdict of the chain check, so whoever receives
 the export can see that the list was complete and unaltered when it was made. Column titles are
-passed in by the caller (already translated).
+passed in by the caller (already translated). Times are written in the association's time zone,
+named beside them; the CSV keeps the hashed UTC value too.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from sidecar import i18n
+from sidecar import formatting, i18n
 from sidecar.i18n import N_
 from sidecar.projection.register import ChainCheck, RegisterEntry, entry_fields
 
@@ -33,6 +34,7 @@ COLUMNS = (
     "approved_at",
     "prev_hash",
     "entry_hash",
+    "approved_at_local",
 )
 #: A Unicode font when the system has one; otherwise text is folded to Latin-1 for the core font.
 FONT_CANDIDATES = (
@@ -41,13 +43,25 @@ FONT_CANDIDATES = (
 )
 
 
-def to_csv(entries: Sequence[RegisterEntry]) -> str:
-    """One row per entry, every column; UTF-8 with a BOM so spreadsheet programs read accents."""
+def local_text(value: datetime, tz: str) -> str:
+    """« 2026-07-01 18:05 Europe/Paris »: a time in ``tz``, named, for a spreadsheet."""
+    return f"{formatting.local(value, tz):%Y-%m-%d %H:%M} {tz}"
+
+
+def to_csv(entries: Sequence[RegisterEntry], tz: str = "UTC") -> str:
+    """One row per entry, every column; UTF-8 with a BOM so spreadsheet programs read accents.
+
+    ``approved_at`` is the hashed value (ISO, UTC); ``approved_at_local`` the same moment in the
+    association's zone ``tz``."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for entry in entries:
-        values = {**entry_fields(entry), "entry_hash": entry.entry_hash}
+        values = {
+            **entry_fields(entry),
+            "entry_hash": entry.entry_hash,
+            "approved_at_local": local_text(entry.approved_at, tz),
+        }
         writer.writerow([_cell(str(values[c])) for c in COLUMNS])
     return "\ufeff" + out.getvalue()
 
@@ -89,11 +103,13 @@ def to_pdf(
     made_at: datetime,
     footer: str = "{page} / {pages}",
     chain: ChainCheck | None = None,
+    tz: str = "UTC",
+    language: str = "en",
 ) -> bytes:
     """A landscape A4 PDF: title, verdict of the chain check, then one block per entry.
 
     ``headers``: the labels of meeting, body, file, approved, by, SHA-256, entry hash.
-    ``footer``: the page line, with ``{page}`` and ``{pages}``.
+    ``footer``: the page line, with ``{page}`` and ``{pages}``. Times are shown in ``tz``.
     """
     font = next((p for p in FONT_CANDIDATES if p.is_file()), None)
     pdf = _Pdf(footer, font)
@@ -103,13 +119,13 @@ def to_pdf(
     pdf.set_font(pdf.face, size=14)
     pdf.cell(0, 9, pdf.fit(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(pdf.face, size=9)
-    pdf.cell(
-        0, 6, pdf.fit(f"{made_at:%Y-%m-%d %H:%M} UTC — {verdict}"), new_x="LMARGIN", new_y="NEXT"
-    )
+    made = formatting.datetime_text(made_at, language, tz, size="short")
+    pdf.cell(0, 6, pdf.fit(f"{made} ({tz}) — {verdict}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     widths = (12, 26, 18, 110, 50, 61)
     pdf.set_font(pdf.face, size=8)
-    for width, label in zip(widths, ("#", *headers[:5]), strict=False):
+    labels = ("#", *headers[:3], f"{headers[3]} ({tz})", headers[4])
+    for width, label in zip(widths, labels, strict=False):
         pdf.cell(width, 6, pdf.fit(label), border=1)
     pdf.ln()
     for entry in entries:
@@ -118,7 +134,7 @@ def to_pdf(
             entry.meeting_day,
             entry.body_code,
             entry.path[-70:],
-            entry.approved_at.strftime("%Y-%m-%d %H:%M"),
+            formatting.datetime_text(entry.approved_at, language, tz, size="short"),
             f"{entry.approved_by} ({entry.approved_via})",
         )
         for width, value in zip(widths, row, strict=True):
@@ -138,15 +154,23 @@ def pdf_in(
     name: str,
     language: str,
     made_at: datetime,
+    tz: str = "UTC",
 ) -> bytes:
-    """The register as a PDF with its words in ``language``: the page's export and
-    ``quorum minutes export`` give the same document."""
+    """The register as a PDF with its words in ``language`` and its times in the association's
+    zone ``tz``: the page's export and ``quorum minutes export`` give the same document."""
 
     def say(msgid: str, **params: object) -> str:
         return i18n.gettext(language, msgid, **params)
 
     verdict = (
-        say(N_("Chain verified: %(count)s entries, none altered."), count=chain.entries)
+        i18n.fill(
+            i18n.translations(language).ngettext(
+                "Chain verified: %(num)d entry, none altered.",
+                "Chain verified: %(num)d entries, none altered.",
+                chain.entries,
+            ),
+            {"num": chain.entries},
+        )
         if chain.ok
         else say(
             N_("Chain broken at entry %(seq)s: the register was altered outside Quorum."),
@@ -168,4 +192,6 @@ def pdf_in(
         verdict=verdict,
         made_at=made_at,
         footer=say(N_("Page {page} of {pages}")),
+        tz=tz,
+        language=language,
     )

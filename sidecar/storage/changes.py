@@ -49,7 +49,7 @@ WATCHED = (
     RoutingRule,
 )
 # Association columns that are bookkeeping, not settings the rules read.
-_NOT_SETTINGS = frozenset({"alerts_due_at", "disabled_at"})
+_NOT_SETTINGS = frozenset({"alerts_due_at", "alerts_checked_at", "disabled_at"})
 _quiet: ContextVar[bool] = ContextVar("quorum_alerts_quiet", default=False)
 
 

@@ -68,6 +68,8 @@ class Association(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When the alerts cycle must run next (None: at once). Set by a change or a time threshold.
     alerts_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    # When the rules were last evaluated (None: never), shown on an empty alerts page.
+    alerts_checked_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]  # a federation admin stopped its jobs and alerts
 
 
@@ -380,6 +382,20 @@ class Grant(Base):
         ForeignKey("members.id", ondelete="SET NULL")
     )
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GrantAlias(Base):
+    """A former address of a recorded grant dossier: the key it had (``f:<folder>``,
+    ``e:<funder> <year>``) before it was recorded or corrected, so links to it keep working."""
+
+    __tablename__ = "grant_aliases"
+
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE"), primary_key=True
+    )
+    old_key: Mapped[str] = mapped_column(String(1100), primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

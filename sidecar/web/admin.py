@@ -19,6 +19,7 @@ from sidecar.formatting import whole_number
 from sidecar.services import api_tokens, user_admin
 from sidecar.services.accounts import ROLES, find_user
 from sidecar.services.user_admin import FieldError
+from sidecar.web import audit_texts
 from sidecar.web.access import requires
 from sidecar.web.auth import audit, current_association, current_principal
 from sidecar.web.context import services
@@ -243,7 +244,7 @@ def save_access() -> ResponseReturnValue:
             errors=_field_errors(err),
         )
         return page, 400
-    audit("admin.access.save", **{k: str(v) for k, v in saved.items()})
+    audit("admin.access.save", **saved)  # plain data: the log shows it as words
     flash(_("Access settings saved."), "ok")
     return redirect(url_for("admin.access"))
 
@@ -264,6 +265,9 @@ def audit_log() -> ResponseReturnValue:
             "pages/admin_audit.html",
             log=found,
             action=action,
-            describe=user_admin.harmless,
+            describe=audit_texts.details_text,
+            action_label=audit_texts.action_label,
+            is_known=audit_texts.is_known,
+            action_names=audit_texts.ACTIONS,
             tz=association.timezone,
         )

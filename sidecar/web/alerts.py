@@ -60,8 +60,16 @@ def index() -> ResponseReturnValue:
             (alert, messages.sentence_html(alert.rule, alert.params, language)) for alert in alerts
         ]
         sent = [(d, messages.sentence(a.rule, a.params, language)[0], c) for d, a, c in log]
+        checked_at, next_check = association.alerts_checked_at, association.alerts_due_at
     return render_template(
-        "pages/alerts.html", alerts=shown, state=state, states=STATES, channels=channels, log=sent
+        "pages/alerts.html",
+        alerts=shown,
+        state=state,
+        states=STATES,
+        channels=channels,
+        log=sent,
+        checked_at=checked_at,
+        next_check=next_check if next_check and next_check > datetime.now(UTC) else None,
     )
 
 

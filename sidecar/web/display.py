@@ -66,6 +66,11 @@ def money(cents: int | None) -> str:
     return formatting.money(cents, language())
 
 
+def percent(value: int | float | None) -> str:
+    """« 71 % » (narrow no-break space in French)."""
+    return "" if value is None else formatting.percent(value, language())
+
+
 def colon() -> str:
     """The colon after a label: « Statut : » (no-break space before it) in French."""
     return "\u00a0: " if language().startswith("fr") else ": "
@@ -82,6 +87,7 @@ def register(app: object) -> None:
         ("day", day),
         ("day_long", day_long),
         ("money", money),
+        ("percent", percent),
     ):
         app.add_template_filter(function, name)
     app.add_template_global(colon)

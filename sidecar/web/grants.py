@@ -30,26 +30,27 @@ class Bar:
 
     label: str
     requested: int  # cents
-    awarded: int
+    awarded: int | None  # None: no award decided yet in this group (not « 0 € »)
     requested_percent: int
     awarded_percent: int
 
 
 def chart(dossiers: Sequence[Dossier]) -> list[Bar]:
     """Requested and awarded amounts per funder and year, scaled to the largest."""
-    totals: dict[str, tuple[int, int]] = {}
+    totals: dict[str, tuple[int, int | None]] = {}
     for d in dossiers:
         if d.record is None:
             continue
         label = f"{d.funder} {d.year or ''}".strip()
-        requested, awarded = totals.get(label, (0, 0))
+        requested, awarded = totals.get(label, (0, None))
+        given = d.record.amount_awarded_cents
         totals[label] = (
             requested + (d.record.amount_requested_cents or 0),
-            awarded + (d.record.amount_awarded_cents or 0),
+            awarded if given is None else (awarded or 0) + given,
         )
-    largest = max((max(r, a) for r, a in totals.values()), default=0) or 1
+    largest = max((max(r, a or 0) for r, a in totals.values()), default=0) or 1
     return [
-        Bar(label, r, a, round(100 * r / largest), round(100 * a / largest))
+        Bar(label, r, a, round(100 * r / largest), round(100 * (a or 0) / largest))
         for label, (r, a) in sorted(totals.items())
         if r or a
     ]
@@ -84,7 +85,8 @@ def dossier(key: str) -> ResponseReturnValue:
         found = dossier_service.dossiers(session, association, today)
         chosen = next((d for d in found if d.key == key), None)
         if chosen is None:
-            moved = former_address(key, found)
+            kept = dossier_service.address_now(session, association.id, key)
+            moved = kept if any(d.key == kept for d in found) else former_address(key, found)
             if moved is None:
                 abort(404)
             return redirect(url_for("grants.dossier", key=moved), 301)
@@ -107,9 +109,11 @@ def dossier(key: str) -> ResponseReturnValue:
 
 
 def former_address(key: str, found: Sequence[Dossier]) -> str | None:
-    """The key of the dossier an older address meant: a dossier found by its folder (``f:``)
-    or by its deadline (``e:``) gets a ``g<id>`` key once it is recorded (confirmed, edited),
-    and links, bookmarks and e-mails that used the old key must keep working."""
+    """The key of the dossier an older address meant, worked out from today's data when no
+    former address was kept (:func:`dossier_service.address_now`, read first): a dossier found by
+    its folder (``f:``) or by its deadline (``e:``) gets a ``g<id>`` key once it is recorded
+    (confirmed, edited), and links, bookmarks and e-mails that used the old key must keep
+    working."""
     if key.startswith("f:"):
         folder = key[2:].strip("/")
         matches = [d.key for d in found if d.folder and d.folder.strip("/") == folder]

@@ -120,7 +120,9 @@ def save() -> ResponseReturnValue:
                 dossier_service.grant_row(session, association.id, grant_id)
         except NotFound:
             abort(404)
-        row = dossier_service.save_grant(session, association.id, values, grant_id)
+        row = dossier_service.save_grant(
+            session, association.id, values, grant_id, former_key=key if grant_id is None else None
+        )
         new_key = f"g{row.id}"
     flash(gettext("Dossier saved."), "ok")
     return redirect(url_for("grants.dossier", key=new_key))

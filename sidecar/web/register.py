@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, gettext, ngettext
 from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError
@@ -21,6 +21,7 @@ from sidecar.projection.register import ChainCheck, RegisterEntry, entry_fields,
 from sidecar.services import minutes_cycle, register_export
 from sidecar.services import register as service
 from sidecar.storage.models import MinutesCheck
+from sidecar.web import display
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association, current_principal, visible_bodies
 from sidecar.web.context import services
@@ -94,7 +95,12 @@ def entry_json(entry: RegisterEntry) -> dict[str, Any]:
 
 def chain_text(chain: ChainCheck) -> str:
     if chain.ok:
-        return _("Chain verified: %(count)s entries, none altered.", count=chain.entries)
+        verified: str = ngettext(
+            "Chain verified: %(num)d entry, none altered.",
+            "Chain verified: %(num)d entries, none altered.",
+            chain.entries,
+        )
+        return verified
     return _(
         "Chain broken at entry %(seq)s: the register was altered outside Quorum.",
         seq=chain.broken_at or 0,
@@ -178,7 +184,7 @@ def _export_entries() -> tuple[list[RegisterEntry], ChainCheck, str]:
 def export_csv() -> ResponseReturnValue:
     entries, _chain, _name = _export_entries()
     return Response(
-        register_export.to_csv(entries),
+        register_export.to_csv(entries, tz=display.timezone()),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="registre-deliberations.csv"'},
     )
@@ -189,7 +195,12 @@ def export_csv() -> ResponseReturnValue:
 def export_pdf() -> ResponseReturnValue:
     entries, chain, name = _export_entries()
     data = register_export.pdf_in(
-        entries, chain, name=name, language=str(get_locale()), made_at=datetime.now(UTC)
+        entries,
+        chain,
+        name=name,
+        language=str(get_locale()),
+        made_at=datetime.now(UTC),
+        tz=display.timezone(),
     )
     return Response(
         data,

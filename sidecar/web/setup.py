@@ -9,10 +9,13 @@ Applying is audited as ``admin.setup``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -49,7 +52,58 @@ ROLE_LABELS = {
 }
 
 
+def _events_named(p: Mapping[str, object]) -> str:
+    named: str = ngettext(
+        "%(num)d event named “%(name)s”", "%(num)d events named “%(name)s”", _n(p), name=p["name"]
+    )
+    return named
+
+
+def _n(params: Mapping[str, object], name: str = "count") -> int:
+    value = params.get(name)
+    return value if isinstance(value, int) else 0
+
+
+# The evidence that counts something, in the plural form its count asks (« 1 tâche »,
+# « 3 tâches »), keyed by the message the proposals carry.
+_COUNTED: dict[str, Callable[[Mapping[str, object]], str]] = {
+    "%(count)s to-dos": lambda p: ngettext("%(num)d to-do", "%(num)d to-dos", _n(p)),
+    "also %(count)s events named like meetings": lambda p: ngettext(
+        "also %(num)d event named like a meeting", "also %(num)d events named like meetings", _n(p)
+    ),
+    "%(count)s files whose names fit this role": lambda p: ngettext(
+        "%(num)d file whose name fits this role", "%(num)d files whose names fit this role", _n(p)
+    ),
+    "%(count)s people invited to its meetings": lambda p: ngettext(
+        "%(num)d person invited to its meetings", "%(num)d people invited to its meetings", _n(p)
+    ),
+    "%(count)s sub-folders named after a funder (%(names)s)": lambda p: ngettext(
+        "%(num)d sub-folder named after a funder (%(names)s)",
+        "%(num)d sub-folders named after a funder (%(names)s)",
+        _n(p),
+        names=p["names"],
+    ),
+    "%(count)s sub-folders named after a body (%(names)s)": lambda p: ngettext(
+        "%(num)d sub-folder named after a body (%(names)s)",
+        "%(num)d sub-folders named after a body (%(names)s)",
+        _n(p),
+        names=p["names"],
+    ),
+    "%(count)s events named “%(name)s”": _events_named,
+    "%(count)s events named “%(name)s”, %(series)s of them recurring": lambda p: _(
+        "%(events)s, %(recurring)s",
+        events=_events_named(p),
+        recurring=ngettext(
+            "%(num)d of them recurring", "%(num)d of them recurring", _n(p, "series")
+        ),
+    ),
+}
+
+
 def _evidence(item: Evidence) -> str:
+    counted = _COUNTED.get(item.message)
+    if counted is not None:
+        return str(counted(item.params))
     return str(_(item.message, **dict(item.params)))
 
 
@@ -118,10 +172,10 @@ def apply(source_id: int) -> ResponseReturnValue:
     synced = sum(1 for role in done.calendars.values() if role != "ignore")
     flash(
         _(
-            "Setup applied: %(synced)s calendars synced, %(ignored)s ignored, bodies created: "
-            "%(bodies)s. The next sync reads everything with these roles.",
-            synced=synced,
-            ignored=len(done.calendars) - synced,
+            "Setup applied: %(synced)s, %(ignored)s, bodies created: %(bodies)s. The next sync "
+            "reads everything with these roles.",
+            synced=ngettext("%(num)d calendar synced", "%(num)d calendars synced", synced),
+            ignored=ngettext("%(num)d ignored", "%(num)d ignored", len(done.calendars) - synced),
             bodies=", ".join(done.bodies_created) or "—",
         ),
         "ok",

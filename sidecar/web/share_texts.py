@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from sidecar.projection.shares import Finding
 from sidecar.services.share_audit import AuditNote
@@ -70,7 +70,11 @@ def finding_text(finding: Finding, expires: date | None, today: date) -> Finding
         )
     if finding.kind == "expiring_soon" and expires is not None:
         return FindingText(
-            gettext("Share expiring in %(days)s days", days=(expires - today).days),
+            ngettext(
+                "Share expiring in %(num)d day",
+                "Share expiring in %(num)d days",
+                (expires - today).days,
+            ),
             gettext(
                 "Whoever relies on this share (a funder reading a dossier, an auditor) will lose "
                 "access without warning."

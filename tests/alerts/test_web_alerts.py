@@ -96,3 +96,22 @@ def test_signed_link_confirms_before_acting(services: Services, app: Flask) -> N
         alert = session.get(Alert, ids[GRANT.key])
         assert alert is not None and alert.acknowledged_by == "bruno@example.org"
     assert client.get(path[:-3] + "xyz").status_code == 404
+
+
+def test_an_empty_alerts_page_says_when_quorum_last_checked(
+    services: Services, client: FlaskClient, login_as: LoginAs
+) -> None:
+    """« Nothing to do » only after a check: before the first one the page says none ran yet."""
+    aid = setup_association(services)
+    login_as("officer")
+    before = re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get("/alerts/").get_data(as_text=True))
+    )
+    assert "rien à faire" not in before
+    assert "pas encore vérifié" in before, before
+    reconcile(services, aid, [], NOW)
+    after = re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get("/alerts/").get_data(as_text=True))
+    )
+    assert "rien à faire" in after
+    assert "Dernière vérification : jeudi 26 novembre 2026 à 10:00" in after, after

@@ -2,6 +2,10 @@
 app served on 127.0.0.1 in a thread, on a database synced from the demo Nextcloud, with one
 signed-in browser context per role.
 
+Before the crawl the data set gets what the demo alone leaves empty, so the pages are seen
+with data in them: amounts on dossiers (the chart), the sharing audit run against the demo's
+shares (share alerts), an approved PV in the register, a handover, and audit log entries.
+
 Without /usr/bin/chromium the suite is skipped with the reason, unless
 ``QUORUM_TEST_BROWSER_REQUIRED=1`` (CI sets it: a silent skip would hide the whole suite).
 """
@@ -64,9 +68,52 @@ def _record_amounts(services: Services, now: datetime) -> None:
             grants.save_grant(session, association.id, values)
 
 
+def _seed_pages(services: Services, now: datetime) -> None:
+    """Share findings, one register entry, one handover and a few audit entries."""
+    from sqlalchemy import select
+
+    from sidecar.alerts import share_audits
+    from sidecar.context import resolve_association
+    from sidecar.services import accounts, handover, register
+    from sidecar.storage.models import Body, Collection, FileRecord, Member, Source
+
+    with services.db.session() as session:
+        association = resolve_association(session, None)
+        aid = association.id
+        audit = share_audits.refresh(session, association, services.vault, now)
+        assert audit.findings, f"the demo's shares give findings ({audit.error})"
+        pv = session.scalars(
+            select(FileRecord)
+            .join(Collection, FileRecord.collection_id == Collection.id)
+            .join(Source, Collection.source_id == Source.id)
+            .where(Source.association_id == aid, FileRecord.path.like("%Compte rendu bureau%"))
+            .order_by(FileRecord.path)
+        ).first()
+        body = session.scalars(select(Body).where(Body.association_id == aid)).first()
+        assert pv is not None and pv.fileid and body is not None
+        register.append(
+            session, aid, meeting_uid="browser-suite", meeting_day=now.date().isoformat(),
+            body_code=body.code, path=pv.path, fileid=pv.fileid, etag=pv.etag or "",
+            sha256="0" * 64, approved_by="officer", approved_via="officer", now=now,
+        )  # fmt: skip
+        leaving = session.scalars(
+            select(Member).where(Member.association_id == aid, Member.nc_user == "chloe")
+        ).one()
+        handover.start(session, aid, leaving, ["secrétaire"], now)
+        for action, details in (
+            ("admin.access.save", {"groups": {"Bureau": "officer"}, "default_role": None}),
+            ("sign_in", {"login": "admin", "method": "nextcloud", "kept": True}),
+            ("POST grants_edit.save", {"path": "/grants/edit", "form": {"funder": "Ville"}}),
+        ):
+            accounts.record_audit(
+                session, action, actor="admin", user_id=None, association_id=aid,
+                details={"ip": "127.0.0.1", **details},
+            )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def live_app(synced_demo: Services) -> Iterator[LiveApp]:
-    """The app on a free port, alerts evaluated once, a user per role."""
+    """The app on a free port, pages given data, alerts evaluated once, a user per role."""
     from sidecar.alerts.service import reconcile_association
     from sidecar.web import create_app
     from sidecar.web.serving import make_server
@@ -74,6 +121,7 @@ def live_app(synced_demo: Services) -> Iterator[LiveApp]:
 
     now = datetime.now(UTC)
     _record_amounts(synced_demo, now)
+    _seed_pages(synced_demo, now)
     reconcile_association(synced_demo, association_id(synced_demo, None), now)
     app = create_app({"TESTING": False}, services=synced_demo)
     cookies = {

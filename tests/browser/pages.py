@@ -51,6 +51,9 @@ FORBIDDEN = [
             "an untranslated role or outcome",
         ),
         (r"\b[a-z]+_[a-z_]+\b", 0, "a raw code (snake_case)"),
+        (r"(?<!responsable )\((ca|ag|bureau|custom)\)", 0, "a raw body kind"),
+        (r"\badmin\.[a-z_]+\.[a-z_]+\b", 0, "a raw action code (admin.access.save)"),
+        (r"\w\(s\)", 0, "a « (s) » plural"),
         (r"\b\d{4}-\d{2}-\d{2}\b", 0, "an ISO date"),
         (r"\b\d{1,2}:\d{2}:\d{2}\b", 0, "a time with seconds"),
         (r"\b\d+\.\d{2}\b", 0, "an amount with a decimal point"),
@@ -158,6 +161,22 @@ def overflow(page: Any) -> str | None:
     return (
         f"{measured['scroll']} px wide for {measured['client']} px ({', '.join(measured['wide'])})"
     )
+
+
+_CURRENT = """() => [...document.querySelectorAll('nav.menu [aria-current="page"]')]
+  .map((a) => new URL(a.href).pathname)"""
+_FIGURES = """() => [...document.querySelectorAll('.chart-table .figures')]
+  .map((el) => [el.innerText.trim(), el.getBoundingClientRect().width > 0])"""
+
+
+def current_menu_entries(page: Any) -> list[str]:
+    """The paths of the main menu's entries marked as the current page."""
+    return [str(path) for path in page.evaluate(_CURRENT)]
+
+
+def chart_figures(page: Any) -> list[tuple[str, bool]]:
+    """Each figure of the grants chart, as shown, and whether it takes room on the page."""
+    return [(str(text), bool(shown)) for text, shown in page.evaluate(_FIGURES)]
 
 
 def links(page: Any) -> list[tuple[str, str]]:

@@ -18,14 +18,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import select
 
+from sidecar.alerts import links as alert_links
+from sidecar.storage.models import Alert
 from sidecar.web.access import role_of
+from sidecar.web.navigation import _MENU
 from tests.browser.conftest import PERSONAS, LiveApp
 from tests.browser.pages import (
     WIDTHS,
     Findings,
     axe_problems,
     axe_script,
+    chart_figures,
+    current_menu_entries,
     endpoint_of,
     forbidden_text,
     is_page,
@@ -38,6 +44,16 @@ from tests.browser.pages import (
 
 SHOTS = os.environ.get("QUORUM_TEST_SCREENSHOTS")
 AXE = axe_script()
+MENU_PAGES = frozenset(endpoint for endpoint, _label, _others in _MENU)
+# What the seeded data must put on a page (tests/browser/conftest.py), by endpoint: the crawl
+# sees each page with data in it, not only its empty state.
+SHOWN = {
+    "alerts.index": ("Lien public", "partagé avec"),
+    "register.index": ("Chaîne vérifiée : 1 entrée,",),
+    "admin.audit_log": ("Réglages d’accès enregistrés", "Bureau → responsable (bureau)"),
+    "handovers.show": ("Passation de",),
+    "grants.pipeline": ("pas encore décidé",),
+}
 
 
 def _contexts(browser: Any, live: LiveApp, role: str) -> dict[int, Any]:
@@ -52,6 +68,21 @@ def _contexts(browser: Any, live: LiveApp, role: str) -> dict[int, Any]:
         context.add_init_script(script=AXE)
         contexts[width] = context
     return contexts
+
+
+def _check_data(page: Any, endpoint: str, where: str, findings: Findings) -> None:
+    """The current page marked in the menu; the seeded data shown; the chart's figures as text."""
+    marked = current_menu_entries(page)
+    if len(marked) > 1 or (endpoint in MENU_PAGES and marked != [urlsplit(page.url).path]):
+        findings.add(where, f"the menu marks {marked or 'nothing'} as the current page")
+    text = page.inner_text("main")
+    for expected in SHOWN.get(endpoint, ()):
+        if expected not in text:
+            findings.add(where, f"does not show « {expected} »")
+    if endpoint == "grants.pipeline":
+        figures = chart_figures(page)
+        if not figures or not all(shown and text for text, shown in figures):
+            findings.add(where, f"the chart's figures are not all shown as text: {figures}")
 
 
 def _check_page(page: Any, where: str, findings: Findings) -> None:
@@ -126,6 +157,7 @@ def test_every_page_for_every_role(browser: Any, live_app: LiveApp, role: str) -
                     findings.add(where, f"ended at {urlsplit(page.url).path}")
                     continue
                 _check_page(page, where, findings)
+                _check_data(page, endpoint, where, findings)
                 if SHOTS:
                     name = f"{role}-{width}-{endpoint}.png"
                     page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
@@ -136,7 +168,7 @@ def test_every_page_for_every_role(browser: Any, live_app: LiveApp, role: str) -
     must = {r.endpoint for r in allowed if not r.arguments}
     assert must <= seen, f"pages never opened: {must - seen}"
     if role != "member":  # the crawl reached pages with arguments through links
-        assert {"meetings.show", "grants.dossier"} <= seen
+        assert {"meetings.show", "grants.dossier", "handovers.show"} <= seen
     assert not findings.problems, findings.report()
 
 
@@ -161,6 +193,42 @@ def test_error_pages_are_quorum_pages(browser: Any, live_app: LiveApp) -> None:
                     assert "Comment les rôles sont décidés" in page.inner_text("main")
                 if SHOTS:
                     page.screenshot(path=str(Path(SHOTS) / f"error-{status}-{width}.png"))
+    finally:
+        for context in contexts.values():
+            context.close()
+    assert not findings.problems, findings.report()
+
+
+@pytest.mark.slow
+def test_the_signed_alert_link_page(browser: Any, live_app: LiveApp) -> None:
+    """The page a link in an e-mail opens (public, signed): the alert in French, a button to
+    confirm, and then the outcome, at both widths."""
+    settings = live_app.services.settings
+    secret = alert_links.link_secret(settings.secret_key, settings.data_dir)
+    with live_app.services.db.session() as session:
+        share = session.scalars(
+            select(Alert).where(Alert.rule == "risky_share", Alert.state == "open")
+        ).first()
+        assert share is not None, "the seeded sharing audit opened share alerts"
+        token = alert_links.sign(secret, share.id, "snooze", "etienne@example.org")
+    contexts = _contexts(browser, live_app, "member")
+    findings = Findings()
+    try:
+        for width, context in contexts.items():
+            page = context.new_page()
+            where = f"signed link {width}px"
+            response = page.goto(f"/alerts/act/{token}", wait_until="load")
+            assert response is not None and response.status == 200, where
+            _check_page(page, where, findings)
+            text = page.inner_text("main")
+            if not any(words in text for words in SHOWN["alerts.index"]):
+                findings.add(where, f"the alert is not shown in words: {text[:200]}")
+            if width == WIDTHS[0]:
+                page.locator("main form button[type=submit]").first.click()
+                page.wait_for_load_state("load")
+                _check_page(page, f"{where} after confirming", findings)
+            if SHOTS:
+                page.screenshot(path=str(Path(SHOTS) / f"signed-link-{width}.png"))
     finally:
         for context in contexts.values():
             context.close()

@@ -60,7 +60,8 @@ def test_register_page_approve_export_and_api(
         "Le PV indique 5 présents et 1 représentés ; 3 acceptations et 1 pouvoirs sont enregistrés."
         in page
     )
-    assert "Chaîne vérifiée : 1 entrées, aucune modifiée." in page
+    assert "Chaîne vérifiée : 1 entrée, aucune modifiée." in page
+    assert "UTC" not in page and re.search(r"\d{4} à \d\d:\d\d", page), "the zone's time"
     assert "PDF signé" in page and "Approuver cette version" in page
 
     api = officer.get("/api/v1/register").get_json()
@@ -85,11 +86,13 @@ def test_register_page_approve_export_and_api(
     assert listed.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(listed.get_data(as_text=True).lstrip("\ufeff"))))
     assert [r["seq"] for r in rows] == ["1", "2"] and rows[1]["prev_hash"] == rows[0]["entry_hash"]
+    assert rows[0]["approved_at_local"].endswith(" Europe/Paris")
     exported = officer.get("/register/export.pdf")
     assert exported.mimetype == "application/pdf"
     reader = PdfReader(io.BytesIO(exported.data))
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert "Registre des délibérations" in text and "Page 1 sur" in text
+    assert "UTC" not in text and "(Europe/Paris)" in text
     assert rows[0]["sha256"] in text.replace("\n", "")
 
     actions = officer.get("/api/v1/actions").get_json()["actions"]
