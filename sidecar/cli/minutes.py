@@ -87,7 +87,7 @@ def minutes_export(ctx: Ctx, path: Path) -> None:
         association = resolve_association(session, ctx.association)
         entries = register.entries(session, association.id)
         check = verify(entries, register.head(session, association.id))
-        name, document_language = association.name, association.language
+        name, document_language, tz = association.name, association.language, association.timezone
     if path.suffix.lower() == ".pdf":
         data = register_export.pdf_in(
             # the association's register, in its language (French for a loi 1901 association)
@@ -96,10 +96,11 @@ def minutes_export(ctx: Ctx, path: Path) -> None:
             name=name,
             language=document_language,
             made_at=datetime.now(UTC),
+            tz=tz,
         )
         path.write_bytes(data)
     else:
-        path.write_text(register_export.to_csv(entries), encoding="utf-8")
+        path.write_text(register_export.to_csv(entries, tz), encoding="utf-8")
     click.echo(
         ngettext(
             "%(num)d entry written to %(path)s.",

@@ -38,14 +38,15 @@ def test_scan_verify_export_and_a_tampered_register(
     scanned = runner.invoke(cli, ["minutes", "scan"], env=env, catch_exceptions=False)
     assert "1 signed PDF approved" in scanned.output
     verified = runner.invoke(cli, ["minutes", "verify"], env=env)
-    assert verified.exit_code == 0 and "1 entries, none altered" in verified.output
+    assert verified.exit_code == 0 and "1 entry, not altered" in verified.output
     for name in ("registre.pdf", "registre.csv"):
         done = runner.invoke(cli, ["minutes", "export", str(tmp_path / name)], env=env)
         assert done.exit_code == 0, done.output
     text = PdfReader(tmp_path / "registre.pdf").pages[0].extract_text()
     assert "Registre des délibérations" in text and "Page 1 sur 1" in text
     # the same words as the page's export (one wording, from the catalogue)
-    assert "Chaîne vérifiée : 1 entrées" in text and "Empreinte de l'entrée" in text
+    assert "Chaîne vérifiée : 1 entrée," in text and "Empreinte de l'entrée" in text
+    assert "(Europe/Paris)" in text and "(UTC)" not in text  # the association's zone
     assert (tmp_path / "registre.csv").read_text(encoding="utf-8").count("\n") == 2
 
     lift_guard(services)  # the database refuses the UPDATE otherwise

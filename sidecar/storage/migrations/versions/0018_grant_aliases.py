@@ -32,6 +32,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("associations") as batch:
-        batch.drop_column("alerts_checked_at")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite 3.35+ drops a column in place. A batch copy of associations would drop the
+        # table, which the register's RESTRICT key (0016) refuses while entries exist.
+        op.execute("ALTER TABLE associations DROP COLUMN alerts_checked_at")
+    else:
+        op.drop_column("associations", "alerts_checked_at")
     op.drop_table("grant_aliases")
