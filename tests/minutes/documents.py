@@ -90,3 +90,20 @@ def clean_pv(day: date, actions: Sequence[str] = ()) -> list[str]:
         *actions,
         "Signatures : Alice Example, Hélène Roussel",
     ]
+
+
+def actions_pv(day: date) -> tuple[list[str], Rows]:
+    """A clean PV with three actions written the three ways (an "Action :" line, a checkbox and
+    a table row), for Bernard, Hélène and Alice: its lines and its table."""
+    lines = clean_pv(
+        day,
+        actions=[
+            "Action : Bernard — relancer la mairie avant le 15/01",
+            "- [ ] Hélène : commander les graines (échéance 28/02)",
+        ],
+    )
+    table = [
+        ["Qui", "Action", "Échéance"],
+        ["Alice", "Envoyer le bilan à la Ville", f"31/03/{day.year + 1}"],
+    ]
+    return lines, table

@@ -15,7 +15,7 @@ from sidecar.services import actions, minutes_cycle
 from sidecar.services import meetings as meetings_service
 from sidecar.web import create_app
 from tests.access_helpers import signed_in_client
-from tests.minutes.documents import clean_pv, odt, pdf
+from tests.minutes.documents import actions_pv, odt, pdf
 from tests.minutes.test_register import association_id, past_meeting_day
 from tests.sync.helpers import alice_calendars, alice_files, sync
 
@@ -40,17 +40,7 @@ def test_three_actions_become_three_tasks_read_back_and_never_duplicated(
 ) -> None:
     services, source_id = fresh_synced
     day = past_meeting_day(fresh_demo_server)
-    lines = clean_pv(
-        day,
-        actions=[
-            "Action : Bernard — relancer la mairie avant le 15/01",
-            "- [ ] Hélène : commander les graines (échéance 28/02)",
-        ],
-    )
-    table = [
-        ["Qui", "Action", "Échéance"],
-        ["Alice", "Envoyer le bilan à la Ville", f"31/03/{day.year + 1}"],
-    ]
+    lines, table = actions_pv(day)
     path = f"{CA_FOLDER}/{day.isoformat()}/PV CA actions.odt"
     alice_files(fresh_demo_server.url).put(path, odt(lines, table), if_none_match=True)
     signed = f"{CA_FOLDER}/{day.isoformat()}/PV CA actions signé.pdf"  # the same two actions

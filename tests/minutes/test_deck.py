@@ -26,7 +26,7 @@ from sidecar.services import actions, minutes_cycle
 from sidecar.services.settings_check import check_settings
 from sidecar.storage.models import Association, Member, MinutesAction
 from tests.minutes.deck_fake import FakeDeck
-from tests.minutes.documents import clean_pv, odt
+from tests.minutes.documents import actions_pv, odt
 from tests.minutes.test_actions import _first_on_or_after, _quorum_todos
 from tests.minutes.test_register import association_id, past_meeting_day
 from tests.sync.helpers import alice_files, sync
@@ -42,17 +42,7 @@ def three_actions(
     Nextcloud accounts: (services, association id, meeting day)."""
     services, source_id = fresh_synced
     day = past_meeting_day(fresh_demo_server)
-    lines = clean_pv(
-        day,
-        actions=[
-            "Action : Bernard — relancer la mairie avant le 15/01",
-            "- [ ] Hélène : commander les graines (échéance 28/02)",
-        ],
-    )
-    table = [
-        ["Qui", "Action", "Échéance"],
-        ["Alice", "Envoyer le bilan à la Ville", f"31/03/{day.year + 1}"],
-    ]
+    lines, table = actions_pv(day)
     path = f"{CA_FOLDER}/{day.isoformat()}/PV CA actions.odt"
     alice_files(fresh_demo_server.url).put(path, odt(lines, table), if_none_match=True)
     sync(services, source_id)
