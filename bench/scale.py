@@ -16,7 +16,8 @@ Once every job has run once, a window of ``--seconds`` is measured:
 - lag: how late each run started after its due time (``sync_jobs.last_lag_seconds``, written by
   the claim; sampled every 0.5 s, so each claim is seen once), p50 / p95 / max;
 - CPU: user + system seconds of the Quorum processes (``/proc/PID/stat``) per poll, and in cores;
-  the demo server's CPU is shown apart;
+  the demo server's CPU is shown apart, and how busy the whole machine was (``/proc/stat``: the
+  rest is PostgreSQL and this script);
 - DB tx/s: ``pg_stat_database`` commits + rollbacks of the benchmark's own database (it is
   created for the run and dropped after; the sampler's own ~2 transactions/s are included).
 
@@ -71,6 +72,7 @@ class Result:
     server_cpu: float
     transactions: int
     run_seconds: float  # mean wall time of one sync run in the window
+    machine_cpu: float = 0.0  # every process of the machine (/proc/stat), in the window
 
     @property
     def polls_per_second(self) -> float:
@@ -96,6 +98,12 @@ HEADER = (
     f"{'':9} {'':>6} {'s':>6} {'':>8} {'':>8} {'s':>7} {'s':>7} {'s':>7} {'poll':>8} "
     f"{'Quorum':>6} {'cores':>6} {'':>7} {'':>5} {'s':>6}"
 )
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds the whole machine spent busy (not idle, not waiting on I/O), every core."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / CLOCK_TICKS
 
 
 def cpu_seconds(pid: int) -> float:
@@ -288,11 +296,13 @@ def run(
             t0 = datetime.now(UTC)
             cpu0 = sum(cpu_seconds(p.pid) for p in processes)
             server0 = cpu_seconds(server_pid)
+            machine0 = machine_cpu_seconds()
             tx0 = database.transactions(engine)
             lags = sample_lags(engine, args.seconds)
             tx1 = database.transactions(engine)
             cpu1 = sum(cpu_seconds(p.pid) for p in processes)
             server1 = cpu_seconds(server_pid)
+            machine1 = machine_cpu_seconds()
             t1 = datetime.now(UTC)
             with engine.connect() as conn:
                 window = (SyncRun.started_at >= t0, SyncRun.started_at < t1)
@@ -337,6 +347,7 @@ def run(
             server1 - server0,
             tx1 - tx0,
             float(run_seconds),
+            machine1 - machine0,
         )
 
 
@@ -348,10 +359,17 @@ def extrapolate(results: list[Result]) -> None:
     for r in results:
         cpu_per_poll = r.quorum_cpu / r.polls if r.polls else math.nan
         saturated = r.polls_per_second < 0.95 * r.associations / r.every
+        others = r.machine_cpu - r.quorum_cpu - r.server_cpu
         print(
             f"  {r.mode:9}: {r.polls_per_second:.1f} polls/s "
             f"({'its ceiling: demand was higher' if saturated else 'demand met'}); "
             f"at {demand:.1f} polls/s it would need {demand * cpu_per_poll:.2f} cores of CPU"
+        )
+        print(
+            f"  {'':9}  the machine was busy {r.machine_cpu / r.seconds:.2f} of {os.cpu_count()} "
+            f"cores: Quorum {r.quorum_cpu / r.seconds:.2f}, the demo server "
+            f"{r.server_cpu / r.seconds:.2f}, the rest (PostgreSQL, this script) "
+            f"{others / r.seconds:.2f}"
         )
     by_mode = {r.mode: r for r in results}
     if "queue-1" in by_mode and "queue-2" in by_mode:
