@@ -15,6 +15,7 @@ from sidecar.alerts import service as alerts_service
 from sidecar.context import Services
 from sidecar.demo import DemoServer
 from sidecar.demo.seed import CA_FOLDER
+from sidecar.projection.register import RegisterEntry
 from sidecar.services import minutes_scan, register
 from sidecar.storage.models import Alert, Association, MinutesCheck, RegisterEntryRecord
 from tests.minutes.documents import clean_pv, docx, odt, pdf
@@ -108,47 +109,54 @@ def test_a_signed_pdf_is_approved_on_sight(
         assert len(entry.sha256) == 64 and entry.fileid and entry.etag
 
 
-def _edit_alerts(services: Services) -> list[Alert]:
+def _alerts(services: Services, rule: str) -> list[Alert]:
     with services.db.session() as session:
-        rows = list(
-            session.scalars(select(Alert).where(Alert.rule == "minutes_edited_after_approval"))
-        )
+        rows = list(session.scalars(select(Alert).where(Alert.rule == rule)))
         session.expunge_all()
     return rows
+
+
+def _approved_pv(
+    server: DemoServer, services: Services, source_id: int
+) -> tuple[int, date, str, FilesClient, RegisterEntry]:
+    """A clean PV put on the demo, synced, scanned and approved by an officer (entry 1), the
+    alerts reconciled: (association id, meeting day, path, alice's files, the entry)."""
+    day = past_meeting_day(server)
+    path = f"{CA_FOLDER}/{day.isoformat()}/PV CA approuvé.odt"
+    files = alice_files(server.url)
+    files.put(path, odt(clean_pv(day)), if_none_match=True)
+    sync(services, source_id)
+    aid = association_id(services)
+    minutes_scan.scan(services, aid, datetime.now(UTC))
+    check_id = _by_name(services, aid)["PV CA approuvé.odt"].id
+    entry = register.approve(services, aid, check_id, "chloe", datetime.now(UTC))
+    alerts_service.reconcile_association(services, aid, datetime.now(UTC))
+    return aid, day, path, files, entry
 
 
 def test_an_approved_pv_edited_afterwards_raises_exactly_one_alert(
     fresh_demo_server: DemoServer, fresh_synced: tuple[Services, int]
 ) -> None:
     services, source_id = fresh_synced
-    day = past_meeting_day(fresh_demo_server)
-    path = f"{CA_FOLDER}/{day.isoformat()}/PV CA approuvé.odt"
-    files = alice_files(fresh_demo_server.url)
-    files.put(path, odt(clean_pv(day)), if_none_match=True)
-    sync(services, source_id)
-    aid = association_id(services)
-    minutes_scan.scan(services, aid, datetime.now(UTC))
-    check_id = _by_name(services, aid)["PV CA approuvé.odt"].id
-
-    entry = register.approve(services, aid, check_id, "chloe", datetime.now(UTC))
+    aid, day, path, files, entry = _approved_pv(fresh_demo_server, services, source_id)
     assert entry.seq == 1 and entry.approved_via == "officer" and entry.approved_by == "chloe"
-    alerts_service.reconcile_association(services, aid, datetime.now(UTC))
-    assert _edit_alerts(services) == []
+    assert _alerts(services, "minutes_edited_after_approval") == []
 
     for n in (1, 2):  # edited twice, synced each time: still one alert
         etag = files.propfind(path, "0")[0].etag
         files.put(path, odt([*clean_pv(day), f"Correction {n}"]), if_match=etag)
         sync(services, source_id)
         alerts_service.reconcile_association(services, aid, datetime.now(UTC))
-    [alert] = _edit_alerts(services)
+    [alert] = _alerts(services, "minutes_edited_after_approval")
     assert alert.state == "open" and alert.severity == "high"
     assert alert.params["path"] == "/" + path
 
     # approving the new version freezes it as entry 2 and clears the alert
     minutes_scan.scan(services, aid, datetime.now(UTC))
+    check_id = _by_name(services, aid)["PV CA approuvé.odt"].id
     register.approve(services, aid, check_id, "chloe", datetime.now(UTC))
     alerts_service.reconcile_association(services, aid, datetime.now(UTC))
-    [alert] = _edit_alerts(services)
+    [alert] = _alerts(services, "minutes_edited_after_approval")
     assert alert.state == "resolved"
 
 
@@ -189,30 +197,13 @@ def test_the_chain_verifies_and_detects_a_tampered_entry(
     assert not check.ok and check.broken_at == 3 and check.reason == "link"
 
 
-def _alerts(services: Services, rule: str) -> list[Alert]:
-    with services.db.session() as session:
-        rows = list(session.scalars(select(Alert).where(Alert.rule == rule)))
-        session.expunge_all()
-    return rows
-
-
 def test_an_approved_pv_deleted_or_replaced_raises_exactly_one_alert(
     fresh_demo_server: DemoServer, fresh_synced_db: tuple[Services, int]
 ) -> None:
     """On SQLite and PostgreSQL: the approved file is deleted on Nextcloud, then a new file is
     put under its name (a new file id): one alert, until the replacement is approved."""
     services, source_id = fresh_synced_db
-    day = past_meeting_day(fresh_demo_server)
-    path = f"{CA_FOLDER}/{day.isoformat()}/PV CA approuvé.odt"
-    files = alice_files(fresh_demo_server.url)
-    files.put(path, odt(clean_pv(day)), if_none_match=True)
-    sync(services, source_id)
-    aid = association_id(services)
-    minutes_scan.scan(services, aid, datetime.now(UTC))
-    entry = register.approve(
-        services, aid, _by_name(services, aid)["PV CA approuvé.odt"].id, "chloe", datetime.now(UTC)
-    )
-    alerts_service.reconcile_association(services, aid, datetime.now(UTC))
+    aid, day, path, files, entry = _approved_pv(fresh_demo_server, services, source_id)
     assert _alerts(services, "minutes_removed_after_approval") == []
 
     # the replacement is prepared under another name first: a new file, a new file id (the
