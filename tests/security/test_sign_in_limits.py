@@ -4,6 +4,7 @@ address with a growing wait, so nobody elsewhere can lock the admin out (issue 1
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask
@@ -38,22 +39,7 @@ def _post(app: Flask, password: str, ip: str) -> int:
 def test_parallel_guesses_cannot_slip_under_the_limit(services: Services) -> None:
     app = _app(services)
     tries = 12
-    start = threading.Barrier(tries)
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def guess(n: int) -> None:
-        start.wait(timeout=30)
-        status = _post(app, f"guess {n}", "203.0.113.7")
-        with lock:
-            statuses.append(status)
-
-    threads = [threading.Thread(target=guess, args=(n,)) for n in range(tries)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert len(statuses) == tries
+    statuses = _at_once(tries, lambda n: _post(app, f"guess {n}", "203.0.113.7"))
     checked = statuses.count(401)  # the password was really tried
     assert checked == throttle.MAX_PER_LOGIN, statuses
     assert statuses.count(429) == tries - checked
@@ -125,21 +111,27 @@ def test_parallel_guesses_at_different_logins_cannot_pass_the_address_limit(
                 session, "203.0.113.7", f"old{n}", now=now - timedelta(seconds=60 - n)
             )
     tries = 12
+    statuses = _at_once(tries, lambda n: _post_as(app, f"guess{n}", "x", "203.0.113.7"))
+    assert statuses.count(401) == throttle.MAX_PER_IP - before, statuses
+    assert statuses.count(429) == tries - (throttle.MAX_PER_IP - before)
+
+
+def _at_once(tries: int, attempt: Callable[[int], int]) -> list[int]:
+    """``attempt(0..tries-1)`` from as many threads released together: their statuses."""
     start = threading.Barrier(tries)
     statuses: list[int] = []
     lock = threading.Lock()
 
-    def guess(n: int) -> None:
+    def run(n: int) -> None:
         start.wait(timeout=30)
-        status = _post_as(app, f"guess{n}", "x", "203.0.113.7")
+        status = attempt(n)
         with lock:
             statuses.append(status)
 
-    threads = [threading.Thread(target=guess, args=(n,)) for n in range(tries)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(tries)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
     assert len(statuses) == tries
-    assert statuses.count(401) == throttle.MAX_PER_IP - before, statuses
-    assert statuses.count(429) == tries - (throttle.MAX_PER_IP - before)
+    return statuses
