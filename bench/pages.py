@@ -1,0 +1,271 @@
+"""Benchmark: what one request costs in process, page by page, on SQLite and PostgreSQL.
+
+The load run of ``bench/web.py`` says how long 20 clients wait; this says why. It prepares the
+dataset of ``bench/web.py`` (the same generation, sync and sign-in, imported from it) into
+SQLite and PostgreSQL once, keeps it in ``--work DIR`` for the next run, then, for every endpoint
+of ``bench/web.py``'s ``endpoints()``, sends ``--warm`` requests and then ``--requests`` more, one
+at a time, through Flask's test client, and prints for each endpoint the median CPU time of one
+request (``time.process_time``), the SQL statements it ran (SQLAlchemy's
+``before_cursor_execute``) and the size of the answer.
+
+``--code DIR,this`` measures other checkouts on the same data, side by side: each is measured in
+a child process that imports ``sidecar`` from that checkout (``PYTHONPATH``), so the baseline
+needs no ``bench/pages.py`` of its own. ``--sql ENDPOINT`` prints the statements of one request,
+``--profile ENDPOINT`` its cProfile (cumulative and own time).
+
+    .venv/bin/python bench/pages.py --work /tmp/pages-medium              # prepare once, measure
+    .venv/bin/python bench/pages.py --work /tmp/pages-medium --code /work/main,this
+    .venv/bin/python bench/pages.py --work /tmp/pages-medium --databases sqlite --sql "page /"
+    .venv/bin/python bench/pages.py --work /tmp/pages-medium --profile "page /documents"
+
+It prints and never asserts. Only addresses on this machine are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sync as dataset
+import web
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = "prepared.json"
+
+
+@dataclass(frozen=True)
+class Cost:
+    """One endpoint, one request at a time: medians over the measured requests."""
+
+    database: str
+    code: str
+    endpoint: str
+    cpu_ms: float
+    wall_ms: float
+    statements: float
+    size: int
+    status: int
+
+
+# --- preparing once -----------------------------------------------------------------------------
+
+
+def prepared_databases(work: Path, size: str, databases: list[str], postgres: str) -> list[Any]:
+    """The synced databases kept in ``work``; the missing ones are prepared (minutes)."""
+    state = _read_state(work)
+    missing = [d for d in databases if d not in state]
+    if missing:
+        size_ = dataset.SIZES[size]
+        nextcloud = work / "nextcloud"
+        if not nextcloud.exists():
+            print(f"{size}: generating the dataset", flush=True)
+            dataset.generate(nextcloud, size_)
+        with dataset.ServerProcess(nextcloud, 0.0) as server:
+            dataset.warm_up(server)
+            for database in missing:
+                url = ""
+                if database == "postgresql":
+                    url = web.postgres_database(postgres, _postgres_name(work, size))
+                print(f"{size}: syncing into {database}", flush=True)
+                state[database] = _as_json(web.prepare(server, work, database, url))
+                (work / STATE).write_text(json.dumps(state, indent=1) + "\n")
+    return [_from_json(state[d]) for d in databases]
+
+
+def _postgres_name(work: Path, size: str) -> str:
+    """Not bench/web.py's database: both may run on one machine."""
+    return "quorum_pages_" + size + "_" + re.sub(r"[^a-z0-9]", "_", work.name.lower())[-24:]
+
+
+def _read_state(work: Path) -> dict[str, Any]:
+    path = work / STATE
+    found: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    return found
+
+
+def _as_json(prepared: web.Prepared) -> dict[str, Any]:
+    return {**asdict(prepared), "data_dir": str(prepared.data_dir)}
+
+
+def _from_json(raw: dict[str, Any]) -> web.Prepared:
+    return web.Prepared(**{**raw, "data_dir": Path(raw["data_dir"])})
+
+
+# --- measuring, in a child process per checkout -------------------------------------------------
+
+
+def measure(prepared: web.Prepared, args: argparse.Namespace, label: str) -> list[Cost]:
+    """Every endpoint through the test client, one request at a time, in this process."""
+    from sqlalchemy import event
+
+    from sidecar.config import load_settings
+    from sidecar.context import Services
+    from sidecar.web import create_app
+
+    overrides = {"data_dir": str(prepared.data_dir), "database_url": prepared.url}
+    services = Services.from_settings(load_settings(environ={}, overrides=overrides))
+    app = create_app(services=services)
+    statements: list[str] = []
+
+    def count(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(services.db.engine, "before_cursor_execute", count)
+    client = app.test_client(use_cookies=False)  # else its empty jar drops our Cookie header
+    costs = []
+    try:
+        for name, path in web.endpoints(prepared):
+            if args.only and name not in args.only:
+                continue
+            headers = {"Authorization": f"Bearer {prepared.token}", "Cookie": prepared.cookie}
+            for _ in range(args.warm):
+                client.get(path, headers=headers)
+            cpu, wall, counts = [], [], []
+            answer: Any = None
+            for _ in range(args.requests):
+                statements.clear()
+                started, started_wall = time.process_time(), time.perf_counter()
+                answer = client.get(path, headers=headers)
+                cpu.append(time.process_time() - started)
+                wall.append(time.perf_counter() - started_wall)
+                counts.append(len(statements))
+            if name == args.sql:
+                statements.clear()
+                client.get(path, headers=headers)
+                print(f"-- {prepared.database} {name}: {len(statements)} statements")
+                for number, sql in enumerate(statements, 1):
+                    print(f"{number:>3}  " + " ".join(sql.split())[:400])
+            if name == args.profile:
+                profile(client, path, headers, args.requests)
+            costs.append(
+                Cost(
+                    prepared.database,
+                    label,
+                    name,
+                    round(1000 * statistics.median(cpu), 2),
+                    round(1000 * statistics.median(wall), 2),
+                    statistics.median(counts),
+                    len(answer.data),
+                    answer.status_code,
+                )
+            )
+    finally:
+        services.db.dispose()
+    return costs
+
+
+def profile(client: Any, path: str, headers: dict[str, str], requests: int) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        client.get(path, headers=headers)
+    profiler.disable()
+    for order in ("cumulative", "tottime"):
+        print(f"-- profile of {requests} requests to {path}, by {order}")
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats(order).print_stats(45)
+
+
+def run_child(code: Path, prepared: web.Prepared, args: argparse.Namespace) -> list[Cost]:
+    """This script in a child process whose ``sidecar`` is ``code``'s checkout."""
+    label = "this" if code == ROOT else str(code)
+    command = [sys.executable, __file__, "--measure", json.dumps(_as_json(prepared))]
+    command += ["--label", label, "--requests", str(args.requests), "--warm", str(args.warm)]
+    for option in ("sql", "profile"):
+        if getattr(args, option):
+            command += [f"--{option}", getattr(args, option)]
+    for name in args.only or ():
+        command += ["--only", name]
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    output = subprocess.run(command, env=env, cwd=code, capture_output=True, text=True)
+    costs: list[Cost] = []
+    for line in output.stdout.splitlines():
+        if line.startswith("COST "):
+            costs.append(Cost(**json.loads(line.removeprefix("COST "))))
+        else:
+            print(line)
+    if output.returncode != 0:
+        print(output.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"measuring {code} failed")
+    return costs
+
+
+def table(costs: list[Cost], codes: list[str]) -> str:
+    """One line per database and endpoint; per checkout: CPU ms, statements, bytes."""
+    head = f"{'db':<10} {'endpoint':<28}"
+    for code in codes:
+        head += f" | {Path(code).name[:14]:>14} cpu ms  sql   bytes"
+    lines = [head]
+    keys = dict.fromkeys((c.database, c.endpoint) for c in costs)
+    found = {(c.database, c.endpoint, c.code): c for c in costs}
+    for database, endpoint in keys:
+        line = f"{database:<10} {endpoint:<28}"
+        for code in codes:
+            c = found.get((database, endpoint, code))
+            if c is None:
+                line += f" | {'':>14} {'-':>6} {'-':>4} {'-':>7}"
+                continue
+            flag = "" if c.status == 200 else f"!{c.status}"
+            line += f" | {flag:>14} {c.cpu_ms:>6.1f} {c.statements:>4.0f} {c.size:>7}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _stop(_signal: int, _frame: object) -> None:
+    raise SystemExit("stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--size", default="medium", help="small, medium or large")
+    parser.add_argument("--work", type=Path, help="where the prepared data is kept and reused")
+    parser.add_argument("--keep", action="store_true", help="keep a temporary --work")
+    parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite,postgresql")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1")
+    parser.add_argument("--code", default="this", help="checkouts, comma-separated ('this')")
+    parser.add_argument("--requests", type=int, default=20, help="measured requests each")
+    parser.add_argument("--warm", type=int, default=3, help="requests before measuring")
+    parser.add_argument("--only", action="append", help="this endpoint only (repeatable)")
+    parser.add_argument("--sql", help="print the statements of one request to this endpoint")
+    parser.add_argument("--profile", help="print the cProfile of this endpoint's requests")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # the child: one prepared database
+    parser.add_argument("--label", default="this", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:
+        for cost in measure(_from_json(json.loads(args.measure)), args, args.label):
+            print("COST " + json.dumps(asdict(cost)), flush=True)
+        return 0
+    signal.signal(signal.SIGTERM, _stop)
+    work = args.work or Path(tempfile.mkdtemp(prefix=f"quorum-pages-{args.size}-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+        prepared = prepared_databases(work, args.size, databases, args.postgres)
+        codes = [ROOT if c == "this" else Path(c).resolve() for c in args.code.split(",")]
+        costs: list[Cost] = []
+        for p in prepared:
+            for code in codes:
+                costs += run_child(code, p, args)
+        print(table(costs, ["this" if c == ROOT else str(c) for c in codes]))
+    finally:
+        if args.work is None and not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
