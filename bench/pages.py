@@ -121,11 +121,17 @@ def measure(prepared: web.Prepared, args: argparse.Namespace, label: str) -> lis
     services = Services.from_settings(load_settings(environ={}, overrides=overrides))
     app = create_app(services=services)
     statements: list[str] = []
+    took: list[float] = []  # wall ms of each statement, for --sql
 
     def count(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
         statements.append(statement)
+        took.append(time.perf_counter())
+
+    def done(*_args: Any) -> None:
+        took[-1] = 1000 * (time.perf_counter() - took[-1])
 
     event.listen(services.db.engine, "before_cursor_execute", count)
+    event.listen(services.db.engine, "after_cursor_execute", done)
     client = app.test_client(use_cookies=False)  # else its empty jar drops our Cookie header
     costs = []
     try:
@@ -146,10 +152,11 @@ def measure(prepared: web.Prepared, args: argparse.Namespace, label: str) -> lis
                 counts.append(len(statements))
             if name == args.sql:
                 statements.clear()
+                took.clear()
                 client.get(path, headers=headers)
-                print(f"-- {prepared.database} {name}: {len(statements)} statements")
-                for number, sql in enumerate(statements, 1):
-                    print(f"{number:>3}  " + " ".join(sql.split())[:400])
+                print(f"-- {prepared.database} {name}: {len(statements)} statements (wall ms)")
+                for number, (sql, ms) in enumerate(zip(statements, took, strict=True), 1):
+                    print(f"{number:>3} {ms:6.2f}  " + " ".join(sql.split())[:400])
             if name == args.profile:
                 profile(client, path, headers, args.requests)
             costs.append(
@@ -170,7 +177,7 @@ def measure(prepared: web.Prepared, args: argparse.Namespace, label: str) -> lis
 
 
 def profile(client: Any, path: str, headers: dict[str, str], requests: int) -> None:
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU, as the table: not waits
     profiler.enable()
     for _ in range(requests):
         client.get(path, headers=headers)

@@ -8,11 +8,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sidecar.errors import NotFound, QuorumError
-from sidecar.storage.models import ApiToken, User
+from sidecar.services.sessions import ACCOUNT_COLUMNS, SEEN_EVERY, Account, account_of
+from sidecar.storage.models import ApiToken, Association, User
 
 SCOPES = ("read", "write")
 PREFIX = "qrm_"
@@ -51,21 +52,30 @@ def create_token(session: Session, user: User, name: str, scopes: tuple[str, ...
     return token
 
 
-def user_for_token(session: Session, token: str) -> tuple[User, tuple[str, ...]] | None:
-    """The active user and scopes of a valid, unrevoked token; None otherwise."""
+def user_for_token(
+    session: Session, token: str
+) -> tuple[Account, tuple[str, ...], Association] | None:
+    """The active user, scopes and association of a valid, unrevoked token; None otherwise.
+
+    One query; when the token was used, is written at most every few minutes
+    (:data:`~sidecar.services.sessions.SEEN_EVERY`), so that reading is not a write."""
     if not token.startswith(PREFIX):
         return None
     wanted = digest(token)
-    found = session.scalar(select(ApiToken).where(ApiToken.token_hash == wanted))
-    if found is None or found.revoked_at is not None:
+    found = session.execute(
+        select(ApiToken.id, ApiToken.token_hash, ApiToken.scopes, ApiToken.last_used_at)
+        .add_columns(*ACCOUNT_COLUMNS, Association)
+        .join(User, User.id == ApiToken.user_id)
+        .join(Association, Association.id == User.association_id)
+        .where(ApiToken.token_hash == wanted, ApiToken.revoked_at.is_(None), User.active.is_(True))
+    ).first()
+    if found is None or not hmac.compare_digest(found[1], wanted):
         return None
-    if not hmac.compare_digest(found.token_hash, wanted):
-        return None
-    user = session.get(User, found.user_id)
-    if user is None or not user.active:
-        return None
-    found.last_used_at = datetime.now(UTC)
-    return user, tuple(str(s) for s in found.scopes)
+    token_id, _hash, scopes, last_used = found[:4]
+    now = datetime.now(UTC)
+    if last_used is None or now - last_used > SEEN_EVERY:
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    return account_of(found[4:-1]), tuple(str(s) for s in scopes), found[-1]
 
 
 def list_tokens(session: Session, association_id: int) -> list[TokenInfo]:

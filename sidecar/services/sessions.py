@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from sidecar.storage.models import User, UserSession
+from sidecar.storage.models import Association, User, UserSession
 
 LIFETIME = timedelta(hours=12)
 SEEN_EVERY = timedelta(minutes=5)  # write last_seen_at at most this often
@@ -47,18 +50,48 @@ def start(
     return token
 
 
-def user_for(session: Session, token: str, *, now: datetime | None = None) -> User | None:
-    """The active user of a live session, or None (unknown, ended, expired or deactivated)."""
+@dataclass(frozen=True)
+class Account:
+    """Who a live session (or API token) belongs to: what every request needs of the user."""
+
+    user_id: int
+    login: str
+    role: str
+    association_id: int
+    nc_user: str | None
+    email: str | None
+
+
+ACCOUNT_COLUMNS = (User.id, User.login, User.role, User.association_id, User.nc_user, User.email)
+
+
+def account_of(values: Sequence[Any]) -> Account:
+    """An :class:`Account` from the values of :data:`ACCOUNT_COLUMNS`, in that order."""
+    return Account(*values)
+
+
+def user_for(
+    session: Session, token: str, *, now: datetime | None = None
+) -> tuple[Account, Association] | None:
+    """The active user of a live session and their association, or None (unknown, ended,
+    expired or deactivated). One query, read on every request: a revoked session is refused at
+    the next one."""
     now = now or datetime.now(UTC)
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
-    if row is None or row.expires_at <= now:
+    found = session.execute(
+        select(UserSession.id, UserSession.expires_at, UserSession.last_seen_at)
+        .add_columns(*ACCOUNT_COLUMNS, Association)
+        .join(User, User.id == UserSession.user_id)
+        .join(Association, Association.id == User.association_id)
+        .where(UserSession.token_hash == _digest(token), User.active.is_(True))
+    ).first()
+    if found is None or found[1] <= now:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    if row.last_seen_at is None or now - row.last_seen_at > SEEN_EVERY:
-        row.last_seen_at = now
-    return user
+    session_id, _expires, last_seen = found[:3]
+    if last_seen is None or now - last_seen > SEEN_EVERY:
+        session.execute(
+            update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now)
+        )
+    return account_of(tuple(found[3:-1])), found[-1]
 
 
 def end(session: Session, token: str) -> None:

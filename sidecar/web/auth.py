@@ -39,6 +39,7 @@ from sidecar.appapi import users as appapi_users
 from sidecar.errors import NotFound, QuorumError
 from sidecar.services import accounts, api_tokens
 from sidecar.services import sessions as user_sessions
+from sidecar.services.sessions import Account
 from sidecar.storage.models import Association, Body, Member, Membership, User
 from sidecar.web.access import role_of
 from sidecar.web.context import services
@@ -132,11 +133,13 @@ def _session_principal() -> Principal | None:
             session.clear()  # a cookie from before server-side sessions: sign in again
         return None
     with services().db.session() as db:
-        user = user_sessions.user_for(db, token)
-        if user is None:
-            session.clear()
-            return None
-        return _principal(user, ("read", "write"), "session")
+        found = user_sessions.user_for(db, token)
+    if found is None:
+        session.clear()
+        return None
+    account, association = found
+    _keep_association(association)
+    return _account_principal(account, ("read", "write"), "session")
 
 
 def _in_appapi_mode() -> bool:
@@ -174,13 +177,36 @@ def _token_principal() -> Principal | None:
         return None
     with services().db.session() as db:
         found = api_tokens.user_for_token(db, token.strip())
-        return None if found is None else _principal(found[0], found[1], "token")
+    if found is None:
+        return None
+    account, scopes, association = found
+    _keep_association(association)
+    return _account_principal(account, scopes, "token")
 
 
 def _principal(user: User, scopes: tuple[str, ...], via: str) -> Principal:
     return Principal(
         user.id, user.login, user.role, user.association_id, user.nc_user, user.email, scopes, via
     )
+
+
+def _account_principal(account: Account, scopes: tuple[str, ...], via: str) -> Principal:
+    return Principal(
+        account.user_id,
+        account.login,
+        account.role,
+        account.association_id,
+        account.nc_user,
+        account.email,
+        scopes,
+        via,
+    )
+
+
+def _keep_association(association: Association) -> None:
+    """The signed-in user's association as the sign-in check read it, for
+    :func:`current_association` (read requests only)."""
+    g.quorum_association = association
 
 
 def sign_in(db: Session, user: User) -> None:
@@ -211,8 +237,16 @@ def current_principal() -> Principal:
 
 
 def current_association(db: Session) -> Association:
-    """The association of the signed-in user: the only one a view may read or change."""
-    found = db.get(Association, current_principal().association_id)
+    """The association of the signed-in user: the only one a view may read or change.
+
+    A read request uses the row the sign-in check read with the session (same request, one
+    query fewer); a write reads it again in the view's own transaction.
+    """
+    principal = current_principal()
+    kept: Association | None = g.get("quorum_association")
+    if kept is not None and kept.id == principal.association_id and request.method in SAFE_METHODS:
+        return db.merge(kept, load=False)
+    found = db.get(Association, principal.association_id)
     if found is None:
         raise NotFound("Your association no longer exists.")
     return found

@@ -12,9 +12,10 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from sidecar.services import conventions, roster
-from sidecar.storage.models import Body
+from sidecar.storage.models import Body, Membership
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association
 from sidecar.web.context import services
@@ -105,7 +106,11 @@ def list_bodies() -> ResponseReturnValue:
     with services().db.session() as session:
         association = current_association(session)
         rows = session.scalars(
-            select(Body).where(Body.association_id == association.id).order_by(Body.id)
+            select(Body)
+            .where(Body.association_id == association.id)
+            .order_by(Body.id)
+            # each body's members: two queries, not two per body
+            .options(selectinload(Body.memberships).selectinload(Membership.member))
         )
         return jsonify(
             {

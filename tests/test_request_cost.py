@@ -1,0 +1,75 @@
+"""What one request costs the database: the SQL statements of the pages and API endpoints that
+every reader opens, counted on the synced demo data (SQLite and PostgreSQL).
+
+With 20 clients on 2 cores the latency is the queue, and each statement costs a few tenths of
+a millisecond in SQLAlchemy (and, on PostgreSQL, a round trip and the server's CPU on the same
+cores): ``bench/pages.py`` measured it. These budgets pin what was cut; a change that needs
+more statements must say why here. No time is measured.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from sidecar.context import Services
+from tests.access_helpers import LoginAs
+
+# (path, most statements one request may run once warm)
+BUDGETS = (
+    ("/alerts/", 4),
+    ("/documents", 13),
+    ("/grants", 8),
+    ("/bodies", 4),
+    ("/api/v1/alerts", 2),
+    ("/api/v1/documents", 13),
+    ("/api/v1/grants", 7),
+    ("/api/v1/obligations", 8),
+    ("/api/v1/bodies", 4),
+)
+WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
+@contextmanager
+def statements(services: Services) -> Iterator[list[str]]:
+    """Every SQL statement the engine runs inside the block."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(services.db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", record)
+
+
+def test_pages_and_api_stay_within_their_statement_budgets(
+    synced: Services, login_as: LoginAs
+) -> None:
+    client = login_as("admin")
+    over = []
+    for path, budget in BUDGETS:
+        assert client.get(path).status_code == 200, path  # warm: what a worker keeps is built
+        with statements(synced) as seen:
+            answer = client.get(path)
+        assert answer.status_code == 200, path
+        if len(seen) > budget:
+            over.append(f"{path}: {len(seen)} statements > {budget}:\n  " + "\n  ".join(seen))
+    assert not over, "\n".join(over)
+
+
+def test_a_signed_in_read_writes_nothing(synced: Services, login_as: LoginAs) -> None:
+    """Reads by a session or a token record when they were last used at most every few
+    minutes, not on every request (a write per read serialises readers on SQLite)."""
+    client = login_as("officer")
+    for path in ("/alerts/", "/api/v1/alerts"):
+        client.get(path)
+        with statements(synced) as seen:
+            assert client.get(path).status_code == 200
+        assert [s for s in seen if WRITES.match(s)] == [], path
