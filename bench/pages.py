@@ -10,7 +10,8 @@ request (``time.process_time``), the SQL statements it ran (SQLAlchemy's
 
 ``--code DIR,this`` measures other checkouts on the same data, side by side: each is measured in
 a child process that imports ``sidecar`` from that checkout (``PYTHONPATH``), so the baseline
-needs no ``bench/pages.py`` of its own. ``--sql ENDPOINT`` prints the statements of one request,
+needs no ``bench/pages.py`` of its own; ``--rounds N`` measures them in turn N times and keeps
+the median (on a shared machine, a busy moment then hits every checkout). ``--sql ENDPOINT`` prints the statements of one request,
 ``--profile ENDPOINT`` its cProfile (cumulative and own time).
 
     .venv/bin/python bench/pages.py --work /tmp/pages-medium              # prepare once, measure
@@ -211,6 +212,26 @@ def run_child(code: Path, prepared: web.Prepared, args: argparse.Namespace) -> l
     return costs
 
 
+def merged(rounds: list[Cost]) -> list[Cost]:
+    """One cost per checkout and endpoint: the median of its rounds' medians."""
+    groups: dict[tuple[str, str, str], list[Cost]] = {}
+    for c in rounds:
+        groups.setdefault((c.database, c.code, c.endpoint), []).append(c)
+    return [
+        Cost(
+            first.database,
+            first.code,
+            first.endpoint,
+            statistics.median(c.cpu_ms for c in group),
+            statistics.median(c.wall_ms for c in group),
+            statistics.median(c.statements for c in group),
+            first.size,
+            first.status,
+        )
+        for first, group in ((g[0], g) for g in groups.values())
+    ]
+
+
 def table(costs: list[Cost], codes: list[str]) -> str:
     """One line per database and endpoint; per checkout: CPU ms, statements, bytes."""
     head = f"{'db':<10} {'endpoint':<28}"
@@ -246,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--code", default="this", help="checkouts, comma-separated ('this')")
     parser.add_argument("--requests", type=int, default=20, help="measured requests each")
     parser.add_argument("--warm", type=int, default=3, help="requests before measuring")
+    parser.add_argument("--rounds", type=int, default=1, help="checkouts measured in turn")
     parser.add_argument("--only", action="append", help="this endpoint only (repeatable)")
     parser.add_argument("--sql", help="print the statements of one request to this endpoint")
     parser.add_argument("--profile", help="print the cProfile of this endpoint's requests")
@@ -265,8 +287,11 @@ def main(argv: list[str] | None = None) -> int:
         codes = [ROOT if c == "this" else Path(c).resolve() for c in args.code.split(",")]
         costs: list[Cost] = []
         for p in prepared:
-            for code in codes:
-                costs += run_child(code, p, args)
+            rounds: list[Cost] = []
+            for _ in range(args.rounds):  # checkouts in turn, so a busy moment hits them all
+                for code in codes:
+                    rounds += run_child(code, p, args)
+            costs += merged(rounds)
         print(table(costs, ["this" if c == ROOT else str(c) for c in codes]))
     finally:
         if args.work is None and not args.keep:

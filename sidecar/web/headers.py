@@ -9,6 +9,7 @@ a feed or action token) is sent to other sites in ``Referer``.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, Response
@@ -57,7 +58,20 @@ def install_converters(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     """Add the headers to every response and the ``safe_url`` filter to the templates."""
     app.after_request(add_headers)
-    app.add_template_filter(links.safe_url, "safe_url")
+    app.add_template_filter(safe_url, "safe_url")
+
+
+@lru_cache(maxsize=4096)
+def _safe_text_url(value: str, mailto: bool) -> str | None:
+    return links.safe_url(value, mailto=mailto)
+
+
+def safe_url(value: object, *, mailto: bool = False) -> str | None:
+    """:func:`sidecar.security.links.safe_url`, remembered for the texts it already judged
+    (pure; the same links come back on every page: 20–40 on the documents page)."""
+    if isinstance(value, str):
+        return _safe_text_url(value, mailto)
+    return links.safe_url(value, mailto=mailto)
 
 
 def add_headers(response: Response) -> Response:

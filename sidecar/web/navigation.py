@@ -84,16 +84,35 @@ def _in_section(endpoint: str, main: str, others: tuple[str, ...]) -> bool:
 
 def main_menu() -> list[MenuItem]:
     """The header's links the reader may follow, the current section marked."""
-    if g.get("principal") is None:
+    principal = g.get("principal")
+    if principal is None:
         return []
     here = request.endpoint or ""
     if here == "admin_sources.index":
         here = "admin.sources"
     return [
-        MenuItem(url_for(endpoint), _label(msgid), _in_section(here, endpoint, others))
-        for endpoint, msgid, others in _MENU
-        if endpoint in current_app.view_functions and can(endpoint)
+        MenuItem(url, _label(msgid), _in_section(here, endpoint, others))
+        for endpoint, url, msgid, others in _allowed(str(principal.role))
     ]
+
+
+_Entry = tuple[str, str, str, tuple[str, ...]]  # endpoint, its URL, label msgid, section
+
+
+def _allowed(role: str) -> list[_Entry]:
+    """The menu entries ``role`` may follow, with their URLs: the same for every request of
+    that role under the same script root, so built once per process (11 ``url_for``)."""
+    kept: dict[tuple[str, str], list[_Entry]] = current_app.extensions.setdefault("quorum_menu", {})
+    key = (role, request.script_root)
+    found = kept.get(key)
+    if found is None:
+        found = [
+            (endpoint, url_for(endpoint), msgid, others)
+            for endpoint, msgid, others in _MENU
+            if endpoint in current_app.view_functions and can(endpoint)
+        ]
+        kept[key] = found
+    return found
 
 
 def register(app: Flask) -> None:
