@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import OperationalError
 
+from sidecar import storage
 from sidecar.context import Services, resolve_association
 from sidecar.storage import Database, normalise_url
 from sidecar.storage.models import Association, Base, Source
@@ -77,3 +79,43 @@ def test_utc_now_default(tmp_path: object) -> None:
     with db.session() as session:
         created = session.scalar(select(Association.created_at))
     assert created is not None and abs(created - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def _kill_pooled_connection(db: Database) -> None:
+    """Leave one connection in the pool whose server process was ended (a restart, an idle
+    timeout), as the next request would find it."""
+    with db.session() as session:
+        pid = session.scalar(text("SELECT pg_backend_pid()"))
+    killer = create_engine(db.url)  # not from the pool: it would hand out the same one
+    try:
+        with killer.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            other.commit()
+    finally:
+        killer.dispose()
+
+
+def test_a_connection_that_sat_in_the_pool_is_checked_before_use(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not services.db.url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's pool only")
+    monkeypatch.setattr(storage, "PING_AFTER_IDLE", 0.0)
+    _kill_pooled_connection(services.db)
+    with services.db.session() as session:
+        assert session.scalar(text("SELECT 1")) == 1
+
+
+def test_a_connection_reused_at_once_is_not_pinged(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No round trip before each checkout under load (``pool_pre_ping`` made two per web
+    request): a connection back in the pool a moment ago is used as it is."""
+    if not services.db.url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's pool only")
+    monkeypatch.setattr(storage, "PING_AFTER_IDLE", 3600.0)
+    _kill_pooled_connection(services.db)
+    with pytest.raises(OperationalError), services.db.session() as session:
+        session.scalar(text("SELECT 1"))
+    with services.db.session() as session:  # the pool noticed and connected again
+        assert session.scalar(text("SELECT 1")) == 1
