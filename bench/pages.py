@@ -6,7 +6,8 @@ SQLite and PostgreSQL once, keeps it in ``--work DIR`` for the next run, then, f
 of ``bench/web.py``'s ``endpoints()``, sends ``--warm`` requests and then ``--requests`` more, one
 at a time, through Flask's test client, and prints for each endpoint the median CPU time of one
 request (``time.process_time``), the SQL statements it ran (SQLAlchemy's
-``before_cursor_execute``) and the size of the answer.
+``before_cursor_execute``), the size of the answer and, on PostgreSQL, the mean CPU its server
+processes spent per request (``pg ms``, from /proc: it shares the cores with the web workers).
 
 ``--code DIR,this`` measures other checkouts on the same data, side by side: each is measured in
 a child process that imports ``sidecar`` from that checkout (``PYTHONPATH``), so the baseline
@@ -61,6 +62,7 @@ class Cost:
     statements: float
     size: int
     status: int
+    server_ms: float = 0.0  # PostgreSQL: CPU of its server processes per request (mean)
 
 
 # --- preparing once -----------------------------------------------------------------------------
@@ -144,6 +146,7 @@ def measure(prepared: web.Prepared, args: argparse.Namespace, label: str) -> lis
                 client.get(path, headers=headers)
             cpu, wall, counts = [], [], []
             answer: Any = None
+            server_before = server_cpu(services)
             for _ in range(args.requests):
                 statements.clear()
                 started, started_wall = time.process_time(), time.perf_counter()
@@ -151,6 +154,7 @@ def measure(prepared: web.Prepared, args: argparse.Namespace, label: str) -> lis
                 cpu.append(time.process_time() - started)
                 wall.append(time.perf_counter() - started_wall)
                 counts.append(len(statements))
+            server = (server_cpu(services) - server_before) / args.requests
             if name == args.sql:
                 statements.clear()
                 took.clear()
@@ -170,11 +174,33 @@ def measure(prepared: web.Prepared, args: argparse.Namespace, label: str) -> lis
                     statistics.median(counts),
                     len(answer.data),
                     answer.status_code,
+                    round(1000 * server, 2),
                 )
             )
     finally:
         services.db.dispose()
     return costs
+
+
+def server_cpu(services: Any) -> float:
+    """Seconds of CPU used so far by the PostgreSQL processes serving this database (they run
+    on the same cores as the web workers); 0 on SQLite. Read from /proc: a local server."""
+    if not services.db.url.startswith("postgresql"):
+        return 0.0
+    from sqlalchemy import text
+
+    with services.db.engine.connect() as connection:
+        pids = connection.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalars()
+        ticks = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # ended meanwhile, or not on this machine
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def profile(client: Any, path: str, headers: dict[str, str], requests: int) -> None:
@@ -227,6 +253,7 @@ def merged(rounds: list[Cost]) -> list[Cost]:
             statistics.median(c.statements for c in group),
             first.size,
             first.status,
+            statistics.median(c.server_ms for c in group),
         )
         for first, group in ((g[0], g) for g in groups.values())
     ]
@@ -236,7 +263,7 @@ def table(costs: list[Cost], codes: list[str]) -> str:
     """One line per database and endpoint; per checkout: CPU ms, statements, bytes."""
     head = f"{'db':<10} {'endpoint':<28}"
     for code in codes:
-        head += f" | {Path(code).name[:14]:>14} cpu ms  sql   bytes"
+        head += f" | {Path(code).name[:14]:>14} cpu ms  sql   bytes  pg ms"
     lines = [head]
     keys = dict.fromkeys((c.database, c.endpoint) for c in costs)
     found = {(c.database, c.endpoint, c.code): c for c in costs}
@@ -245,10 +272,11 @@ def table(costs: list[Cost], codes: list[str]) -> str:
         for code in codes:
             c = found.get((database, endpoint, code))
             if c is None:
-                line += f" | {'':>14} {'-':>6} {'-':>4} {'-':>7}"
+                line += f" | {'':>14} {'-':>6} {'-':>4} {'-':>7} {'-':>6}"
                 continue
             flag = "" if c.status == 200 else f"!{c.status}"
             line += f" | {flag:>14} {c.cpu_ms:>6.1f} {c.statements:>4.0f} {c.size:>7}"
+            line += f" {c.server_ms:>6.1f}" if c.database == "postgresql" else f" {'':>6}"
         lines.append(line)
     return "\n".join(lines)
 
