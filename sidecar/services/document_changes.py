@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from sidecar.storage import models
@@ -24,29 +24,46 @@ class DocumentChange:
     fileid: str | None = None
 
 
+# Built once, columns only (no ORM objects): the documents page and API read it on each request.
+_CHANGES = (
+    select(
+        models.FileChange.change,
+        models.FileChange.path,
+        models.FileChange.old_path,
+        models.FileChange.is_folder,
+        models.FileChange.at,
+        models.FileChange.fileid,
+        models.Source.base_url,
+    )
+    .join(models.Collection, models.FileChange.collection_id == models.Collection.id)
+    .join(models.Source, models.Collection.source_id == models.Source.id)
+    .where(
+        models.Source.association_id == bindparam("association_id"),
+        models.FileChange.at >= bindparam("since"),
+    )
+    .order_by(models.FileChange.at.desc(), models.FileChange.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def document_changes(
     session: Session, association_id: int, since: datetime, *, limit: int = 500
 ) -> list[DocumentChange]:
     """Files added, changed, moved or removed since ``since``, newest first."""
     rows = session.execute(
-        select(models.FileChange, models.Source.base_url)
-        .join(models.Collection, models.FileChange.collection_id == models.Collection.id)
-        .join(models.Source, models.Collection.source_id == models.Source.id)
-        .where(models.Source.association_id == association_id, models.FileChange.at >= since)
-        .order_by(models.FileChange.at.desc(), models.FileChange.id.desc())
-        .limit(limit)
+        _CHANGES, {"association_id": association_id, "since": since, "limit": limit}
     )
     return [
         DocumentChange(
-            c.change,
-            c.path,
-            c.old_path,
-            c.is_folder,
-            c.at,
-            open_url(base, c.fileid) if c.change != "removed" else None,
-            c.fileid,
+            change,
+            path,
+            old_path,
+            is_folder,
+            at,
+            open_url(base, fileid) if change != "removed" else None,
+            fileid,
         )
-        for c, base in rows
+        for change, path, old_path, is_folder, at, fileid, base in rows
     ]
 
 

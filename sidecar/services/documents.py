@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from sidecar.formatting import whole_number
@@ -65,6 +65,30 @@ def window(text: str | None) -> int:
     return days if days in WINDOWS else DEFAULT_WINDOW
 
 
+# Built once (the documents page and API run them on each request).
+_FOLLOWED = (
+    select(models.Collection.id)
+    .join(models.Source, models.Collection.source_id == models.Source.id)
+    .where(models.Source.association_id == bindparam("association_id"))
+)
+_FIRST_SEEN = (
+    select(models.FileRecord.first_seen)
+    .where(models.FileRecord.collection_id.in_(_FOLLOWED))
+    .order_by(models.FileRecord.first_seen)
+    .limit(1)
+)
+_FILES_BASE_URL = (
+    select(models.Source.base_url)
+    .join(models.Collection, models.Collection.source_id == models.Source.id)
+    .where(
+        models.Source.association_id == bindparam("association_id"),
+        models.Collection.kind == "folder",
+    )
+    .order_by(models.Source.id)
+    .limit(1)
+)
+
+
 def following_since(session: Session, association_id: int) -> datetime | None:
     """When Quorum's first sync saw the association's files.
 
@@ -72,29 +96,13 @@ def following_since(session: Session, association_id: int) -> datetime | None:
     databases stop at it. ``min()`` over the join made PostgreSQL read every file (2–6 ms of
     its CPU on each documents page at 7,000 files).
     """
-    collections = (
-        select(models.Collection.id)
-        .join(models.Source, models.Collection.source_id == models.Source.id)
-        .where(models.Source.association_id == association_id)
-    )
-    found: datetime | None = session.scalar(
-        select(models.FileRecord.first_seen)
-        .where(models.FileRecord.collection_id.in_(collections))
-        .order_by(models.FileRecord.first_seen)
-        .limit(1)
-    )
+    found: datetime | None = session.scalar(_FIRST_SEEN, {"association_id": association_id})
     return found
 
 
 def files_base_url(session: Session, association_id: int) -> str | None:
     """The Nextcloud holding the mirrored folders (the first source with a folder)."""
-    found: str | None = session.scalar(
-        select(models.Source.base_url)
-        .join(models.Collection, models.Collection.source_id == models.Source.id)
-        .where(models.Source.association_id == association_id, models.Collection.kind == "folder")
-        .order_by(models.Source.id)
-        .limit(1)
-    )
+    found: str | None = session.scalar(_FILES_BASE_URL, {"association_id": association_id})
     return found
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from sidecar.storage.models import Association, User, UserSession
@@ -70,6 +70,16 @@ def account_of(values: Sequence[Any]) -> Account:
     return Account(*values)
 
 
+# Built once: every request runs it, and building a statement costs more than running it.
+_LIVE_SESSION = (
+    select(UserSession.id, UserSession.expires_at, UserSession.last_seen_at)
+    .add_columns(*ACCOUNT_COLUMNS, Association)
+    .join(User, User.id == UserSession.user_id)
+    .join(Association, Association.id == User.association_id)
+    .where(UserSession.token_hash == bindparam("digest"), User.active.is_(True))
+)
+
+
 def user_for(
     session: Session, token: str, *, now: datetime | None = None
 ) -> tuple[Account, Association] | None:
@@ -77,13 +87,7 @@ def user_for(
     expired or deactivated). One query, read on every request: a revoked session is refused at
     the next one."""
     now = now or datetime.now(UTC)
-    found = session.execute(
-        select(UserSession.id, UserSession.expires_at, UserSession.last_seen_at)
-        .add_columns(*ACCOUNT_COLUMNS, Association)
-        .join(User, User.id == UserSession.user_id)
-        .join(Association, Association.id == User.association_id)
-        .where(UserSession.token_hash == _digest(token), User.active.is_(True))
-    ).first()
+    found = session.execute(_LIVE_SESSION, {"digest": _digest(token)}).first()
     if found is None or found[1] <= now:
         return None
     session_id, _expires, last_seen = found[:3]
