@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, Response, g, request, session
 from flask_babel import Babel, get_locale
 from flask_wtf import CSRFProtect
+from flask_wtf.csrf import generate_csrf
 
 from sidecar.config import load_settings, templates_dir, translations_dir
 from sidecar.context import Services
@@ -55,11 +56,25 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     babel.init_app(app, locale_selector=_locale)
     translation.install(app)
     csrf.init_app(app)
+    app.context_processor(_csrf_token_once)  # after Flask-WTF's own, to replace it
     _init_security(app)
     _register_blueprints(app)
     _register_filters(app)
     app.after_request(_refresh_read_models)
     return app
+
+
+def _csrf_token_once() -> dict[str, Any]:
+    """Templates' ``csrf_token()``, asked of Flask-WTF once per page: the bodies page has a
+    form per body and per member (about 45), and each call read the configuration again."""
+    found: list[str] = []
+
+    def csrf_token() -> str:
+        if not found:
+            found.append(generate_csrf())
+        return found[0]
+
+    return {"csrf_token": csrf_token}
 
 
 def _refresh_read_models(response: Response) -> Response:

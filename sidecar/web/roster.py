@@ -20,6 +20,7 @@ from sidecar.web.access import requires
 from sidecar.web.auth import current_association
 from sidecar.web.context import services
 from sidecar.web.error_texts import error_text as domain_error_text
+from sidecar.web.labels import body_kind_label
 
 bp = Blueprint("roster", __name__, url_prefix="/bodies")
 
@@ -57,6 +58,7 @@ def _page(
             "pages/bodies.html",
             bodies=bodies,
             kinds=roster.KINDS,
+            kind_labels=[(k, body_kind_label(k)) for k in roster.KINDS],  # once, not per body
             errors=errors or {},
             submitted=submitted or {},
             meeting_folder=folder_form[0] if folder_form else pattern,

@@ -15,6 +15,7 @@ the bodies page's time (240 strings).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, g
@@ -52,26 +53,36 @@ def install(app: Flask) -> None:
     """Use :class:`RequestDomain` for Python code and templates alike (after Babel's init)."""
     domain = RequestDomain()
     app.extensions["babel"].instance.domain_instance = domain
-    catalogue = domain.get_translations
+    env = app.jinja_env
+    env.newstyle_gettext = True  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
+    env.globals.update(_template_functions(domain.get_translations))
+
+    @app.context_processor
+    def bound() -> dict[str, Any]:
+        """The same functions with this request's catalogue in hand: a page's strings then
+        cost no lookup at all (macros imported without context use the globals above)."""
+        found = domain.get_translations()
+        return _template_functions(lambda: found)
+
+
+def _template_functions(catalogue: Callable[[], Any]) -> dict[str, Callable[..., str]]:
+    """``_``, ``gettext``, ``ngettext``, ``pgettext`` and ``npgettext`` for templates."""
 
     @pass_eval_context
     def gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
-        found = catalogue().ugettext(string)
-        return _formatted(eval_ctx, found, variables)
+        return _formatted(eval_ctx, catalogue().ugettext(string), variables)
 
     @pass_eval_context
     def ngettext(
         eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables: Any
     ) -> str:
         variables.setdefault("num", num)
-        found = catalogue().ungettext(singular, plural, num)
-        return _formatted(eval_ctx, found, variables)
+        return _formatted(eval_ctx, catalogue().ungettext(singular, plural, num), variables)
 
     @pass_eval_context
     def pgettext(eval_ctx: EvalContext, context: str, string: str, /, **variables: Any) -> str:
         variables.setdefault("context", context)
-        found = catalogue().upgettext(context, string)
-        return _formatted(eval_ctx, found, variables)
+        return _formatted(eval_ctx, catalogue().upgettext(context, string), variables)
 
     @pass_eval_context
     def npgettext(
@@ -88,8 +99,10 @@ def install(app: Flask) -> None:
         found = catalogue().unpgettext(context, singular, plural, num)
         return _formatted(eval_ctx, found, variables)
 
-    env = app.jinja_env
-    env.newstyle_gettext = True  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
-    env.globals.update(
-        _=gettext, gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext
-    )
+    return {
+        "_": gettext,
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "pgettext": pgettext,
+        "npgettext": npgettext,
+    }
