@@ -2,8 +2,9 @@
 
 Services and the projection speak in stable codes (``at_risk``, ``missing``, ``medium``,
 ``auth_failed``…); a page never shows a code, it asks here. An unknown code falls back to a
-neutral word rather than to the code itself. Every table is built per call, because gettext
-must run in the request's locale.
+neutral word rather than to the code itself. The tables hold lazy strings: only the label
+picked is translated, in the request's language (a table of five words translated whole for
+each row cost 320 translations on the bodies page).
 """
 
 from __future__ import annotations
@@ -13,33 +14,35 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask
-from flask_babel import gettext, ngettext
+from flask_babel import LazyString, gettext, lazy_gettext, ngettext
 
 from sidecar.projection.meetings import Meeting
 
 Labels = dict[str, str]
+LazyLabels = dict[str, LazyString]  # translated when picked, in the request's language
 # How far ahead a recurring meeting's answers are taken as answers for that day.
 QUORUM_HORIZON = timedelta(days=30)
 
 
-def _pick(table: Labels, code: str | None, fallback: str | None = None) -> str:
+def _pick(table: LazyLabels, code: str | None, fallback: str | None = None) -> str:
+    """The label of ``code``, translated now (only that one), or the fallback."""
     found = table.get(code or "")
     if found is not None:
-        return found
+        return str(found)
     return fallback if fallback is not None else gettext("unknown")
+
+
+_QUORUM_WORDS: LazyLabels = {
+    "reached": lazy_gettext("reached"),
+    "at_risk": lazy_gettext("at risk"),
+    "not_reached": lazy_gettext("not reached"),
+    "unknown": lazy_gettext("not yet known"),
+}
 
 
 def quorum_label(state: str) -> str:
     """The forecast of a meeting's quorum."""
-    return _pick(
-        {
-            "reached": gettext("reached"),
-            "at_risk": gettext("at risk"),
-            "not_reached": gettext("not reached"),
-            "unknown": gettext("not yet known"),
-        },
-        state,
-    )
+    return _pick(_QUORUM_WORDS, state)
 
 
 @dataclass(frozen=True)
@@ -72,199 +75,202 @@ def quorum_view(meeting: Meeting, now: datetime | None = None) -> QuorumView:
     return QuorumView(f"{counted} — {quorum_label(q.state)}", css)
 
 
+_MINUTES_WORDS: LazyLabels = {
+    "present": lazy_gettext("minutes filed"),
+    "pending": lazy_gettext("minutes pending"),
+    "overdue": lazy_gettext("minutes overdue"),
+    "not_due": lazy_gettext("not due yet"),
+}
+
+
 def minutes_label(state: str) -> str:
     """Where a meeting's minutes (procès-verbal) stand."""
-    return _pick(
-        {
-            "present": gettext("minutes filed"),
-            "pending": gettext("minutes pending"),
-            "overdue": gettext("minutes overdue"),
-            "not_due": gettext("not due yet"),
-        },
-        state,
-    )
+    return _pick(_MINUTES_WORDS, state)
+
+
+_ANSWER_WORDS: LazyLabels = {
+    "accepted": lazy_gettext("accepted"),
+    "declined": lazy_gettext("refused"),
+    "tentative": lazy_gettext("maybe"),
+    "delegated": lazy_gettext("gave a proxy"),
+    "no_answer": lazy_gettext("no answer"),
+}
 
 
 def answer_label(answer: str) -> str:
     """A member's answer to an invitation."""
-    return _pick(
-        {
-            "accepted": gettext("accepted"),
-            "declined": gettext("refused"),
-            "tentative": gettext("maybe"),
-            "delegated": gettext("gave a proxy"),
-            "no_answer": gettext("no answer"),
-        },
-        answer,
-    )
+    return _pick(_ANSWER_WORDS, answer)
+
+
+_PROXY_PROBLEM_WORDS: LazyLabels = {
+    "not_allowed": lazy_gettext("proxies not allowed for this body"),
+    "over_cap": lazy_gettext("holder already has the maximum number of proxies"),
+    "holder_not_member": lazy_gettext("holder is not a member of this body"),
+}
 
 
 def proxy_problem_label(problem: str | None) -> str:
     """Why a proxy does not count."""
-    return _pick(
-        {
-            "not_allowed": gettext("proxies not allowed for this body"),
-            "over_cap": gettext("holder already has the maximum number of proxies"),
-            "holder_not_member": gettext("holder is not a member of this body"),
-        },
-        problem,
-    )
+    return _pick(_PROXY_PROBLEM_WORDS, problem)
+
+
+_STATUS_WORDS: LazyLabels = {
+    "idea": lazy_gettext("idea"),
+    "preparing": lazy_gettext("in preparation"),
+    "submitted": lazy_gettext("submitted"),
+    "awarded": lazy_gettext("awarded"),
+    "refused": lazy_gettext("refused"),
+    "reported": lazy_gettext("reported"),
+}
 
 
 def status_label(status: str) -> str:
     """A grant dossier's status."""
-    return _pick(
-        {
-            "idea": gettext("idea"),
-            "preparing": gettext("in preparation"),
-            "submitted": gettext("submitted"),
-            "awarded": gettext("awarded"),
-            "refused": gettext("refused"),
-            "reported": gettext("reported"),
-        },
-        status,
-    )
+    return _pick(_STATUS_WORDS, status)
+
+
+_PIECE_WORDS: LazyLabels = {
+    "present": lazy_gettext("in the folder"),
+    "stale": lazy_gettext("too old"),
+    "ticked": lazy_gettext("ticked by hand"),
+    "missing": lazy_gettext("missing"),
+}
 
 
 def piece_label(state: str) -> str:
     """A required piece of a grant dossier."""
-    return _pick(
-        {
-            "present": gettext("in the folder"),
-            "stale": gettext("too old"),
-            "ticked": gettext("ticked by hand"),
-            "missing": gettext("missing"),
-        },
-        state,
-    )
+    return _pick(_PIECE_WORDS, state)
+
+
+_SEVERITY_WORDS: LazyLabels = {
+    "high": lazy_gettext("urgent"),
+    "medium": lazy_gettext("important"),
+    "low": lazy_gettext("for information"),
+}
 
 
 def severity_label(severity: str) -> str:
     """An alert's severity, in words."""
-    return _pick(
-        {
-            "high": gettext("urgent"),
-            "medium": gettext("important"),
-            "low": gettext("for information"),
-        },
-        severity,
-    )
+    return _pick(_SEVERITY_WORDS, severity)
+
+
+_ALERT_STATE_WORDS: LazyLabels = {
+    "open": lazy_gettext("open"),
+    "acknowledged": lazy_gettext("acknowledged"),
+    "snoozed": lazy_gettext("snoozed"),
+    "resolved": lazy_gettext("resolved"),
+}
 
 
 def alert_state_label(state: str) -> str:
     """Where an alert stands."""
-    return _pick(
-        {
-            "open": gettext("open"),
-            "acknowledged": gettext("acknowledged"),
-            "snoozed": gettext("snoozed"),
-            "resolved": gettext("resolved"),
-        },
-        state,
-    )
+    return _pick(_ALERT_STATE_WORDS, state)
+
+
+_DELIVERY_WORDS: LazyLabels = {
+    "pending": lazy_gettext("waiting to be sent"),
+    "sending": lazy_gettext("being sent"),
+    "sent": lazy_gettext("sent"),
+    "edited": lazy_gettext("sent, then updated"),
+    "failed": lazy_gettext("failed"),
+}
 
 
 def delivery_label(state: str) -> str:
     """Where the sending of one message stands."""
-    return _pick(
-        {
-            "pending": gettext("waiting to be sent"),
-            "sending": gettext("being sent"),
-            "sent": gettext("sent"),
-            "edited": gettext("sent, then updated"),
-            "failed": gettext("failed"),
-        },
-        state,
-    )
+    return _pick(_DELIVERY_WORDS, state)
+
+
+_OUTCOME_WORDS: LazyLabels = {
+    "ok": lazy_gettext("up to date"),
+    "partial": lazy_gettext("partly synced"),
+    "failed": lazy_gettext("failed"),
+    "deferred": lazy_gettext("postponed (server asked to wait)"),
+    "running": lazy_gettext("running"),
+    "abandoned": lazy_gettext("stopped with its process, nothing applied"),
+    "": lazy_gettext("never synced"),
+}
 
 
 def outcome_label(outcome: str | None) -> str:
     """The result of a sync run."""
-    return _pick(
-        {
-            "ok": gettext("up to date"),
-            "partial": gettext("partly synced"),
-            "failed": gettext("failed"),
-            "deferred": gettext("postponed (server asked to wait)"),
-            "running": gettext("running"),
-            "abandoned": gettext("stopped with its process, nothing applied"),
-            "": gettext("never synced"),
-        },
-        outcome,
-    )
+    return _pick(_OUTCOME_WORDS, outcome)
+
+
+_SOURCE_STATUS_WORDS: LazyLabels = {
+    "new": lazy_gettext("not synced yet"),
+    "ok": lazy_gettext("working"),
+    "auth_failed": lazy_gettext("password refused: create a new app password"),
+    "rate_limited": lazy_gettext("Nextcloud asked to wait"),
+    "unreachable": lazy_gettext("unreachable"),
+    "error": lazy_gettext("in error"),
+}
 
 
 def source_status_label(status: str | None) -> str:
     """The state of a Nextcloud source, and what to do when it is wrong."""
-    return _pick(
-        {
-            "new": gettext("not synced yet"),
-            "ok": gettext("working"),
-            "auth_failed": gettext("password refused: create a new app password"),
-            "rate_limited": gettext("Nextcloud asked to wait"),
-            "unreachable": gettext("unreachable"),
-            "error": gettext("in error"),
-        },
-        status,
-    )
+    return _pick(_SOURCE_STATUS_WORDS, status)
+
+
+_CHANGE_WORDS: LazyLabels = {
+    "added": lazy_gettext("added"),
+    "changed": lazy_gettext("modified"),
+    "moved": lazy_gettext("moved"),
+    "removed": lazy_gettext("removed"),
+}
 
 
 def change_label(change: str) -> str:
     """What happened to a file."""
-    return _pick(
-        {
-            "added": gettext("added"),
-            "changed": gettext("modified"),
-            "moved": gettext("moved"),
-            "removed": gettext("removed"),
-        },
-        change,
-    )
+    return _pick(_CHANGE_WORDS, change)
+
+
+_OBLIGATION_STATUS_WORDS: LazyLabels = {
+    "done": lazy_gettext("done"),
+    "overdue": lazy_gettext("overdue"),
+    "due_soon": lazy_gettext("due soon"),
+    "upcoming": lazy_gettext("upcoming"),
+}
 
 
 def obligation_status(status: str) -> str:
     """Where an obligation stands."""
-    return _pick(
-        {
-            "done": gettext("done"),
-            "overdue": gettext("overdue"),
-            "due_soon": gettext("due soon"),
-            "upcoming": gettext("upcoming"),
-        },
-        status,
-    )
+    return _pick(_OBLIGATION_STATUS_WORDS, status)
+
+
+_REASONS: LazyLabels = {
+    "6 months after the end of the financial year of the subsidy": lazy_gettext(
+        "6 months after the end of the financial year of the subsidy"
+    ),
+    "before the new request to the same funder": lazy_gettext(
+        "before the new request to the same funder"
+    ),
+    "within 3 months of the change of officers": lazy_gettext(
+        "within 3 months of the change of officers"
+    ),
+    "more than 153 000 € of public subsidies in the year": lazy_gettext(
+        "more than 153 000 € of public subsidies in the year"
+    ),
+}
 
 
 def obligation_reason(reason: str) -> str:
     """The projection states its reasons in English; known ones are shown translated."""
-    labels: dict[str, str] = {
-        "6 months after the end of the financial year of the subsidy": gettext(
-            "6 months after the end of the financial year of the subsidy"
-        ),
-        "before the new request to the same funder": gettext(
-            "before the new request to the same funder"
-        ),
-        "within 3 months of the change of officers": gettext(
-            "within 3 months of the change of officers"
-        ),
-        "more than 153 000 € of public subsidies in the year": gettext(
-            "more than 153 000 € of public subsidies in the year"
-        ),
-    }
-    return labels.get(reason, reason)
+    found = _REASONS.get(reason)
+    return reason if found is None else str(found)
+
+
+_JOB_STATE_WORDS: LazyLabels = {
+    "running": lazy_gettext("running"),
+    "paused": lazy_gettext("paused by an administrator"),
+    "blocked": lazy_gettext("stopped: Nextcloud refused the password"),
+    "scheduled": lazy_gettext("scheduled"),
+}
 
 
 def job_state_label(state: str) -> str:
     """The state of a sync job."""
-    return _pick(
-        {
-            "running": gettext("running"),
-            "paused": gettext("paused by an administrator"),
-            "blocked": gettext("stopped: Nextcloud refused the password"),
-            "scheduled": gettext("scheduled"),
-        },
-        state,
-    )
+    return _pick(_JOB_STATE_WORDS, state)
 
 
 def schedule_label(schedule: str) -> str:
@@ -285,34 +291,37 @@ def schedule_label(schedule: str) -> str:
     return schedule
 
 
+_ROLE_WORDS: LazyLabels = {
+    "member": lazy_gettext("member"),
+    "officer": lazy_gettext("officer (bureau)"),
+    "admin": lazy_gettext("administrator"),
+}
+
+
 def role_label(role: str) -> str:
     """A Quorum role, as a person understands it."""
-    return _pick(
-        {
-            "member": gettext("member"),
-            "officer": gettext("officer (bureau)"),
-            "admin": gettext("administrator"),
-        },
-        role,
-    )
+    return _pick(_ROLE_WORDS, role)
+
+
+_BODY_KIND_WORDS: LazyLabels = {
+    "ca": lazy_gettext("board (conseil d'administration)"),
+    "bureau": lazy_gettext("bureau"),
+    "ag": lazy_gettext("general assembly"),
+    "custom": lazy_gettext("other group"),
+}
 
 
 def body_kind_label(kind: str) -> str:
     """The kind of a body, as the statuts name it."""
-    return _pick(
-        {
-            "ca": gettext("board (conseil d'administration)"),
-            "bureau": gettext("bureau"),
-            "ag": gettext("general assembly"),
-            "custom": gettext("other group"),
-        },
-        kind,
-    )
+    return _pick(_BODY_KIND_WORDS, kind)
+
+
+_SCOPES: LazyLabels = {"read": lazy_gettext("read"), "write": lazy_gettext("write")}
 
 
 def scope_label(scope: str) -> str:
     """What an API token may do."""
-    return _pick({"read": gettext("read"), "write": gettext("write")}, scope)
+    return _pick(_SCOPES, scope)
 
 
 GLOBALS: dict[str, Callable[..., object]] = {
