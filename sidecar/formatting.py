@@ -81,6 +81,7 @@ def datetime_text(
     return f"{day}, {time_text(moment, language, tz)}"
 
 
+@lru_cache(maxsize=4096)  # Babel's number formatting costs about 0.1 ms a call
 def money(cents: int | None, language: str) -> str:
     """« 12 500,50 € », « 12 500 € » when there are no cents; "" for no amount."""
     if cents is None:
@@ -92,6 +93,7 @@ def money(cents: int | None, language: str) -> str:
     return format_currency(cents // 100, "EUR", format=whole, locale=locale, currency_digits=False)
 
 
+@lru_cache(maxsize=4096)
 def percent(value: int | float, language: str) -> str:
     """« 71 % » in French (a narrow no-break space before the sign), "71%" in English;
     ``value`` is in percent (71, not 0.71)."""

@@ -242,14 +242,23 @@ def current_association(db: Session) -> Association:
     A read request uses the row the sign-in check read with the session (same request, one
     query fewer); a write reads it again in the view's own transaction.
     """
-    principal = current_principal()
-    kept: Association | None = g.get("quorum_association")
-    if kept is not None and kept.id == principal.association_id and request.method in SAFE_METHODS:
+    kept = read_association()
+    if kept is not None:
         return db.merge(kept, load=False)
-    found = db.get(Association, principal.association_id)
+    found = db.get(Association, current_principal().association_id)
     if found is None:
         raise NotFound("Your association no longer exists.")
     return found
+
+
+def read_association() -> Association | None:
+    """For a read request, the signed-in user's association as the sign-in check read it (not
+    attached to any session); None for a write, which may change it, or nobody signed in."""
+    principal: Principal | None = g.get("principal")
+    kept: Association | None = g.get("quorum_association")
+    if principal is None or kept is None or kept.id != principal.association_id:
+        return None
+    return kept if request.method in SAFE_METHODS else None
 
 
 def visible_bodies(db: Session) -> set[str] | None:

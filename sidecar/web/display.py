@@ -16,14 +16,20 @@ def language() -> str:
 
 
 def timezone() -> str:
-    """The signed-in user's association's time zone (looked up once per request), so every
-    time on every page is in the same zone; the default zone when nobody is signed in."""
+    """The signed-in user's association's time zone (looked up once per request, or taken from
+    the row the sign-in check read), so every time on every page is in the same zone; the
+    default zone when nobody is signed in."""
     found = g.get("timezone")
     if isinstance(found, str):
         return found
     zone = formatting.DEFAULT_TZ
     principal = g.get("principal")
-    if principal is not None:
+    from sidecar.web.auth import read_association  # auth imports this module's users
+
+    kept = read_association()
+    if kept is not None:
+        zone = kept.timezone or zone
+    elif principal is not None:
         from sidecar.storage.models import Association
         from sidecar.web.context import services
 
