@@ -22,11 +22,11 @@ from tests.access_helpers import LoginAs
 # (path, most statements one request may run once warm)
 BUDGETS = (
     ("/alerts/", 4),
-    ("/documents", 13),
+    ("/documents", 12),
     ("/grants", 8),
     ("/bodies", 4),
     ("/api/v1/alerts", 2),
-    ("/api/v1/documents", 13),
+    ("/api/v1/documents", 12),
     ("/api/v1/grants", 7),
     ("/api/v1/obligations", 8),
     ("/api/v1/bodies", 4),

@@ -106,6 +106,15 @@ def files_base_url(session: Session, association_id: int) -> str | None:
     return found
 
 
+_FOLLOWING = select(_FIRST_SEEN.scalar_subquery(), _FILES_BASE_URL.scalar_subquery())
+
+
+def _following(session: Session, association_id: int) -> tuple[datetime | None, str | None]:
+    """:func:`following_since` and :func:`files_base_url` in one statement (one round trip)."""
+    started, base_url = session.execute(_FOLLOWING, {"association_id": association_id}).one()
+    return started, base_url
+
+
 def activity(
     session: Session, association: models.Association, since: datetime, now: datetime
 ) -> Activity:
@@ -116,7 +125,7 @@ def activity(
     logged = changes_service.document_changes(session, association.id, since)
     current = _current(session, association.id, [c.fileid for c in logged if c.fileid])
     files = [_file_of(c, current) for c in logged]
-    started = following_since(session, association.id)
+    started, base_url = _following(session, association.id)
     recent: list[FileInfo] = []
     if started is None or since < started:
         recent = _recently_modified(session, association.id, RECENT_LIMIT)
@@ -125,7 +134,6 @@ def activity(
     result = Activity(since, started, changes, ())
     if not result.before_following:
         return result
-    base_url = files_base_url(session, association.id)
     return Activity(
         since,
         started,
