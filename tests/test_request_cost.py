@@ -24,12 +24,12 @@ BUDGETS = (
     ("/alerts/", 4),
     ("/documents", 12),
     ("/grants", 8),
-    ("/bodies", 4),
+    ("/bodies", 2),
     ("/api/v1/alerts", 2),
     ("/api/v1/documents", 12),
     ("/api/v1/grants", 7),
     ("/api/v1/obligations", 8),
-    ("/api/v1/bodies", 4),
+    ("/api/v1/bodies", 2),
 )
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, ngettext
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from integrations.errors import IntegrationError
 from sidecar.errors import NotFound, QuorumError
@@ -50,9 +50,9 @@ def _page(
                 select(Body)
                 .where(Body.association_id == association.id)
                 .order_by(Body.id)
-                # the page lists each body's seats: two queries, not two per body
-                .options(selectinload(Body.memberships).selectinload(Membership.member))
-            )
+                # the page lists each body's seats: in the same query, not two per body
+                .options(joinedload(Body.memberships).joinedload(Membership.member))
+            ).unique()
         )
         html = render_template(
             "pages/bodies.html",

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from sidecar.services import conventions, roster
 from sidecar.storage.models import Body, Membership
@@ -109,9 +109,9 @@ def list_bodies() -> ResponseReturnValue:
             select(Body)
             .where(Body.association_id == association.id)
             .order_by(Body.id)
-            # each body's members: two queries, not two per body
-            .options(selectinload(Body.memberships).selectinload(Membership.member))
-        )
+            # each body's members in the same query, not two queries per body
+            .options(joinedload(Body.memberships).joinedload(Membership.member))
+        ).unique()
         return jsonify(
             {
                 "meeting_folder": conventions.meeting_folder_pattern(association),
