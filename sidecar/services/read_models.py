@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,16 @@ from sqlalchemy.orm import Session
 from sidecar.projection.document_links import Document, Linker, MeetingLink
 from sidecar.projection.documents import FileIndex, MeetingPlace, meeting_place
 from sidecar.projection.inputs import BodyInfo, FileInfo
-from sidecar.projection.meetings import Meeting, MeetingOverride, build_meeting, classify, locate
+from sidecar.projection.meetings import (
+    Meeting,
+    MeetingOverride,
+    MeetingSummary,
+    build_meeting,
+    classify,
+    locate,
+    summary,
+)
+from sidecar.projection.readiness import Proxy, Quorum, Readiness, Rsvp, minutes_state
 from sidecar.services import dossiers as dossier_service
 from sidecar.services.conventions import meeting_folder_pattern
 from sidecar.storage import Database
@@ -133,6 +142,7 @@ def _meetings(
         if body is None or event.start is None:
             continue
         day, original, place = locate(event, body, tz, pattern)
+        built = build_meeting(event, body, index, _ANY_TIME, tz, (), pattern)
         entries.append(
             MeetingEntry(
                 occurrence_id=event.occurrence_id,
@@ -144,10 +154,57 @@ def _meetings(
                 day=day,
                 original_day=original,
                 cancelled=(event.status or "").upper() == "CANCELLED",
+                uid=event.uid,
+                recurrence_id=event.recurrence_id,
+                all_day=event.all_day,
+                glance=glance(built.readiness),
             )
         )
         links += [(event.occurrence_id, f.id) for f in index.of_place(place)]
     return entries, sorted(set(links))
+
+
+#: The clock given to the stored readiness: only the minutes' state depends on it, and the
+#: glance keeps whether the minutes were found, not that state.
+_ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def glance(ready: Readiness) -> dict[str, Any]:
+    """The stored form of a readiness, without its clock-dependent minutes state."""
+    q, a = ready.quorum, ready.rsvp
+    return {
+        "notice": [ready.notice_ok, ready.notice_days, _iso(ready.notice_sent)],
+        "agenda": ready.agenda,
+        "remote": [ready.remote_link, ready.remote_text],
+        "rsvp": [a.accepted, a.declined, a.tentative, a.no_answer, a.delegated],
+        "proxies": [[p.giver, p.holder, p.source, p.valid, p.problem] for p in ready.proxies],
+        "quorum": [q.required, q.expected, q.possible, q.state],
+        "minutes_found": ready.minutes == "present",
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def readiness_at(entry: MeetingEntry, body: BodyInfo, now: datetime) -> Readiness:
+    """A stored meeting's readiness at ``now``: its glance, and the minutes' state now."""
+    g = entry.glance
+    notice_ok, notice_days, sent = g["notice"]
+    return Readiness(
+        notice_ok=notice_ok,
+        notice_days=notice_days,
+        notice_sent=datetime.fromisoformat(sent) if sent else None,
+        agenda=g["agenda"],
+        remote_link=g["remote"][0],
+        remote_text=g["remote"][1],
+        rsvp=Rsvp(*g["rsvp"]),
+        proxies=tuple(Proxy(*p) for p in g["proxies"]),
+        quorum=Quorum(*g["quorum"]),
+        minutes=minutes_state(
+            entry.end, entry.cancelled, g["minutes_found"], body.minutes_due_days, now
+        ),
+    )
 
 
 def meetings(
@@ -169,6 +226,50 @@ def meeting(
     entry = storage.meeting(session, association.id, occurrence_id)
     found = assemble(session, association, [entry] if entry else [], now)
     return found[0] if found else None
+
+
+def summaries(
+    session: Session, association: Association, now: datetime, window: Window
+) -> list[MeetingSummary]:
+    """The meetings of ``window`` as a list shows them, from their stored rows alone; only a
+    meeting with proxies entered by hand (not part of the stored glance) is assembled."""
+    ensure_fresh(session, association, now)
+    entries = storage.meetings(session, association.id, window)
+    bodies = {b.id: b for b in load_bodies(session, association.id)}
+    proxied = storage.proxied(session, association.id, entries)
+    assembled = {
+        m.id: summary(m)
+        for m in assemble(
+            session,
+            association,
+            [e for e in entries if (e.uid, e.recurrence_id) in proxied],
+            now,
+        )
+    }
+    found = []
+    for e in entries:
+        body = bodies.get(e.body_id)
+        if body is None:
+            continue
+        found.append(assembled.get(e.occurrence_id) or _summary(e, body, now))
+    return found
+
+
+def _summary(entry: MeetingEntry, body: BodyInfo, now: datetime) -> MeetingSummary:
+    e = entry
+    return MeetingSummary(
+        id=e.occurrence_id,
+        uid=e.uid,
+        recurrence_id=e.recurrence_id,
+        body=body,
+        title=e.title,
+        start=e.start,
+        end=e.end,
+        all_day=e.all_day,
+        cancelled=e.cancelled,
+        moved=e.original_day is not None and e.original_day != e.day,
+        readiness=readiness_at(e, body, now),
+    )
 
 
 def assemble(

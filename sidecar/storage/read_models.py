@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection as Collection_
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from sidecar.storage.models import (
     GrantPieceTick,
     MeetingFileRow,
     MeetingOverrideRecord,
+    MeetingProxyRecord,
     MeetingRow,
     Occurrence,
     ReadModelState,
@@ -50,6 +51,10 @@ class MeetingEntry:
     day: date
     original_day: date | None
     cancelled: bool
+    uid: str = ""
+    recurrence_id: str = ""
+    all_day: bool = False
+    glance: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,10 @@ class Window:
     newest_first: bool = False
     limit: int | None = None
     offset: int = 0
+
+
+#: The stored form of the read models: changing what they hold changes it, so they are rebuilt.
+FORMAT = "meetings with glance, 2026-12-04"
 
 
 def fingerprint_inputs(session: Session, association: Association) -> list[Any]:
@@ -117,6 +126,7 @@ def fingerprint_inputs(session: Session, association: Association) -> list[Any]:
         .order_by(GrantPieceTick.grant_id, GrantPieceTick.piece_key)
     ).all()
     return [
+        FORMAT,
         association.settings,
         association.timezone,
         association.financial_year_end,
@@ -188,9 +198,27 @@ def replace(
             session.execute(insert(model), values[start : start + 1000])
 
 
+#: The stored columns of a meeting, read as plain rows (no ORM objects), in MeetingEntry's order.
+_ENTRY = (
+    MeetingRow.occurrence_id,
+    MeetingRow.body_id,
+    MeetingRow.body_code,
+    MeetingRow.title,
+    MeetingRow.start,
+    MeetingRow.end,
+    MeetingRow.day,
+    MeetingRow.original_day,
+    MeetingRow.cancelled,
+    MeetingRow.uid,
+    MeetingRow.recurrence_id,
+    MeetingRow.all_day,
+    MeetingRow.glance,
+)
+
+
 def meetings(session: Session, association_id: int, window: Window) -> list[MeetingEntry]:
     """Stored meetings in ``window``, by start (newest first if asked), paginated."""
-    query = select(MeetingRow).where(MeetingRow.association_id == association_id)
+    query = select(*_ENTRY).where(MeetingRow.association_id == association_id)
     if window.start is not None:
         query = query.where(MeetingRow.start >= window.start)
     if window.end is not None:
@@ -206,26 +234,33 @@ def meetings(session: Session, association_id: int, window: Window) -> list[Meet
     order = (MeetingRow.start, MeetingRow.occurrence_id)
     query = query.order_by(*(c.desc() for c in order) if window.newest_first else order)
     query = query.offset(window.offset).limit(window.limit)
-    return [_entry(row) for row in session.scalars(query)]
+    return [MeetingEntry(*row) for row in session.execute(query)]
 
 
 def meeting(session: Session, association_id: int, occurrence_id: int) -> MeetingEntry | None:
-    row = session.get(MeetingRow, occurrence_id)
-    return _entry(row) if row is not None and row.association_id == association_id else None
+    row = session.execute(
+        select(*_ENTRY).where(
+            MeetingRow.occurrence_id == occurrence_id, MeetingRow.association_id == association_id
+        )
+    ).first()
+    return MeetingEntry(*row) if row is not None else None
 
 
-def _entry(row: MeetingRow) -> MeetingEntry:
-    return MeetingEntry(
-        row.occurrence_id,
-        row.body_id,
-        row.body_code,
-        row.title,
-        row.start,
-        row.end,
-        row.day,
-        row.original_day,
-        row.cancelled,
+def proxied(
+    session: Session, association_id: int, entries: Sequence[MeetingEntry]
+) -> set[tuple[str, str]]:
+    """The (uid, recurrence id) of those meetings that have proxies entered by hand."""
+    if not entries:
+        return set()
+    rows = session.execute(
+        select(MeetingProxyRecord.uid, MeetingProxyRecord.recurrence_id)
+        .where(
+            MeetingProxyRecord.association_id == association_id,
+            MeetingProxyRecord.uid.in_(sorted({e.uid for e in entries})),
+        )
+        .distinct()
     )
+    return {(uid, recurrence_id) for uid, recurrence_id in rows}
 
 
 def files_of_meetings(
@@ -250,7 +285,7 @@ def meetings_of_files(
     if not file_ids:
         return {}
     rows = session.execute(
-        select(MeetingFileRow.file_id, MeetingRow)
+        select(MeetingFileRow.file_id, *_ENTRY)
         .join(MeetingRow, MeetingRow.occurrence_id == MeetingFileRow.occurrence_id)
         .where(
             MeetingFileRow.association_id == association_id,
@@ -259,6 +294,6 @@ def meetings_of_files(
         .order_by(MeetingRow.start, MeetingRow.occurrence_id)
     )
     found: dict[int, list[MeetingEntry]] = {}
-    for file_id, row in rows:
-        found.setdefault(file_id, []).append(_entry(row))
+    for file_id, *entry in rows:
+        found.setdefault(file_id, []).append(MeetingEntry(*entry))
     return found

@@ -52,7 +52,7 @@ def index() -> ResponseReturnValue:
         except NotFound:
             return redirect(url_for("overview.index"))
         visible = visible_bodies(session)
-        found = service.list_meetings(
+        found = service.list_summaries(
             session,
             association.id,
             now,

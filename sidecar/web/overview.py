@@ -32,7 +32,9 @@ def index() -> ResponseReturnValue:
         visible = visible_bodies(session)
         context = {
             "association": association,
-            "meetings": meetings.upcoming(session, association.id, now, limit=6, visible=visible),
+            "meetings": meetings.upcoming_summaries(
+                session, association.id, now, limit=6, visible=visible
+            ),
             "deadlines": dashboard.upcoming(session, association.id, "deadlines", now),
             "sources": sources,
             "tz": association.timezone,
