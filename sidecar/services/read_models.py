@@ -61,8 +61,7 @@ log = logging.getLogger(__name__)
 
 def ensure_fresh(session: Session, association: Association, now: datetime) -> None:
     """Rebuild the association's read models if what they depend on changed since."""
-    current = storage.fingerprint(session, association)
-    stored = storage.stored_fingerprint(session, association.id)
+    current, stored = storage.freshness(session, association)
     if stored == current:
         return
     try:
