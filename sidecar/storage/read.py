@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection as Collection_
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from sidecar.projection.inputs import (
     Attendee,
@@ -201,31 +202,60 @@ def load_bodies(session: Session, association_id: int) -> list[BodyInfo]:
 
 
 def _load_bodies(session: Session, association_id: int) -> list[BodyInfo]:
-    rows = session.scalars(
-        select(Body)
-        .where(Body.association_id == association_id)
-        .order_by(Body.id)
-        .options(selectinload(Body.memberships).selectinload(Membership.member))
-    )
-    return [
-        BodyInfo(
-            id=b.id,
-            code=b.code,
-            name=b.name,
-            kind=b.kind,
-            notice_days=b.notice_days,
-            quorum_first=b.quorum_first,
-            quorum_second=b.quorum_second,
-            proxies_allowed=b.proxies_allowed,
-            proxy_cap=b.proxy_cap,
-            remote_allowed=b.remote_allowed,
-            minutes_due_days=b.minutes_due_days,
-            match_patterns=tuple(b.match_patterns or ()),
-            folder=b.folder,
-            seats=tuple(Seat(_member(m.member), m.role) for m in b.memberships),
+    """One statement, plain rows: a page reads the bodies on every request."""
+    rows = session.execute(
+        select(
+            Body.id,
+            Body.code,
+            Body.name,
+            Body.kind,
+            Body.notice_days,
+            Body.quorum_first,
+            Body.quorum_second,
+            Body.proxies_allowed,
+            Body.proxy_cap,
+            Body.remote_allowed,
+            Body.minutes_due_days,
+            Body.match_patterns,
+            Body.folder,
+            Membership.role,
+            Member.id.label("member_id"),
+            Member.name.label("member_name"),
+            Member.email,
+            Member.nc_user,
+            Member.language,
         )
-        for b in rows
-    ]
+        .outerjoin(Membership, Membership.body_id == Body.id)
+        .outerjoin(Member, Member.id == Membership.member_id)
+        .where(Body.association_id == association_id)
+        .order_by(Body.id, Membership.member_id)
+    )
+    bodies: dict[int, BodyInfo] = {}
+    seats: dict[int, list[Seat]] = {}
+    for row in rows:
+        if row.id not in bodies:
+            bodies[row.id] = BodyInfo(
+                id=row.id,
+                code=row.code,
+                name=row.name,
+                kind=row.kind,
+                notice_days=row.notice_days,
+                quorum_first=row.quorum_first,
+                quorum_second=row.quorum_second,
+                proxies_allowed=row.proxies_allowed,
+                proxy_cap=row.proxy_cap,
+                remote_allowed=row.remote_allowed,
+                minutes_due_days=row.minutes_due_days,
+                match_patterns=tuple(row.match_patterns or ()),
+                folder=row.folder,
+            )
+            seats[row.id] = []
+        if row.member_id is not None:
+            member = MemberInfo(
+                row.member_id, row.member_name, row.email, row.nc_user, row.language
+            )
+            seats[row.id].append(Seat(member, row.role))
+    return [replace(body, seats=tuple(seats[body.id])) for body in bodies.values()]
 
 
 def load_overrides(session: Session, association_id: int) -> list[MeetingOverride]:
