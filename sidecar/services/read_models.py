@@ -233,25 +233,15 @@ def summaries(
     """The meetings of ``window`` as a list shows them, from their stored rows alone; only a
     meeting with proxies entered by hand (not part of the stored glance) is assembled."""
     ensure_fresh(session, association, now)
-    entries = storage.meetings(session, association.id, window)
+    found = storage.meetings_and_proxies(session, association.id, window)
     bodies = {b.id: b for b in load_bodies(session, association.id)}
-    proxied = storage.proxied(session, association.id, entries)
-    assembled = {
-        m.id: summary(m)
-        for m in assemble(
-            session,
-            association,
-            [e for e in entries if (e.uid, e.recurrence_id) in proxied],
-            now,
-        )
-    }
-    found = []
-    for e in entries:
-        body = bodies.get(e.body_id)
-        if body is None:
-            continue
-        found.append(assembled.get(e.occurrence_id) or _summary(e, body, now))
-    return found
+    proxied = [e for e, by_hand in found if by_hand]
+    assembled = {m.id: summary(m) for m in assemble(session, association, proxied, now)}
+    return [
+        assembled.get(e.occurrence_id) or _summary(e, bodies[e.body_id], now)
+        for e, _ in found
+        if e.body_id in bodies
+    ]
 
 
 def _summary(entry: MeetingEntry, body: BodyInfo, now: datetime) -> MeetingSummary:

@@ -278,7 +278,29 @@ _ENTRY = (
 
 def meetings(session: Session, association_id: int, window: Window) -> list[MeetingEntry]:
     """Stored meetings in ``window``, by start (newest first if asked), paginated."""
-    query = select(*_ENTRY).where(MeetingRow.association_id == association_id)
+    query = _in_window(select(*_ENTRY), association_id, window)
+    return [MeetingEntry(*row) for row in session.execute(query)]
+
+
+def meetings_and_proxies(
+    session: Session, association_id: int, window: Window
+) -> list[tuple[MeetingEntry, bool]]:
+    """:func:`meetings`, each with whether it has proxies entered by hand (same statement)."""
+    proxied = (
+        select(MeetingProxyRecord.id)
+        .where(
+            MeetingProxyRecord.association_id == MeetingRow.association_id,
+            MeetingProxyRecord.uid == MeetingRow.uid,
+            MeetingProxyRecord.recurrence_id == MeetingRow.recurrence_id,
+        )
+        .exists()
+    )
+    query = _in_window(select(*_ENTRY, proxied), association_id, window)
+    return [(MeetingEntry(*row[:-1]), bool(row[-1])) for row in session.execute(query)]
+
+
+def _in_window(query: AnySelect, association_id: int, window: Window) -> AnySelect:
+    query = query.where(MeetingRow.association_id == association_id)
     if window.start is not None:
         query = query.where(MeetingRow.start >= window.start)
     if window.end is not None:
@@ -293,8 +315,7 @@ def meetings(session: Session, association_id: int, window: Window) -> list[Meet
         query = query.where(MeetingRow.cancelled.is_(False))
     order = (MeetingRow.start, MeetingRow.occurrence_id)
     query = query.order_by(*(c.desc() for c in order) if window.newest_first else order)
-    query = query.offset(window.offset).limit(window.limit)
-    return [MeetingEntry(*row) for row in session.execute(query)]
+    return query.offset(window.offset).limit(window.limit)
 
 
 def meeting(session: Session, association_id: int, occurrence_id: int) -> MeetingEntry | None:
@@ -304,23 +325,6 @@ def meeting(session: Session, association_id: int, occurrence_id: int) -> Meetin
         )
     ).first()
     return MeetingEntry(*row) if row is not None else None
-
-
-def proxied(
-    session: Session, association_id: int, entries: Sequence[MeetingEntry]
-) -> set[tuple[str, str]]:
-    """The (uid, recurrence id) of those meetings that have proxies entered by hand."""
-    if not entries:
-        return set()
-    rows = session.execute(
-        select(MeetingProxyRecord.uid, MeetingProxyRecord.recurrence_id)
-        .where(
-            MeetingProxyRecord.association_id == association_id,
-            MeetingProxyRecord.uid.in_(sorted({e.uid for e in entries})),
-        )
-        .distinct()
-    )
-    return {(uid, recurrence_id) for uid, recurrence_id in rows}
 
 
 def files_of_meetings(
