@@ -78,7 +78,7 @@ def test_statements_do_not_grow_with_the_meetings_shown(synced: Services) -> Non
     assert counts[2] == counts[20]
     with statements(synced) as seen:
         assert client.get("/").status_code == 200
-    assert len(seen) <= MOST_STATEMENTS + 4  # the overview adds deadlines and sources
+    assert len(seen) <= MOST_STATEMENTS  # the overview adds deadlines and sources (22 before)
 
 
 def test_listed_summaries_are_the_full_meetings(synced: Services) -> None:
