@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, literal, not_, or_, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Row,
+    String,
+    and_,
+    bindparam,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
-from sidecar.storage.models import Collection, Occurrence, Source, SyncRun
+from sidecar.storage.models import Collection, Occurrence, Source, SyncRun, UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,26 @@ def upcoming(
     page shows what it asks for, not hundreds of forgotten tasks), and the next ``limit`` items.
     """
     midnight = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    rows = session.execute(
+        _upcoming_statement(),
+        {
+            "association_id": association_id,
+            "role": role,
+            "now": now,
+            "midnight": midnight,
+            "horizon": now - OVERDUE_HORIZON,
+            "yesterday": now - timedelta(days=1),
+            "limit": limit,
+        },
+    ).all()
+    return [_view(row) for row in sorted(rows, key=lambda r: (not r.overdue, r.start, r.id))]
+
+
+@functools.cache
+def _upcoming_statement() -> CompoundSelect[*tuple[Any, ...]]:
+    """The statement of :func:`upcoming`, built once (building it cost as much as running it)."""
+    now, midnight = bindparam("now", type_=UTCDateTime), bindparam("midnight", type_=UTCDateTime)
+    limit = bindparam("limit", type_=Integer)
     base = (
         select(
             Occurrence.id,
@@ -59,8 +92,8 @@ def upcoming(
         .join(Collection, Occurrence.collection_id == Collection.id)
         .join(Source, Collection.source_id == Source.id)
         .where(
-            Source.association_id == association_id,
-            Collection.role == role,
+            Source.association_id == bindparam("association_id", type_=Integer),
+            Collection.role == bindparam("role", type_=String),
             Collection.enabled.is_(True),
             or_(Occurrence.status.is_(None), Occurrence.status.not_in(("CANCELLED", "COMPLETED"))),
         )
@@ -73,7 +106,7 @@ def upcoming(
         base.add_columns(literal(True).label("overdue"))
         .where(
             Occurrence.component == "VTODO",
-            Occurrence.start >= now - OVERDUE_HORIZON,
+            Occurrence.start >= bindparam("horizon", type_=UTCDateTime),
             late,
         )
         .order_by(Occurrence.start.desc(), Occurrence.id.desc())
@@ -82,13 +115,12 @@ def upcoming(
     )
     coming = (
         base.add_columns(literal(False).label("overdue"))
-        .where(Occurrence.start >= now - timedelta(days=1), not_(late))
+        .where(Occurrence.start >= bindparam("yesterday", type_=UTCDateTime), not_(late))
         .order_by(Occurrence.start, Occurrence.id)
         .limit(limit)
         .subquery()
     )
-    rows = session.execute(union_all(select(overdue), select(coming))).all()
-    return [_view(row) for row in sorted(rows, key=lambda r: (not r.overdue, r.start, r.id))]
+    return union_all(select(overdue), select(coming))
 
 
 OVERDUE_HORIZON = timedelta(days=365)
