@@ -50,6 +50,7 @@ from sidecar.storage.models import (
     Occurrence,
     ReadModelState,
     Source,
+    UTCDateTime,
 )
 from sidecar.storage.read import session_memo
 
@@ -278,44 +279,79 @@ _ENTRY = (
 
 def meetings(session: Session, association_id: int, window: Window) -> list[MeetingEntry]:
     """Stored meetings in ``window``, by start (newest first if asked), paginated."""
-    query = _in_window(select(*_ENTRY), association_id, window)
-    return [MeetingEntry(*row) for row in session.execute(query)]
+    query, values = _in_window(association_id, window, proxies=False)
+    return [MeetingEntry(*row) for row in session.execute(query, values)]
 
 
 def meetings_and_proxies(
     session: Session, association_id: int, window: Window
 ) -> list[tuple[MeetingEntry, bool]]:
     """:func:`meetings`, each with whether it has proxies entered by hand (same statement)."""
-    proxied = (
-        select(MeetingProxyRecord.id)
-        .where(
-            MeetingProxyRecord.association_id == MeetingRow.association_id,
-            MeetingProxyRecord.uid == MeetingRow.uid,
-            MeetingProxyRecord.recurrence_id == MeetingRow.recurrence_id,
+    query, values = _in_window(association_id, window, proxies=True)
+    return [(MeetingEntry(*row[:-1]), bool(row[-1])) for row in session.execute(query, values)]
+
+
+def _in_window(
+    association_id: int, window: Window, *, proxies: bool
+) -> tuple[AnySelect, dict[str, Any]]:
+    """The statement reading ``window`` (one per shape of window, built once) and its values."""
+    given = {
+        "association_id": association_id,
+        "start": window.start,
+        "end": window.end,
+        "ending_after": window.ending_after,
+        "ending_before": window.ending_before,
+        "bodies": sorted(window.bodies) if window.bodies is not None else None,
+        "limit": window.limit,
+        "offset": window.offset or None,
+    }
+    values = {name: value for name, value in given.items() if value is not None}
+    shape = (frozenset(values), window.counted, window.newest_first, proxies)
+    return _window_statement(*shape), values
+
+
+@functools.cache
+def _window_statement(
+    names: frozenset[str], counted: bool, newest_first: bool, proxies: bool
+) -> AnySelect:
+    """The statement of one shape of window: which values are given, in which order.
+
+    Building a statement costs a page more than running it; there are a few dozen shapes.
+    """
+    columns: list[Any] = list(_ENTRY)
+    if proxies:
+        columns.append(
+            select(MeetingProxyRecord.id)
+            .where(
+                MeetingProxyRecord.association_id == MeetingRow.association_id,
+                MeetingProxyRecord.uid == MeetingRow.uid,
+                MeetingProxyRecord.recurrence_id == MeetingRow.recurrence_id,
+            )
+            .exists()
         )
-        .exists()
+    moment = {name: bindparam(name, type_=UTCDateTime) for name in names}
+    query = select(*columns).where(
+        MeetingRow.association_id == bindparam("association_id", type_=Integer)
     )
-    query = _in_window(select(*_ENTRY, proxied), association_id, window)
-    return [(MeetingEntry(*row[:-1]), bool(row[-1])) for row in session.execute(query)]
-
-
-def _in_window(query: AnySelect, association_id: int, window: Window) -> AnySelect:
-    query = query.where(MeetingRow.association_id == association_id)
-    if window.start is not None:
-        query = query.where(MeetingRow.start >= window.start)
-    if window.end is not None:
-        query = query.where(MeetingRow.start < window.end)
-    if window.ending_after is not None:
-        query = query.where(MeetingRow.end >= window.ending_after)
-    if window.ending_before is not None:
-        query = query.where(MeetingRow.end < window.ending_before)
-    if window.bodies is not None:
-        query = query.where(MeetingRow.body_code.in_(list(window.bodies)))
-    if window.counted:
+    if "start" in names:
+        query = query.where(MeetingRow.start >= moment["start"])
+    if "end" in names:
+        query = query.where(MeetingRow.start < moment["end"])
+    if "ending_after" in names:
+        query = query.where(MeetingRow.end >= moment["ending_after"])
+    if "ending_before" in names:
+        query = query.where(MeetingRow.end < moment["ending_before"])
+    if "bodies" in names:
+        query = query.where(MeetingRow.body_code.in_(bindparam("bodies", expanding=True)))
+    if counted:
         query = query.where(MeetingRow.cancelled.is_(False))
     order = (MeetingRow.start, MeetingRow.occurrence_id)
-    query = query.order_by(*(c.desc() for c in order) if window.newest_first else order)
-    return query.offset(window.offset).limit(window.limit)
+    query = query.order_by(*(c.desc() for c in order) if newest_first else order)
+    if "offset" in names:
+        query = query.offset(bindparam("offset", type_=Integer))
+    if "limit" in names:
+        query = query.limit(bindparam("limit", type_=Integer))
+    return query
 
 
 def meeting(session: Session, association_id: int, occurrence_id: int) -> MeetingEntry | None:
