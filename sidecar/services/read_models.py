@@ -272,9 +272,8 @@ def assemble(
     ids = [e.occurrence_id for e in entries]
     events = {e.occurrence_id: e for e in load_events(session, aid, ids=ids)}
     bodies = {b.id: b for b in load_bodies(session, aid)}
-    files = load_files(session, aid, ids=storage.files_of_meetings(session, aid, ids))
-    index = FileIndex(files)
-    proxies = load_proxies(session, aid)
+    index = FileIndex(load_files(session, aid, meetings=ids))
+    proxies = load_proxies(session, aid, uids={e.uid for e in entries})
     tz, pattern = ZoneInfo(association.timezone), meeting_folder_pattern(association)
     return [
         build_meeting(events[e.occurrence_id], bodies[e.body_id], index, now, tz, proxies, pattern)

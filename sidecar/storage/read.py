@@ -25,6 +25,7 @@ from sidecar.storage.models import (
     CalendarObjectRecord,
     Collection,
     FileRecord,
+    MeetingFileRow,
     MeetingOverrideRecord,
     MeetingProxyRecord,
     Member,
@@ -118,9 +119,11 @@ def load_files(
     ids: Collection_[int] | None = None,
     fileids: Collection_[str] | None = None,
     latest: int | None = None,
+    meetings: Collection_[int] | None = None,
 ) -> list[FileInfo]:
     """The mirrored files of the association's enabled folders, by path; only those with
-    these ``ids`` or Nextcloud ``fileids``, or the ``latest`` files (not folders) by mtime."""
+    these ``ids`` or Nextcloud ``fileids``, or the ``latest`` files (not folders) by mtime, or
+    the files of these stored ``meetings`` (occurrence ids, see the read models)."""
     query = (
         select(FileRecord)
         .join(Collection, FileRecord.collection_id == Collection.id)
@@ -132,6 +135,12 @@ def load_files(
         query = query.where(FileRecord.id.in_(list(ids)))
     if fileids is not None:
         query = query.where(FileRecord.fileid.in_(list(fileids)))
+    if meetings is not None:
+        of_meetings = select(MeetingFileRow.file_id).where(
+            MeetingFileRow.association_id == association_id,
+            MeetingFileRow.occurrence_id.in_(list(meetings)),
+        )
+        query = query.where(FileRecord.id.in_(of_meetings))
     if latest is not None:
         query = (
             query.where(FileRecord.is_folder.is_(False), FileRecord.mtime.is_not(None))
@@ -266,9 +275,12 @@ def load_overrides(session: Session, association_id: int) -> list[MeetingOverrid
     return [MeetingOverride(o.uid, o.recurrence_id, o.body_id, o.not_a_meeting) for o in rows]
 
 
-def load_proxies(session: Session, association_id: int) -> list[ManualProxy]:
-    """Paper proxies entered by hand."""
-    rows = session.scalars(
-        select(MeetingProxyRecord).where(MeetingProxyRecord.association_id == association_id)
-    )
+def load_proxies(
+    session: Session, association_id: int, uids: Collection_[str] | None = None
+) -> list[ManualProxy]:
+    """Paper proxies entered by hand (``uids``: of these events only)."""
+    query = select(MeetingProxyRecord).where(MeetingProxyRecord.association_id == association_id)
+    if uids is not None:
+        query = query.where(MeetingProxyRecord.uid.in_(sorted(uids)))
+    rows = session.scalars(query)
     return [ManualProxy(p.uid, p.recurrence_id, p.giver, p.holder) for p in rows]

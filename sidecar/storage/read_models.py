@@ -363,21 +363,6 @@ def meeting(session: Session, association_id: int, occurrence_id: int) -> Meetin
     return MeetingEntry(*row) if row is not None else None
 
 
-def files_of_meetings(
-    session: Session, association_id: int, occurrence_ids: Collection_[int]
-) -> list[int]:
-    """The ids of the files that belong to these meetings."""
-    if not occurrence_ids:
-        return []
-    found = session.scalars(
-        select(MeetingFileRow.file_id).where(
-            MeetingFileRow.association_id == association_id,
-            MeetingFileRow.occurrence_id.in_(list(occurrence_ids)),
-        )
-    )
-    return sorted(set(found))
-
-
 def meetings_of_files(
     session: Session, association_id: int, file_ids: Collection_[int]
 ) -> dict[int, list[MeetingEntry]]:
