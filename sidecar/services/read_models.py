@@ -140,7 +140,8 @@ def _meetings(
         body = classify(event, bodies, overrides)
         if body is None or event.start is None:
             continue
-        day, original, place = locate(event, body, tz, pattern)
+        day, original, _place = locate(event, body, tz, pattern)
+        # its files are looked up once, by the assembly (the costliest part of a rebuild)
         built = build_meeting(event, body, index, _ANY_TIME, tz, (), pattern)
         entries.append(
             MeetingEntry(
@@ -159,7 +160,7 @@ def _meetings(
                 glance=glance(built.readiness),
             )
         )
-        links += [(event.occurrence_id, f.id) for f in index.of_place(place)]
+        links += [(event.occurrence_id, f.id) for f in built.documents]
     return entries, sorted(set(links))
 
 
