@@ -106,3 +106,16 @@ def test_listed_summaries_are_the_full_meetings(synced: Services) -> None:
             ]
         nexts = service.upcoming_summaries(session, aid, now, limit=4)
         assert [m.id for m in nexts] == [m.id for m in service.upcoming(session, aid, now, limit=4)]
+
+
+def test_one_meeting_reads_its_own_files_and_proxies_only(synced: Services) -> None:
+    client = _client(synced)
+    [first] = client.get("/api/v1/meetings?limit=1").get_json()["meetings"]
+    for path, most in ((f"/meetings/{first['id']}", 14), (f"/api/v1/meetings/{first['id']}", 12)):
+        assert client.get(path).status_code == 200
+        with statements(synced) as seen:
+            assert client.get(path).status_code == 200
+        assert len(seen) <= most, (path, seen)  # 21 and 19 before
+        proxies = [s for s in seen if "FROM meeting_proxies" in s]
+        assert len(proxies) == 1 and "meeting_proxies.uid IN" in proxies[0], proxies
+        assert len([s for s in seen if "files.path" in s]) == 1, path
