@@ -28,7 +28,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     literal_column,
     select,
     union_all,
@@ -107,7 +106,8 @@ def _inputs(session: Session, association: Association) -> tuple[list[Any], str 
     PostgreSQL), whatever it reads: the seven small queries this took cost more than the page's
     meetings.
     """
-    rows = session.execute(_inputs_statement(), {"aid": association.id}).all()
+    statement = _inputs_statement(session.get_bind().dialect.name)
+    rows = session.execute(statement, {"aid": association.id}).all()
     stored = next((row.value for row in rows if row.kind == "~"), None)
     inputs = [
         FORMAT,
@@ -120,19 +120,41 @@ def _inputs(session: Session, association: Association) -> tuple[list[Any], str 
 
 
 AnySelect = Select[*tuple[Any, ...]]
-_SEPARATOR, _NULL = "\x1f", "\x1e"
 
 
 @functools.cache
-def _inputs_statement() -> CompoundSelect[*tuple[Any, ...]]:
-    """The statement of :func:`_inputs`, built once (building it costs more than running it)."""
+def _inputs_statement(dialect: str) -> CompoundSelect[*tuple[Any, ...]]:
+    """The statement of :func:`_inputs`, built once (building it costs more than running it).
+
+    Each row's columns are one JSON array: the statement stays short (psycopg parses again,
+    at every request, any statement longer than 4,096 characters: 0.9 ms).
+    """
     aid = bindparam("aid", type_=Integer)
+    array = func.json_build_array if dialect == "postgresql" else func.json_array
     highest = [
         select(func.max(model.id)).scalar_subquery()
         for model in (FileRecord, CalendarObjectRecord, Occurrence)
     ]
+    stored = select(
+        literal_column("'~'", Text).label("kind"),
+        literal_column("''", Text).label("key"),
+        ReadModelState.fingerprint.label("value"),
+    ).where(ReadModelState.association_id == aid)
+
+    def _part(
+        kind: str, key: Any, query: AnySelect, where: ColumnElement[bool] | None
+    ) -> AnySelect:
+        """``query``'s rows as (kind, key, value): its columns as one JSON array, as text."""
+        found = query.with_only_columns(
+            literal_column(f"'{kind}'", Text).label("kind"),
+            (cast(key, Text) if key is not None else literal_column("''", Text)).label("key"),
+            cast(array(*query.selected_columns), Text).label("value"),
+            maintain_column_froms=True,
+        )
+        return found.where(where) if where is not None else found
+
     parts = [
-        _part("~", None, select(ReadModelState.fingerprint), ReadModelState.association_id == aid),
+        stored,
         _part(
             "c",
             Collection.id,
@@ -171,25 +193,6 @@ def _inputs_statement() -> CompoundSelect[*tuple[Any, ...]]:
         ),
     ]
     return union_all(*parts).order_by("kind", "key", "value")
-
-
-def _part(kind: str, key: Any, query: AnySelect, where: ColumnElement[bool] | None) -> AnySelect:
-    """``query``'s rows as (kind, key, value): its columns joined as one text."""
-    columns = list(query.selected_columns)
-    value: ColumnElement[str] = _as_text(columns[0])
-    for column in columns[1:]:
-        value = value + literal(_SEPARATOR, Text) + _as_text(column)
-    found = query.with_only_columns(
-        literal_column(f"'{kind}'", Text).label("kind"),
-        (_as_text(key) if key is not None else literal_column("''", Text)).label("key"),
-        value.label("value"),
-        maintain_column_froms=True,
-    )
-    return found.where(where) if where is not None else found
-
-
-def _as_text(column: Any) -> ColumnElement[str]:
-    return func.coalesce(cast(column, Text), literal(_NULL, Text))
 
 
 def fingerprint(session: Session, association: Association) -> str:
