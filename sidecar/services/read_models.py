@@ -223,8 +223,11 @@ def meeting(
 ) -> Meeting | None:
     """One meeting by its occurrence id, or None."""
     ensure_fresh(session, association, now)
-    entry = storage.meeting(session, association.id, occurrence_id)
-    found = assemble(session, association, [entry] if entry else [], now)
+    stored = storage.meeting(session, association.id, occurrence_id)
+    if stored is None:
+        return None
+    entry, by_hand = stored
+    found = assemble(session, association, [entry], now, manual_proxies=by_hand)
     return found[0] if found else None
 
 
@@ -263,10 +266,16 @@ def _summary(entry: MeetingEntry, body: BodyInfo, now: datetime) -> MeetingSumma
 
 
 def assemble(
-    session: Session, association: Association, entries: Sequence[MeetingEntry], now: datetime
+    session: Session,
+    association: Association,
+    entries: Sequence[MeetingEntry],
+    now: datetime,
+    *,
+    manual_proxies: bool = True,
 ) -> list[Meeting]:
     """Stored meetings back into :class:`Meeting` values: their occurrences, bodies and files
-    are read by id, and the readiness is computed now."""
+    are read by id, and the readiness is computed now (``manual_proxies`` False: none of them
+    has proxies entered by hand, which are then not read)."""
     if not entries:
         return []
     aid = association.id
@@ -274,7 +283,8 @@ def assemble(
     events = {e.occurrence_id: e for e in load_events(session, aid, ids=ids)}
     bodies = {b.id: b for b in load_bodies(session, aid)}
     index = FileIndex(load_files(session, aid, meetings=ids))
-    proxies = load_proxies(session, aid, uids={e.uid for e in entries})
+    uids = {e.uid for e in entries}
+    proxies = load_proxies(session, aid, uids=uids) if manual_proxies else []
     tz, pattern = ZoneInfo(association.timezone), meeting_folder_pattern(association)
     return [
         build_meeting(events[e.occurrence_id], bodies[e.body_id], index, now, tz, proxies, pattern)

@@ -321,17 +321,7 @@ def _window_statement(
 
     Building a statement costs a page more than running it; there are a few dozen shapes.
     """
-    columns: list[Any] = list(_ENTRY)
-    if proxies:
-        columns.append(
-            select(MeetingProxyRecord.id)
-            .where(
-                MeetingProxyRecord.association_id == MeetingRow.association_id,
-                MeetingProxyRecord.uid == MeetingRow.uid,
-                MeetingProxyRecord.recurrence_id == MeetingRow.recurrence_id,
-            )
-            .exists()
-        )
+    columns: list[Any] = [*_ENTRY, _has_proxies()] if proxies else list(_ENTRY)
     moment = {name: bindparam(name, type_=UTCDateTime) for name in names}
     query = select(*columns).where(
         MeetingRow.association_id == bindparam("association_id", type_=Integer)
@@ -357,13 +347,34 @@ def _window_statement(
     return query
 
 
-def meeting(session: Session, association_id: int, occurrence_id: int) -> MeetingEntry | None:
-    row = session.execute(
-        select(*_ENTRY).where(
-            MeetingRow.occurrence_id == occurrence_id, MeetingRow.association_id == association_id
+def _has_proxies() -> ColumnElement[bool]:
+    """Whether a stored meeting has proxies entered by hand (a column of its row)."""
+    return (
+        select(MeetingProxyRecord.id)
+        .where(
+            MeetingProxyRecord.association_id == MeetingRow.association_id,
+            MeetingProxyRecord.uid == MeetingRow.uid,
+            MeetingProxyRecord.recurrence_id == MeetingRow.recurrence_id,
         )
-    ).first()
-    return MeetingEntry(*row) if row is not None else None
+        .exists()
+    )
+
+
+def meeting(
+    session: Session, association_id: int, occurrence_id: int
+) -> tuple[MeetingEntry, bool] | None:
+    """One stored meeting, and whether it has proxies entered by hand; None if none."""
+    values = {"association_id": association_id, "occurrence_id": occurrence_id}
+    row = session.execute(_meeting_statement(), values).first()
+    return (MeetingEntry(*row[:-1]), bool(row[-1])) if row is not None else None
+
+
+@functools.cache
+def _meeting_statement() -> AnySelect:
+    return select(*_ENTRY, _has_proxies()).where(
+        MeetingRow.occurrence_id == bindparam("occurrence_id", type_=Integer),
+        MeetingRow.association_id == bindparam("association_id", type_=Integer),
+    )
 
 
 def meetings_of_files(
