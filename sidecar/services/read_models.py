@@ -3,9 +3,12 @@
 Pages and the API used to classify every calendar occurrence and match every file on every
 request. Now the classification and the matching run once per change of what they depend on
 (a sync that applied something, a change of bodies, overrides, grants or settings: see
-:func:`sidecar.storage.read_models.fingerprint_inputs`) and are stored; a request reads the
-meetings of its window with indexed queries and computes only their readiness, which depends on
-the clock. Dossiers (whose pieces and status depend on the day) are kept per process, per
+:func:`sidecar.storage.read_models.fingerprint_inputs`) and are stored, with each meeting's
+glance: the part of its readiness that does not depend on the clock (:func:`glance`). A list
+(the meetings page, the overview, ``GET /api/v1/meetings``) reads its window in one indexed
+query and only works out the minutes' state at its clock (:func:`summaries`); a meeting with
+proxies entered by hand, which are not part of the glance, is assembled in full, as is the one
+meeting a meeting's page shows (:func:`meeting`). Dossiers (whose pieces and status depend on the day) are kept per process, per
 fingerprint and per day (see :func:`sidecar.services.dossiers.dossiers`). The projection
 functions stay pure: what changed is when they run and on what input.
 
