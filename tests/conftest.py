@@ -23,12 +23,20 @@ from sidecar.config import load_settings
 from sidecar.context import Services
 from sidecar.demo import DemoServer
 from sidecar.demo.seed import SeedInfo
+from sidecar.services import accounts
 from sidecar.storage import Database, normalise_url
+from tests import shared_compilation
 from tests.access_helpers import LoginAs
 from tests.demo_fixtures import demo_seed_template, demo_server, fresh_demo_server
 from tests.security.browser import CHROMIUM, CHROMIUM_ARGS, browser_or_skip
 
 __all__ = ["demo_seed_template", "demo_server", "fresh_demo_server"]
+
+shared_compilation.install()  # every test's app reuses the process's compiled routes and templates
+# Local passwords hashed with scrypt at N=2^10 instead of 2^15 (a hash in 3 ms, not 100): the
+# suite hashes and checks about 150 of them. tests/security/test_passwords.py checks the real
+# value in a process of its own.
+accounts.PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
 
 POSTGRES_URL = os.environ.get("QUORUM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1/test")
 

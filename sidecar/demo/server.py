@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -496,12 +496,17 @@ STATS_PATH = "/__demo/stats"
 
 
 def counting(
-    app: WSGIApplication, stats: RequestStats, latency: float = 0.0, *, expose: bool = False
+    app: WSGIApplication,
+    stats: RequestStats,
+    latency: Callable[[], float] = lambda: 0.0,
+    *,
+    expose: bool = False,
 ) -> WSGIApplication:
     """Wrap `app` so every request is recorded in `stats` before it is served.
 
-    ``latency`` (seconds) is added to every answer: the benchmark uses it to stand for the
-    network and a real Nextcloud's per-request cost, which an in-process server does not have.
+    ``latency()`` (seconds, read at each request) is added to every answer: the benchmark uses it
+    to stand for the network and a real Nextcloud's per-request cost, which an in-process server
+    does not have; a test may slow a server down once its set-up is done.
     ``expose`` serves the counts at ``/__demo/stats`` (GET reads, DELETE resets; not counted),
     for a benchmark that runs the server in a process of its own.
     """
@@ -510,8 +515,9 @@ def counting(
         if expose and request_path(environ) == STATS_PATH:
             return _stats_answer(environ, start_response, stats)
         stats.record(environ["REQUEST_METHOD"], request_kind(request_path(environ)))
-        if latency:
-            time.sleep(latency)
+        delay = latency()
+        if delay:
+            time.sleep(delay)
         return app(environ, start_response)
 
     return middleware
@@ -527,6 +533,16 @@ def _stats_answer(
     body = json.dumps({"records": stats.records}).encode()
     start_response("200 OK", [("Content-Type", "application/json")])
     return [body]
+
+
+def quick_stop(server: wsgi.Server) -> wsgi.Server:
+    """Let ``server.stop()`` return within 50 ms instead of cheroot's half second.
+
+    The serve loop looks at its stop flag once per selector timeout; a test run starts and stops
+    hundreds of demo servers and proxies, where the half seconds added up to minutes.
+    """
+    server.expiration_interval = 0.05
+    return server
 
 
 class DemoServer:
@@ -566,10 +582,11 @@ class DemoServer:
         app = counting(
             build_app(self.data_dir, self.users, self.appapi),
             self.stats,
-            self.latency,
+            lambda: self.latency,
             expose=self.expose_stats,
         )
         server = wsgi.Server((self.host, self.port), app, numthreads=8, server_name="quorum-demo")
+        quick_stop(server)
         server.prepare()
         self.port = server.bind_addr[1]
         self._server = server

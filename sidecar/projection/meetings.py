@@ -119,6 +119,47 @@ class Meeting:
         return not self.cancelled
 
 
+@dataclass(frozen=True)
+class MeetingSummary:
+    """What a list shows of a meeting: who, when and how ready, without its documents and
+    members' answers (read from the stored read model, see ``sidecar.services.read_models``)."""
+
+    id: int  # the occurrence id
+    uid: str
+    recurrence_id: str
+    body: BodyInfo
+    title: str
+    start: datetime
+    end: datetime
+    all_day: bool
+    cancelled: bool
+    moved: bool
+    readiness: r.Readiness
+
+    @property
+    def counted(self) -> bool:
+        """Whether the meeting counts in totals: a cancelled meeting never does."""
+        return not self.cancelled
+
+
+def summary(meeting: Meeting) -> MeetingSummary:
+    """The list form of an assembled meeting."""
+    m = meeting
+    return MeetingSummary(
+        m.id,
+        m.uid,
+        m.recurrence_id,
+        m.body,
+        m.title,
+        m.start,
+        m.end,
+        m.all_day,
+        m.cancelled,
+        m.moved,
+        m.readiness,
+    )
+
+
 # --- classification --------------------------------------------------------------------
 
 

@@ -20,8 +20,17 @@ from sidecar.storage.models import Association, AuditLog, Member, User
 
 ROLES = ("member", "officer", "admin")
 MIN_PASSWORD_LENGTH = 12
+# werkzeug's scrypt (N=2^15, r=8, p=1: about 0.1 s of CPU per hash), written out so it is seen.
+# The test suite lowers N for speed (tests/conftest.py); tests/security/test_passwords.py checks
+# this value in a process of its own.
+PASSWORD_HASH_METHOD = "scrypt:32768:8:1"  # noqa: S105 (a method name, not a password)
 # A hash to compare against when the login does not exist, so timing does not tell.
-_DUMMY_HASH = generate_password_hash("not a password of anyone", method="scrypt")
+_DUMMY_HASH = generate_password_hash("not a password of anyone", method=PASSWORD_HASH_METHOD)
+
+
+def hash_password(password: str) -> str:
+    """The stored form of a local account's password (the method is kept in the hash)."""
+    return generate_password_hash(password, method=PASSWORD_HASH_METHOD)
 
 
 def rank(role: str) -> int:
@@ -47,7 +56,7 @@ def create_local_admin(
         user = User(association_id=association.id, login=login, display_name=login)
         session.add(user)
     user.role, user.active = "admin", True
-    user.password_hash = generate_password_hash(password, method="scrypt")
+    user.password_hash = hash_password(password)
     session.flush()
     user_sessions.revoke_user(session, user.id)  # a reset password ends every open session
     return user

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sidecar.errors import NotFound
-from sidecar.projection.meetings import Meeting
+from sidecar.projection.meetings import Meeting, MeetingSummary
 from sidecar.services import read_models
 from sidecar.storage.models import Association, MeetingOverrideRecord, MeetingProxyRecord
 from sidecar.storage.read import load_bodies
@@ -41,18 +41,52 @@ def list_meetings(
     asked for are assembled and have their readiness computed.
     """
     association = _association(session, association_id)
-    codes = _codes(session, association_id, body, visible)
-    window = Window(
+    window = _window(session, association_id, now, start, end, body, visible, period, limit, offset)
+    return read_models.meetings(session, association, now, window)
+
+
+def list_summaries(
+    session: Session,
+    association_id: int,
+    now: datetime,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    body: str | None = None,
+    visible: Collection[str] | None = None,
+    period: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[MeetingSummary]:
+    """The meetings :func:`list_meetings` gives, as lists show them (no documents, no
+    members' answers): read from their stored rows, a fixed number of statements."""
+    association = _association(session, association_id)
+    window = _window(session, association_id, now, start, end, body, visible, period, limit, offset)
+    return read_models.summaries(session, association, now, window)
+
+
+def _window(
+    session: Session,
+    association_id: int,
+    now: datetime,
+    start: datetime | None,
+    end: datetime | None,
+    body: str | None,
+    visible: Collection[str] | None,
+    period: str | None,
+    limit: int | None,
+    offset: int,
+) -> Window:
+    return Window(
         start=start,
         end=end,
         ending_after=now if period == "upcoming" else None,
         ending_before=now if period == "past" else None,
-        bodies=codes,
+        bodies=_codes(session, association_id, body, visible),
         newest_first=period == "past",
         limit=limit,
         offset=offset,
     )
-    return read_models.meetings(session, association, now, window)
 
 
 def _association(session: Session, association_id: int) -> Association:
@@ -104,6 +138,21 @@ def upcoming(
     codes = _codes(session, association_id, None, visible)
     window = Window(ending_after=now, bodies=codes, counted=True, limit=limit)
     return read_models.meetings(session, association, now, window)
+
+
+def upcoming_summaries(
+    session: Session,
+    association_id: int,
+    now: datetime,
+    *,
+    limit: int = 8,
+    visible: Collection[str] | None = None,
+) -> list[MeetingSummary]:
+    """The meetings :func:`upcoming` gives, as lists show them."""
+    association = _association(session, association_id)
+    codes = _codes(session, association_id, None, visible)
+    window = Window(ending_after=now, bodies=codes, counted=True, limit=limit)
+    return read_models.summaries(session, association, now, window)
 
 
 def set_override(

@@ -3,9 +3,12 @@
 Pages and the API used to classify every calendar occurrence and match every file on every
 request. Now the classification and the matching run once per change of what they depend on
 (a sync that applied something, a change of bodies, overrides, grants or settings: see
-:func:`sidecar.storage.read_models.fingerprint_inputs`) and are stored; a request reads the
-meetings of its window with indexed queries and computes only their readiness, which depends on
-the clock. Dossiers (whose pieces and status depend on the day) are kept per process, per
+:func:`sidecar.storage.read_models.fingerprint_inputs`) and are stored, with each meeting's
+glance: the part of its readiness that does not depend on the clock (:func:`glance`). A list
+(the meetings page, the overview, ``GET /api/v1/meetings``) reads its window in one indexed
+query and only works out the minutes' state at its clock (:func:`summaries`); a meeting with
+proxies entered by hand, which are not part of the glance, is assembled in full, as is the one
+meeting a meeting's page shows (:func:`meeting`). Dossiers (whose pieces and status depend on the day) are kept per process, per
 fingerprint and per day (see :func:`sidecar.services.dossiers.dossiers`). The projection
 functions stay pure: what changed is when they run and on what input.
 
@@ -22,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +35,16 @@ from sqlalchemy.orm import Session
 from sidecar.projection.document_links import Document, Linker, MeetingLink
 from sidecar.projection.documents import FileIndex, MeetingPlace, meeting_place
 from sidecar.projection.inputs import BodyInfo, FileInfo
-from sidecar.projection.meetings import Meeting, MeetingOverride, build_meeting, classify, locate
+from sidecar.projection.meetings import (
+    Meeting,
+    MeetingOverride,
+    MeetingSummary,
+    build_meeting,
+    classify,
+    locate,
+    summary,
+)
+from sidecar.projection.readiness import Proxy, Quorum, Readiness, Rsvp, minutes_state
 from sidecar.services import dossiers as dossier_service
 from sidecar.services.conventions import meeting_folder_pattern
 from sidecar.storage import Database
@@ -52,8 +64,7 @@ log = logging.getLogger(__name__)
 
 def ensure_fresh(session: Session, association: Association, now: datetime) -> None:
     """Rebuild the association's read models if what they depend on changed since."""
-    current = storage.fingerprint(session, association)
-    stored = storage.stored_fingerprint(session, association.id)
+    current, stored = storage.freshness(session, association)
     if stored == current:
         return
     try:
@@ -132,7 +143,9 @@ def _meetings(
         body = classify(event, bodies, overrides)
         if body is None or event.start is None:
             continue
-        day, original, place = locate(event, body, tz, pattern)
+        day, original, _place = locate(event, body, tz, pattern)
+        # its files are looked up once, by the assembly (the costliest part of a rebuild)
+        built = build_meeting(event, body, index, _ANY_TIME, tz, (), pattern)
         entries.append(
             MeetingEntry(
                 occurrence_id=event.occurrence_id,
@@ -144,10 +157,57 @@ def _meetings(
                 day=day,
                 original_day=original,
                 cancelled=(event.status or "").upper() == "CANCELLED",
+                uid=event.uid,
+                recurrence_id=event.recurrence_id,
+                all_day=event.all_day,
+                glance=glance(built.readiness),
             )
         )
-        links += [(event.occurrence_id, f.id) for f in index.of_place(place)]
+        links += [(event.occurrence_id, f.id) for f in built.documents]
     return entries, sorted(set(links))
+
+
+#: The clock given to the stored readiness: only the minutes' state depends on it, and the
+#: glance keeps whether the minutes were found, not that state.
+_ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def glance(ready: Readiness) -> dict[str, Any]:
+    """The stored form of a readiness, without its clock-dependent minutes state."""
+    q, a = ready.quorum, ready.rsvp
+    return {
+        "notice": [ready.notice_ok, ready.notice_days, _iso(ready.notice_sent)],
+        "agenda": ready.agenda,
+        "remote": [ready.remote_link, ready.remote_text],
+        "rsvp": [a.accepted, a.declined, a.tentative, a.no_answer, a.delegated],
+        "proxies": [[p.giver, p.holder, p.source, p.valid, p.problem] for p in ready.proxies],
+        "quorum": [q.required, q.expected, q.possible, q.state],
+        "minutes_found": ready.minutes == "present",
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def readiness_at(entry: MeetingEntry, body: BodyInfo, now: datetime) -> Readiness:
+    """A stored meeting's readiness at ``now``: its glance, and the minutes' state now."""
+    g = entry.glance
+    notice_ok, notice_days, sent = g["notice"]
+    return Readiness(
+        notice_ok=notice_ok,
+        notice_days=notice_days,
+        notice_sent=datetime.fromisoformat(sent) if sent else None,
+        agenda=g["agenda"],
+        remote_link=g["remote"][0],
+        remote_text=g["remote"][1],
+        rsvp=Rsvp(*g["rsvp"]),
+        proxies=tuple(Proxy(*p) for p in g["proxies"]),
+        quorum=Quorum(*g["quorum"]),
+        minutes=minutes_state(
+            entry.end, entry.cancelled, g["minutes_found"], body.minutes_due_days, now
+        ),
+    )
 
 
 def meetings(
@@ -166,25 +226,68 @@ def meeting(
 ) -> Meeting | None:
     """One meeting by its occurrence id, or None."""
     ensure_fresh(session, association, now)
-    entry = storage.meeting(session, association.id, occurrence_id)
-    found = assemble(session, association, [entry] if entry else [], now)
+    stored = storage.meeting(session, association.id, occurrence_id)
+    if stored is None:
+        return None
+    entry, by_hand = stored
+    found = assemble(session, association, [entry], now, manual_proxies=by_hand)
     return found[0] if found else None
 
 
+def summaries(
+    session: Session, association: Association, now: datetime, window: Window
+) -> list[MeetingSummary]:
+    """The meetings of ``window`` as a list shows them, from their stored rows alone; only a
+    meeting with proxies entered by hand (not part of the stored glance) is assembled."""
+    ensure_fresh(session, association, now)
+    found = storage.meetings_and_proxies(session, association.id, window)
+    bodies = {b.id: b for b in load_bodies(session, association.id)}
+    proxied = [e for e, by_hand in found if by_hand]
+    assembled = {m.id: summary(m) for m in assemble(session, association, proxied, now)}
+    return [
+        assembled.get(e.occurrence_id) or _summary(e, bodies[e.body_id], now)
+        for e, _ in found
+        if e.body_id in bodies
+    ]
+
+
+def _summary(entry: MeetingEntry, body: BodyInfo, now: datetime) -> MeetingSummary:
+    e = entry
+    return MeetingSummary(
+        id=e.occurrence_id,
+        uid=e.uid,
+        recurrence_id=e.recurrence_id,
+        body=body,
+        title=e.title,
+        start=e.start,
+        end=e.end,
+        all_day=e.all_day,
+        cancelled=e.cancelled,
+        moved=e.original_day is not None and e.original_day != e.day,
+        readiness=readiness_at(e, body, now),
+    )
+
+
 def assemble(
-    session: Session, association: Association, entries: Sequence[MeetingEntry], now: datetime
+    session: Session,
+    association: Association,
+    entries: Sequence[MeetingEntry],
+    now: datetime,
+    *,
+    manual_proxies: bool = True,
 ) -> list[Meeting]:
     """Stored meetings back into :class:`Meeting` values: their occurrences, bodies and files
-    are read by id, and the readiness is computed now."""
+    are read by id, and the readiness is computed now (``manual_proxies`` False: none of them
+    has proxies entered by hand, which are then not read)."""
     if not entries:
         return []
     aid = association.id
     ids = [e.occurrence_id for e in entries]
     events = {e.occurrence_id: e for e in load_events(session, aid, ids=ids)}
     bodies = {b.id: b for b in load_bodies(session, aid)}
-    files = load_files(session, aid, ids=storage.files_of_meetings(session, aid, ids))
-    index = FileIndex(files)
-    proxies = load_proxies(session, aid)
+    index = FileIndex(load_files(session, aid, meetings=ids))
+    uids = {e.uid for e in entries}
+    proxies = load_proxies(session, aid, uids=uids) if manual_proxies else []
     tz, pattern = ZoneInfo(association.timezone), meeting_folder_pattern(association)
     return [
         build_meeting(events[e.occurrence_id], bodies[e.body_id], index, now, tz, proxies, pattern)

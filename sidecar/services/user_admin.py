@@ -13,14 +13,19 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from integrations.errors import IntegrationError
 from integrations.urls import check_url
 from sidecar.errors import NotFound, QuorumError
 from sidecar.services import feeds
 from sidecar.services import sessions as user_sessions
-from sidecar.services.accounts import MIN_PASSWORD_LENGTH, ROLES, access_settings, find_user
+from sidecar.services.accounts import (
+    MIN_PASSWORD_LENGTH,
+    ROLES,
+    access_settings,
+    find_user,
+    hash_password,
+)
 from sidecar.storage.models import Association, AuditLog, User
 
 AUDIT_PAGE_SIZE = 50
@@ -68,7 +73,7 @@ def create_local_user(
         )
     _check_role(role)
     user = User(association_id=association.id, login=login, display_name=login, role=role)
-    user.password_hash = generate_password_hash(password, method="scrypt")
+    user.password_hash = hash_password(password)
     session.add(user)
     session.flush()
     return user

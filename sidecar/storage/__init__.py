@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,13 @@ class Database:
             yield session
 
     def upgrade(self, revision: str = "head") -> None:
-        """Apply Alembic migrations (creates the schema on an empty database)."""
+        """Apply Alembic migrations (creates the schema on an empty database).
+
+        A database already at head is seen in two queries, without loading the migration
+        scripts (12 ms of CPU each time a process or a test opened the database)."""
         with self.engine.begin() as connection:
+            if revision == "head" and _applied(connection) == [_script_head()]:
+                return
             config = alembic_config(self.url)
             config.attributes["connection"] = connection
             _collapse_old_heads(connection, ScriptDirectory.from_config(config))
@@ -68,6 +74,19 @@ class Database:
             return
         with self.engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE")
+
+
+@cache
+def _script_head() -> str | None:
+    """The head revision of the migrations shipped with this code (read once per process)."""
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def _applied(connection: Connection) -> list[str]:
+    """The revisions recorded in the database (none on an empty one)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return []
+    return [row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))]
 
 
 def normalise_url(url: str) -> str:
@@ -141,11 +160,7 @@ def _collapse_old_heads(connection: Connection, scripts: ScriptDirectory) -> Non
     """Databases made before the history was linear hold one row per branch head (0002…0008 all
     started from 0001). Every branch had been applied in the order the revisions were written,
     which is now the linear order: keep the latest row, so Alembic sees one current revision."""
-    if not inspect(connection).has_table("alembic_version"):
-        return
-    current = [
-        row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))
-    ]
+    current = _applied(connection)
     if len(current) < 2:
         return
     order = [rev.revision for rev in reversed(list(scripts.walk_revisions()))]

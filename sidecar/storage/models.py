@@ -658,8 +658,8 @@ class ReadModelState(Base):
 
 
 class MeetingRow(Base):
-    """One calendar occurrence classified as a body's meeting (readiness is computed when read,
-    since it depends on the clock)."""
+    """One calendar occurrence classified as a body's meeting, with what its readiness is made of
+    (the clock-dependent state is computed when read)."""
 
     __tablename__ = "read_meetings"
     __table_args__ = (
@@ -677,6 +677,12 @@ class MeetingRow(Base):
     day: Mapped[date] = mapped_column(Date)
     original_day: Mapped[date | None] = mapped_column(Date)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    uid: Mapped[str] = mapped_column(Text, default="")
+    recurrence_id: Mapped[str] = mapped_column(Text, default="")
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What a list shows of its readiness, the clock and hand-entered proxies aside
+    # (see sidecar.services.read_models.glance).
+    glance: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class MeetingFileRow(Base):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection as Collection_
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Row, event, select
+from sqlalchemy.orm import Session
 
 from sidecar.projection.inputs import (
     Attendee,
@@ -24,6 +25,7 @@ from sidecar.storage.models import (
     CalendarObjectRecord,
     Collection,
     FileRecord,
+    MeetingFileRow,
     MeetingOverrideRecord,
     MeetingProxyRecord,
     Member,
@@ -45,7 +47,7 @@ def load_events(
     """Occurrences of the association's enabled calendars, ordered by start (``ids``: only
     those occurrences)."""
     query = (
-        select(Occurrence, Collection, CalendarObjectRecord.first_seen)
+        select(*_EVENT_COLUMNS)
         .join(Collection, Occurrence.collection_id == Collection.id)
         .join(Source, Collection.source_id == Source.id)
         .join(CalendarObjectRecord, Occurrence.object_id == CalendarObjectRecord.id)
@@ -60,24 +62,43 @@ def load_events(
         query = query.where(Occurrence.start < end)
     if ids is not None:
         query = query.where(Occurrence.id.in_(list(ids)))
-    return [_event(occ, coll, seen) for occ, coll, seen in session.execute(query)]
+    return [_event(row) for row in session.execute(query)]
 
 
-def _event(occ: Occurrence, coll: Collection, first_seen: datetime) -> EventInstance:
-    d = occ.details or {}
+#: What an event instance is made of, read as plain rows (ORM objects cost a page more).
+_EVENT_COLUMNS = (
+    Occurrence.id,
+    Collection.id.label("calendar_id"),
+    Collection.role,
+    Collection.display_name,
+    Occurrence.uid,
+    Occurrence.recurrence_id,
+    Occurrence.component,
+    Occurrence.summary,
+    Occurrence.start,
+    Occurrence.end,
+    Occurrence.all_day,
+    Occurrence.status,
+    Occurrence.details,
+    CalendarObjectRecord.first_seen,
+)
+
+
+def _event(row: Row[Any]) -> EventInstance:
+    d = row.details or {}
     return EventInstance(
-        occurrence_id=occ.id,
-        calendar_id=coll.id,
-        calendar_role=coll.role,
-        calendar_name=coll.display_name,
-        uid=occ.uid,
-        recurrence_id=occ.recurrence_id,
-        component=occ.component,
-        summary=occ.summary,
-        start=occ.start,
-        end=occ.end,
-        all_day=occ.all_day,
-        status=occ.status,
+        occurrence_id=row.id,
+        calendar_id=row.calendar_id,
+        calendar_role=row.role,
+        calendar_name=row.display_name,
+        uid=row.uid,
+        recurrence_id=row.recurrence_id,
+        component=row.component,
+        summary=row.summary,
+        start=row.start,
+        end=row.end,
+        all_day=row.all_day,
+        status=row.status,
         categories=tuple(d.get("categories", ())),
         location=d.get("location", ""),
         description=d.get("description", ""),
@@ -98,7 +119,7 @@ def _event(occ: Occurrence, coll: Collection, first_seen: datetime) -> EventInst
         ),
         created=_dt(d.get("created")),
         dtstamp=_dt(d.get("dtstamp")),
-        first_seen=first_seen,
+        first_seen=row.first_seen,
         last_modified=_dt(d.get("last_modified")),
         series_instance=bool(d.get("series_instance")),
         due=d.get("due"),
@@ -117,9 +138,11 @@ def load_files(
     ids: Collection_[int] | None = None,
     fileids: Collection_[str] | None = None,
     latest: int | None = None,
+    meetings: Collection_[int] | None = None,
 ) -> list[FileInfo]:
     """The mirrored files of the association's enabled folders, by path; only those with
-    these ``ids`` or Nextcloud ``fileids``, or the ``latest`` files (not folders) by mtime."""
+    these ``ids`` or Nextcloud ``fileids``, or the ``latest`` files (not folders) by mtime, or
+    the files of these stored ``meetings`` (occurrence ids, see the read models)."""
     query = (
         select(FileRecord)
         .join(Collection, FileRecord.collection_id == Collection.id)
@@ -131,6 +154,12 @@ def load_files(
         query = query.where(FileRecord.id.in_(list(ids)))
     if fileids is not None:
         query = query.where(FileRecord.fileid.in_(list(fileids)))
+    if meetings is not None:
+        of_meetings = select(MeetingFileRow.file_id).where(
+            MeetingFileRow.association_id == association_id,
+            MeetingFileRow.occurrence_id.in_(list(meetings)),
+        )
+        query = query.where(FileRecord.id.in_(of_meetings))
     if latest is not None:
         query = (
             query.where(FileRecord.is_folder.is_(False), FileRecord.mtime.is_not(None))
@@ -201,31 +230,60 @@ def load_bodies(session: Session, association_id: int) -> list[BodyInfo]:
 
 
 def _load_bodies(session: Session, association_id: int) -> list[BodyInfo]:
-    rows = session.scalars(
-        select(Body)
-        .where(Body.association_id == association_id)
-        .order_by(Body.id)
-        .options(selectinload(Body.memberships).selectinload(Membership.member))
-    )
-    return [
-        BodyInfo(
-            id=b.id,
-            code=b.code,
-            name=b.name,
-            kind=b.kind,
-            notice_days=b.notice_days,
-            quorum_first=b.quorum_first,
-            quorum_second=b.quorum_second,
-            proxies_allowed=b.proxies_allowed,
-            proxy_cap=b.proxy_cap,
-            remote_allowed=b.remote_allowed,
-            minutes_due_days=b.minutes_due_days,
-            match_patterns=tuple(b.match_patterns or ()),
-            folder=b.folder,
-            seats=tuple(Seat(_member(m.member), m.role) for m in b.memberships),
+    """One statement, plain rows: a page reads the bodies on every request."""
+    rows = session.execute(
+        select(
+            Body.id,
+            Body.code,
+            Body.name,
+            Body.kind,
+            Body.notice_days,
+            Body.quorum_first,
+            Body.quorum_second,
+            Body.proxies_allowed,
+            Body.proxy_cap,
+            Body.remote_allowed,
+            Body.minutes_due_days,
+            Body.match_patterns,
+            Body.folder,
+            Membership.role,
+            Member.id.label("member_id"),
+            Member.name.label("member_name"),
+            Member.email,
+            Member.nc_user,
+            Member.language,
         )
-        for b in rows
-    ]
+        .outerjoin(Membership, Membership.body_id == Body.id)
+        .outerjoin(Member, Member.id == Membership.member_id)
+        .where(Body.association_id == association_id)
+        .order_by(Body.id, Membership.member_id)
+    )
+    bodies: dict[int, BodyInfo] = {}
+    seats: dict[int, list[Seat]] = {}
+    for row in rows:
+        if row.id not in bodies:
+            bodies[row.id] = BodyInfo(
+                id=row.id,
+                code=row.code,
+                name=row.name,
+                kind=row.kind,
+                notice_days=row.notice_days,
+                quorum_first=row.quorum_first,
+                quorum_second=row.quorum_second,
+                proxies_allowed=row.proxies_allowed,
+                proxy_cap=row.proxy_cap,
+                remote_allowed=row.remote_allowed,
+                minutes_due_days=row.minutes_due_days,
+                match_patterns=tuple(row.match_patterns or ()),
+                folder=row.folder,
+            )
+            seats[row.id] = []
+        if row.member_id is not None:
+            member = MemberInfo(
+                row.member_id, row.member_name, row.email, row.nc_user, row.language
+            )
+            seats[row.id].append(Seat(member, row.role))
+    return [replace(body, seats=tuple(seats[body.id])) for body in bodies.values()]
 
 
 def load_overrides(session: Session, association_id: int) -> list[MeetingOverride]:
@@ -236,9 +294,12 @@ def load_overrides(session: Session, association_id: int) -> list[MeetingOverrid
     return [MeetingOverride(o.uid, o.recurrence_id, o.body_id, o.not_a_meeting) for o in rows]
 
 
-def load_proxies(session: Session, association_id: int) -> list[ManualProxy]:
-    """Paper proxies entered by hand."""
-    rows = session.scalars(
-        select(MeetingProxyRecord).where(MeetingProxyRecord.association_id == association_id)
-    )
+def load_proxies(
+    session: Session, association_id: int, uids: Collection_[str] | None = None
+) -> list[ManualProxy]:
+    """Paper proxies entered by hand (``uids``: of these events only)."""
+    query = select(MeetingProxyRecord).where(MeetingProxyRecord.association_id == association_id)
+    if uids is not None:
+        query = query.where(MeetingProxyRecord.uid.in_(sorted(uids)))
+    rows = session.scalars(query)
     return [ManualProxy(p.uid, p.recurrence_id, p.giver, p.holder) for p in rows]

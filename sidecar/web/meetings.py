@@ -24,6 +24,7 @@ from sidecar.sync.runner import RunOptions
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association, visible_bodies
 from sidecar.web.context import services
+from sidecar.web.glance import glances
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def index() -> ResponseReturnValue:
         except NotFound:
             return redirect(url_for("overview.index"))
         visible = visible_bodies(session)
-        found = service.list_meetings(
+        found = service.list_summaries(
             session,
             association.id,
             now,
@@ -66,7 +67,7 @@ def index() -> ResponseReturnValue:
         tz = association.timezone
     return render_template(
         "pages/meetings.html",
-        meetings=found[:PAGE_SIZE],
+        meetings=glances(found[:PAGE_SIZE], now),
         bodies=[b for b in bodies if visible is None or b.code in visible],
         body=body,
         period=period,

@@ -13,6 +13,7 @@ from sidecar.services import dossiers as dossier_service
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association, current_principal, visible_bodies
 from sidecar.web.context import services
+from sidecar.web.glance import glances
 
 bp = Blueprint("overview", __name__)
 
@@ -32,7 +33,10 @@ def index() -> ResponseReturnValue:
         visible = visible_bodies(session)
         context = {
             "association": association,
-            "meetings": meetings.upcoming(session, association.id, now, limit=6, visible=visible),
+            "meetings": glances(
+                meetings.upcoming_summaries(session, association.id, now, limit=6, visible=visible),
+                now,
+            ),
             "deadlines": dashboard.upcoming(session, association.id, "deadlines", now),
             "sources": sources,
             "tz": association.timezone,

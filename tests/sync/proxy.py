@@ -18,6 +18,7 @@ import pytest
 from cheroot import wsgi
 
 from sidecar.demo import DEMO_USERS, DemoServer, build_app
+from sidecar.demo.server import quick_stop
 
 StartResponse = Callable[..., Any]
 
@@ -101,7 +102,7 @@ class Proxied:
 
 def serve_proxy(demo: DemoServer) -> tuple[wsgi.Server, Proxied]:
     proxy = FaultProxy(build_app(demo.data_dir, DEMO_USERS))
-    server = wsgi.Server(("127.0.0.1", 0), proxy, numthreads=4)
+    server = quick_stop(wsgi.Server(("127.0.0.1", 0), proxy, numthreads=4))
     server.prepare()
     threading.Thread(target=server.serve, daemon=True).start()
     return server, Proxied(f"http://127.0.0.1:{server.bind_addr[1]}", proxy, demo)

@@ -33,18 +33,23 @@ def make_job(services: Services, source_id: int) -> int:
 
 
 class SlowConseil:
-    """Holds the conseil calendar's sync answer back for ``seconds``; ``answered`` is set once
-    the server would have answered."""
+    """Holds the conseil calendar's sync answer back for ``seconds`` or until ``release()``;
+    ``answered`` is set once the server would have answered."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.answered = threading.Event()
+        self._released = threading.Event()
 
     def __call__(self, seen: Seen) -> Reply | None:
         if is_sync_report(seen) and "/conseil/" in seen.path:
-            time.sleep(self.seconds)
+            self._released.wait(self.seconds)
             self.answered.set()
         return None
+
+    def release(self) -> None:
+        """Let the held answer go now: the test has seen what it waited for."""
+        self._released.set()
 
 
 def test_the_deadline_stops_a_run_inside_one_collection(
@@ -60,6 +65,7 @@ def test_the_deadline_stops_a_run_inside_one_collection(
     limits = jobs.JobLimits(http_timeout=60, job_timeout=1)
     report = jobs.run_job(services.db, services.vault, job_id, due=False, limits=limits)
     assert not slow.answered.is_set(), "the run stopped at its limit, inside the collection"
+    slow.release()
     assert report is not None and report.outcome == "failed", report
     assert "longer than 1 s" in (report.error or "")
     assert not any(h.endswith("/a-temps.ics") for h in calendar_objects(services, "bureau")), (
@@ -102,7 +108,8 @@ def test_no_second_run_of_a_job_starts_while_the_first_runs_past_its_limit(
     sync(services, source_id)
     job_id = make_job(services, source_id)
     add_event(proxied.url, "conseil", "lent")
-    proxied.proxy.rules.append(SlowConseil(3))
+    slow = SlowConseil(3)
+    proxied.proxy.rules.append(slow)
     limits = jobs.JobLimits(http_timeout=60, job_timeout=2)
     first: list[object] = []
     claimed = datetime.now(UTC)
@@ -122,6 +129,7 @@ def test_no_second_run_of_a_job_starts_while_the_first_runs_past_its_limit(
         limits=limits,
         now=claimed + timedelta(seconds=3),
     )
+    slow.release()
     runner.join(timeout=30)
     assert second is None, "the second run did not start while the first one still ran"
     assert first and first[0] is not None

@@ -16,6 +16,7 @@ from cheroot import wsgi
 
 from sidecar.context import Services
 from sidecar.demo import DEMO_USERS, DemoServer, build_app
+from sidecar.demo.server import quick_stop
 from tests.sync.helpers import alice_files, connect, mirrored_files, sync
 
 StartResponse = Callable[..., Any]
@@ -61,7 +62,7 @@ class Faults:
 @pytest.fixture
 def faulty(fresh_demo_server: DemoServer) -> Iterator[tuple[str, Faults, DemoServer]]:
     faults = Faults(build_app(fresh_demo_server.data_dir, DEMO_USERS))
-    server = wsgi.Server(("127.0.0.1", 0), faults, numthreads=4)
+    server = quick_stop(wsgi.Server(("127.0.0.1", 0), faults, numthreads=4))
     server.prepare()
     import threading
 

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from integrations.errors import IntegrationError
 from sidecar.errors import QuorumError
 from sidecar.formatting import whole_number
-from sidecar.projection.meetings import Meeting
+from sidecar.projection.meetings import Meeting, MeetingSummary
 from sidecar.projection.readiness import Readiness
 from sidecar.security.links import safe_url
 from sidecar.services import meetings as service
@@ -61,7 +61,7 @@ def list_meetings() -> ResponseReturnValue:
     now = datetime.now(UTC)
     with services().db.session() as session:
         association = current_association(session)
-        found = service.list_meetings(
+        found = service.list_summaries(
             session,
             association.id,
             now,
@@ -141,7 +141,7 @@ def prepare_meeting(meeting_id: int) -> ResponseReturnValue:
     )
 
 
-def meeting_json(meeting: Meeting) -> dict[str, Any]:
+def meeting_json(meeting: Meeting | MeetingSummary) -> dict[str, Any]:
     """The list form of a meeting: identity, times and its readiness."""
     return {
         "id": meeting.id,
