@@ -42,10 +42,9 @@ from sidecar.services import sessions as user_sessions
 from sidecar.services.sessions import Account
 from sidecar.storage.models import Association, Body, Member, Membership, User
 from sidecar.web.access import role_of
-from sidecar.web.context import services
+from sidecar.web.context import SAFE_METHODS, read_association, services
 from sidecar.web.errors import is_api
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_LIFETIME = user_sessions.LIFETIME  # SECURITY.md promises it: see create_app
 _SECRET_FIELDS = ("password", "secret", "token", "csrf")
 
@@ -249,16 +248,6 @@ def current_association(db: Session) -> Association:
     if found is None:
         raise NotFound("Your association no longer exists.")
     return found
-
-
-def read_association() -> Association | None:
-    """For a read request, the signed-in user's association as the sign-in check read it (not
-    attached to any session); None for a write, which may change it, or nobody signed in."""
-    principal: Principal | None = g.get("principal")
-    kept: Association | None = g.get("quorum_association")
-    if principal is None or kept is None or kept.id != principal.association_id:
-        return None
-    return kept if request.method in SAFE_METHODS else None
 
 
 def visible_bodies(db: Session) -> set[str] | None:

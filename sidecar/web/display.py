@@ -9,6 +9,8 @@ from flask import g
 from flask_babel import get_locale
 
 from sidecar import formatting
+from sidecar.storage.models import Association
+from sidecar.web.context import read_association, services
 
 
 def language() -> str:
@@ -24,15 +26,10 @@ def timezone() -> str:
         return found
     zone = formatting.DEFAULT_TZ
     principal = g.get("principal")
-    from sidecar.web.auth import read_association  # auth imports this module's users
-
     kept = read_association()
     if kept is not None:
         zone = kept.timezone or zone
     elif principal is not None:
-        from sidecar.storage.models import Association
-        from sidecar.web.context import services
-
         with services().db.session() as db:
             association = db.get(Association, principal.association_id)
             zone = association.timezone if association and association.timezone else zone
