@@ -9,7 +9,7 @@ $(BIN)/.quorum-installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Quorum needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --no-compile -e '.[dev]'  # bytecode is written on first import
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
 demo: $(BIN)/.quorum-installed
