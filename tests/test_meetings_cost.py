@@ -6,19 +6,16 @@ meeting is stored in the read model; and what they show is still the full projec
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from sidecar.context import Services, resolve_association
 from sidecar.services import meetings as service
 from sidecar.web import create_app
 from sidecar.web.api.meetings import meeting_json
 from tests.access_helpers import signed_in_client
+from tests.sql_statements import statements
 
 #: Columns only a read of the mirror's occurrences or files selects.
 MIRROR_ROWS = re.compile(r"\b(occurrences\.details|files\.path)\b")
@@ -33,20 +30,6 @@ LISTS = (
 MOST_STATEMENTS = 12
 #: What the read models depend on: read together, in one statement, to tell whether they are fresh.
 INPUTS = re.compile(r"\b(read_model_states|meeting_overrides|grant_piece_ticks|collections)\b")
-
-
-@contextmanager
-def statements(services: Services) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    event.listen(services.db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(services.db.engine, "before_cursor_execute", record)
 
 
 def _client(services: Services) -> FlaskClient:

@@ -10,14 +10,10 @@ more statements must say why here. No time is measured.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
 
 from sidecar.context import Services
 from tests.access_helpers import LoginAs
+from tests.sql_statements import statements
 
 # (path, most statements one request may run once warm)
 BUDGETS = (
@@ -32,21 +28,6 @@ BUDGETS = (
     ("/api/v1/bodies", 2),
 )
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
-
-
-@contextmanager
-def statements(services: Services) -> Iterator[list[str]]:
-    """Every SQL statement the engine runs inside the block."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    event.listen(services.db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(services.db.engine, "before_cursor_execute", record)
 
 
 def test_pages_and_api_stay_within_their_statement_budgets(

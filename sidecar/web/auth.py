@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,15 +50,9 @@ _SECRET_FIELDS = ("password", "secret", "token", "csrf")
 
 
 @dataclass(frozen=True)
-class Principal:
-    """The signed-in user of this request."""
+class Principal(Account):
+    """The signed-in user of this request: the account, what it may do, how it came in."""
 
-    user_id: int
-    login: str
-    role: str
-    association_id: int
-    nc_user: str | None
-    email: str | None
     scopes: tuple[str, ...]
     via: str  # "session", "token" or "appapi"
 
@@ -190,16 +184,7 @@ def _principal(user: User, scopes: tuple[str, ...], via: str) -> Principal:
 
 
 def _account_principal(account: Account, scopes: tuple[str, ...], via: str) -> Principal:
-    return Principal(
-        account.user_id,
-        account.login,
-        account.role,
-        account.association_id,
-        account.nc_user,
-        account.email,
-        scopes,
-        via,
-    )
+    return Principal(**asdict(account), scopes=scopes, via=via)
 
 
 def _keep_association(association: Association) -> None:

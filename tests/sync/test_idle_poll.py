@@ -8,32 +8,13 @@ SQL the run sends (on SQLite and PostgreSQL), not by timing it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
 
 from sidecar.context import Services
 from sidecar.demo import DemoServer
+from tests.sql_statements import statements
 from tests.sync.helpers import alice_files, connect, mirrored_files, sync
 
 MIRROR_TABLES = re.compile(r"\b(FROM|JOIN|UPDATE|INTO)\s+(files|calendar_objects|occurrences)\b")
-
-
-@contextmanager
-def statements(services: Services) -> Iterator[list[str]]:
-    """Every SQL statement the engine runs inside the block."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    event.listen(services.db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(services.db.engine, "before_cursor_execute", record)
 
 
 def test_idle_poll_touches_no_mirrored_row(services: Services, demo_server: DemoServer) -> None:
