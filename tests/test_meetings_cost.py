@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from sidecar.context import Services, resolve_association
 from sidecar.services import meetings as service
+from sidecar.services import roster
 from sidecar.web import create_app
 from sidecar.web.api.meetings import meeting_json
 from tests.access_helpers import signed_in_client
@@ -115,3 +116,21 @@ def test_one_meeting_reads_its_own_files_and_proxies_only(synced: Services) -> N
     for path, most in paths:
         [proxies] = read(path, most)
         assert "meeting_proxies.uid IN" in proxies, proxies  # this meeting's, not every one
+
+
+def test_a_new_seat_changes_the_quorum_the_lists_show(synced: Services) -> None:
+    """The stored glance holds each meeting's quorum, worked out from its body's seats: seating
+    someone must change what the lists show, as it changes the full projection."""
+    now = datetime.now(UTC)
+    with synced.db.session() as session:
+        aid = resolve_association(session, None).id
+        before = next(m for m in service.list_summaries(session, aid, now) if not m.cancelled)
+    with synced.db.session() as session:
+        body = roster.find_body(session, aid, before.body.code)
+        assert roster.seat(session, body, name="Nouvelle Venue", email="nouvelle@example.org")
+    with synced.db.session() as session:
+        after = next(m for m in service.list_summaries(session, aid, now) if m.id == before.id)
+        [full] = [m for m in service.list_meetings(session, aid, now) if m.id == before.id]
+    assert len(after.body.seats) == len(before.body.seats) + 1
+    assert after.readiness.quorum == full.readiness.quorum
+    assert after.readiness.rsvp == full.readiness.rsvp

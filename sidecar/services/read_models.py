@@ -2,7 +2,7 @@
 
 Pages and the API used to classify every calendar occurrence and match every file on every
 request. Now the classification and the matching run once per change of what they depend on
-(a sync that applied something, a change of bodies, overrides, grants or settings: see
+(a sync that applied something, a change of bodies, seats, members, overrides, grants or settings: see
 :func:`sidecar.storage.read_models.fingerprint_inputs`) and are stored, with each meeting's
 glance: the part of its readiness that does not depend on the clock (:func:`glance`). A list
 (the meetings page, the overview, ``GET /api/v1/meetings``) reads its window in one indexed

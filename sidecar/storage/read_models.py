@@ -4,7 +4,8 @@ The read models (meetings and their files) are derived from the mirror and
 the settings by :mod:`sidecar.services.read_models`; this module only stores and reads them.
 :func:`fingerprint_inputs` reads, in a few small queries whatever the mirror's size, everything
 that decides them: the collections' sync cursors (they move whenever a sync applied a change),
-the mirror's highest row ids, and the settings, bodies, overrides, grants and their ticked pieces.
+the mirror's highest row ids, and the settings, bodies and their seats, members, overrides, grants
+and their ticked pieces.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ from sidecar.storage.models import (
     MeetingOverrideRecord,
     MeetingProxyRecord,
     MeetingRow,
+    Member,
+    Membership,
     Occurrence,
     ReadModelState,
     Source,
@@ -171,6 +174,14 @@ def _inputs_statement(dialect: str) -> CompoundSelect[*tuple[Any, ...]]:
         ),
         _part("h", None, select(*highest), None),
         _part("b", Body.id, select(*Body.__table__.columns), Body.association_id == aid),
+        # The seats: a meeting's stored quorum and answers are counted over its body's seats.
+        _part(
+            "s",
+            Membership.body_id,
+            select(Membership.member_id, Membership.role).join(Body, Membership.body_id == Body.id),
+            Body.association_id == aid,
+        ),
+        _part("m", Member.id, select(*Member.__table__.columns), Member.association_id == aid),
         _part(
             "o",
             MeetingOverrideRecord.id,
