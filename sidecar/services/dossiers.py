@@ -6,8 +6,6 @@ officer change)."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +21,7 @@ from sidecar.projection.grants import Dossier, GrantConventions, GrantRecord, Pi
 from sidecar.projection.obligations import Obligation, OfficerChange, all_obligations
 from sidecar.security import links
 from sidecar.storage import models, read_models
+from sidecar.storage.kept import Kept
 from sidecar.storage.read import load_events, load_files
 
 EDITABLE = (
@@ -69,9 +68,8 @@ def load_officer_changes(session: Session, association_id: int) -> list[OfficerC
     return [OfficerChange(r.id, r.changed_on, r.description, r.declared_on) for r in rows]
 
 
-_DOSSIERS: OrderedDict[tuple[int, str, date], list[Dossier]] = OrderedDict()
-_DOSSIERS_KEPT = 32  # associations × days one process keeps; each is a few kB
-_DOSSIERS_LOCK = threading.Lock()
+#: Associations × days one process keeps; each is a few kB.
+_DOSSIERS: Kept[tuple[int, str, date], list[Dossier]] = Kept(32)
 
 
 def dossiers(session: Session, association: models.Association, today: date) -> list[Dossier]:
@@ -81,24 +79,17 @@ def dossiers(session: Session, association: models.Association, today: date) -> 
     mirror's cursors, grants, ticks, settings) and per day in each process, then reused.
     """
     key = (association.id, read_models.fingerprint(session, association), today)
-    with _DOSSIERS_LOCK:
-        found = _DOSSIERS.get(key)
-        if found is not None:
-            _DOSSIERS.move_to_end(key)
-            return found
-    found = projection.find_dossiers(
-        load_files(session, association.id),
-        load_events(session, association.id, roles=("deadlines", "grants")),
-        load_records(session, association.id),
-        load_ticks(session, association.id),
-        conventions(association),
-        today,
+    return _DOSSIERS.get(
+        key,
+        lambda: projection.find_dossiers(
+            load_files(session, association.id),
+            load_events(session, association.id, roles=("deadlines", "grants")),
+            load_records(session, association.id),
+            load_ticks(session, association.id),
+            conventions(association),
+            today,
+        ),
     )
-    with _DOSSIERS_LOCK:
-        _DOSSIERS[key] = found
-        while len(_DOSSIERS) > _DOSSIERS_KEPT:
-            _DOSSIERS.popitem(last=False)
-    return found
 
 
 def obligations(

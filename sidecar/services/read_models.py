@@ -70,6 +70,7 @@ def ensure_fresh(session: Session, association: Association, now: datetime) -> N
     try:
         with session.begin_nested():
             _rebuild(session, association, current, now)
+        storage.built(session, association, current)
     except OperationalError:
         if stored is None:
             raise  # never built: nothing to serve instead

@@ -20,6 +20,7 @@ from sidecar.projection.inputs import (
 )
 from sidecar.projection.meetings import MeetingOverride
 from sidecar.projection.readiness import ManualProxy
+from sidecar.storage.kept import Kept
 from sidecar.storage.models import (
     Body,
     CalendarObjectRecord,
@@ -221,11 +222,23 @@ def _forget(session: Session, *_args: object) -> None:
         memos.clear()
 
 
+#: The name under which :mod:`sidecar.storage.read_models` keeps the read models' fingerprint
+#: in a session (see :func:`session_memo`).
+FINGERPRINT_MEMO = "read_models.fingerprint"
+#: Bodies with their seats, by association and read models' fingerprint: the fingerprint
+#: covers the bodies, seats and members, so a changed roster is a new key.
+_BODIES: Kept[tuple[int, str], tuple[BodyInfo, ...]] = Kept(64)
+
+
 def load_bodies(session: Session, association_id: int) -> list[BodyInfo]:
-    """The association's bodies with their seats (read once per unit of work)."""
+    """The association's bodies with their seats (read once per unit of work, and not at all
+    when this unit of work knows the read models' fingerprint and this process has read the
+    bodies at that fingerprint: a page needs them on every request)."""
     memo = session_memo(session, "bodies")
     if association_id not in memo:
-        memo[association_id] = _load_bodies(session, association_id)
+        known = session_memo(session, FINGERPRINT_MEMO).get(association_id)
+        read = lambda: tuple(_load_bodies(session, association_id))  # noqa: E731
+        memo[association_id] = _BODIES.get((association_id, known[0]), read) if known else read()
     return list(memo[association_id])
 
 

@@ -54,7 +54,7 @@ from sidecar.storage.models import (
     Source,
     UTCDateTime,
 )
-from sidecar.storage.read import session_memo
+from sidecar.storage.read import FINGERPRINT_MEMO, session_memo
 
 
 @dataclass(frozen=True)
@@ -218,13 +218,19 @@ def fingerprint(session: Session, association: Association) -> str:
 def freshness(session: Session, association: Association) -> tuple[str, str | None]:
     """(the fingerprint of the data now, the one the stored read models were built from, None
     if never), in one statement; kept in the session as :func:`fingerprint` is."""
-    memo = session_memo(session, "read_models.fingerprint")
+    memo = session_memo(session, FINGERPRINT_MEMO)
     if association.id not in memo:
         inputs, stored = _inputs(session, association)
         current = hashlib.sha256(repr(inputs).encode()).hexdigest()
         memo[association.id] = (current, stored)
     found: tuple[str, str | None] = memo[association.id]
     return found
+
+
+def built(session: Session, association: Association, current: str) -> None:
+    """Record in the session that the read models were just built at ``current`` (the rest of
+    the unit of work need not read the fingerprint again)."""
+    session_memo(session, FINGERPRINT_MEMO)[association.id] = (current, current)
 
 
 def stored_fingerprint(session: Session, association_id: int) -> str | None:

@@ -47,6 +47,9 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
         # Flask's default is 31 days: the 12 hours SECURITY.md states are set here, and the
         # server-side session record expires with them (sidecar.services.sessions).
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        # Both end at a fixed time after sign-in: the cookie is signed when it changes, not
+        # again on every answer.
+        SESSION_REFRESH_EACH_REQUEST=False,
         BABEL_DEFAULT_LOCALE=services.settings.language,
         BABEL_TRANSLATION_DIRECTORIES=str(translations_dir()),
         WTF_CSRF_TIME_LIMIT=None,

@@ -1,0 +1,43 @@
+"""Values a process keeps between requests, keyed by what they were derived from.
+
+A key that names everything a value depends on (an association and its read models'
+fingerprint, say) never serves a stale value: when the data changes, the key changes. The
+store is bounded (least recently used first out) and shared by a process's threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Kept(Generic[K, V]):
+    """At most ``size`` values, the least recently used dropped first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K, compute: Callable[[], V]) -> V:
+        """The value kept for ``key``, or ``compute()``'s, then kept (computed outside the
+        lock: two threads may both compute a missing value, and both get a right one)."""
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = compute()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
