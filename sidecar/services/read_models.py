@@ -62,9 +62,13 @@ from sidecar.storage.read_models import MeetingEntry, Window
 log = logging.getLogger(__name__)
 
 
-def ensure_fresh(session: Session, association: Association, now: datetime) -> None:
-    """Rebuild the association's read models if what they depend on changed since."""
-    current, stored = storage.freshness(session, association)
+def ensure_fresh(
+    session: Session, association: Association, now: datetime, *, thorough: bool = False
+) -> None:
+    """Rebuild the association's read models if what they depend on changed since (told
+    from the association's ``inputs_version`` when this process checked that version lately;
+    ``thorough``: from the inputs themselves)."""
+    current, stored = storage.freshness(session, association, thorough=thorough)
     if stored == current:
         return
     try:
@@ -116,7 +120,7 @@ def refresh_association(db: Database, association_id: int, now: datetime) -> boo
             association = session.get(Association, association_id)
             if association is None:
                 return False
-            ensure_fresh(session, association, now)
+            ensure_fresh(session, association, now, thorough=True)
             dossier_service.dossiers(session, association, now.date())
         return True
     except Exception:  # a derived view must never turn a good write into a failed one

@@ -12,6 +12,13 @@ to ask for a cycle, and an idle association costs nothing on a tick.
 The sync's own writes are not watched here (they are bulk and numerous): the scheduler marks
 the association of a sync run that changed something (see :func:`sidecar.alerts.cycle.mark_changed`).
 Inside a cycle (:func:`quiet`), writes are the cycle's own bookkeeping and mark nothing.
+
+The same hook counts, in ``Association.inputs_version``, every write to what the read models
+are derived from (:data:`INPUTS`: settings, bodies, seats, members, overrides, grants, the
+collections' settings and sync cursors, and mirror rows written through the ORM), in the
+writing transaction. The sync's bulk writes move their collections' cursors in the same
+transaction, so they count too. A reader that checked the read models at a version need not
+read their inputs again until it changes (:func:`sidecar.storage.read_models.freshness`).
 """
 
 from __future__ import annotations
@@ -27,15 +34,20 @@ from sqlalchemy.orm import Session
 from sidecar.storage.models import (
     Association,
     Body,
+    CalendarObjectRecord,
     Channel,
+    Collection,
+    FileRecord,
     Grant,
     GrantPieceTick,
     MeetingOverrideRecord,
     MeetingProxyRecord,
     Member,
     Membership,
+    Occurrence,
     OfficerChange,
     RoutingRule,
+    Source,
 )
 
 WATCHED = (
@@ -49,7 +61,27 @@ WATCHED = (
     RoutingRule,
 )
 # Association columns that are bookkeeping, not settings the rules read.
-_NOT_SETTINGS = frozenset({"alerts_due_at", "alerts_checked_at", "disabled_at"})
+_NOT_SETTINGS = frozenset({"alerts_due_at", "alerts_checked_at", "disabled_at", "inputs_version"})
+#: Rows whose every write changes what the read models are derived from. The mirror's rows
+#: (files, calendar objects, occurrences) among them: the sync writes those in bulk, not seen
+#: here, but moves its collections' cursors with them; written through the ORM, they count.
+INPUTS: tuple[type[Any], ...] = (
+    Body,
+    Member,
+    Membership,
+    MeetingOverrideRecord,
+    Grant,
+    GrantPieceTick,
+    Source,
+    FileRecord,
+    CalendarObjectRecord,
+    Occurrence,
+)
+#: The collection columns the read models read (their sync cursors among them); the time of
+#: the last poll is not one, so an idle poll counts nothing.
+COLLECTION_INPUTS = frozenset(
+    {"role", "enabled", "display_name", "sync_token", "ctag", "etag", "expanded_from"}
+)
 _quiet: ContextVar[bool] = ContextVar("quorum_alerts_quiet", default=False)
 
 
@@ -81,11 +113,48 @@ def changed_associations(session: Session) -> set[int]:
     return found
 
 
+def changed_inputs(session: Session) -> set[int]:
+    """Associations whose read models' inputs this flush writes."""
+    found: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Association):
+            if obj.id is not None and _settings_changed(session, obj):
+                found.add(obj.id)
+        elif isinstance(obj, Collection):
+            if obj in session.dirty and not _changed(obj) & COLLECTION_INPUTS:
+                continue
+            found |= _association_of(session, obj)
+        elif isinstance(obj, INPUTS):
+            found |= _association_of(session, obj)
+    return found
+
+
+def _changed(obj: object) -> set[str]:
+    return {a.key for a in inspect(obj).attrs if a.history.has_changes()}
+
+
+def _association_of(session: Session, obj: object) -> set[int]:
+    """The association a row belongs to, through its body, grant, collection or source."""
+    association_id = getattr(obj, "association_id", None)
+    if association_id is not None:
+        return {int(association_id)}
+    for key, parent in (
+        ("body_id", Body),
+        ("grant_id", Grant),
+        ("collection_id", Collection),
+        ("source_id", Source),
+    ):
+        parent_id = getattr(obj, key, None)
+        if parent_id is not None:
+            found = session.get(parent, parent_id)
+            return _association_of(session, found) if found is not None else set()
+    return set()
+
+
 def _settings_changed(session: Session, association: Association) -> bool:
     if association in session.new:
         return False  # a new association is due anyway (its due time is empty)
-    changed = {a.key for a in inspect(association).attrs if a.history.has_changes()}
-    return bool(changed - _NOT_SETTINGS)
+    return bool(_changed(association) - _NOT_SETTINGS)
 
 
 def _owner(session: Session, parent: type[Body] | type[Grant], parent_id: int | None) -> set[int]:
@@ -97,9 +166,13 @@ def _owner(session: Session, parent: type[Body] | type[Grant], parent_id: int | 
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    if _quiet.get():
-        return
     with session.no_autoflush:
+        for association_id in changed_inputs(session):
+            association = session.get(Association, association_id)
+            if association is not None:  # counted in the database: concurrent writers add up
+                association.inputs_version = Association.inputs_version + 1
+        if _quiet.get():
+            return
         for association_id in changed_associations(session):
             association = session.get(Association, association_id)
             if association is not None and association.alerts_due_at is not None:

@@ -71,6 +71,8 @@ class Association(Base):
     # When the rules were last evaluated (None: never), shown on an empty alerts page.
     alerts_checked_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]  # a federation admin stopped its jobs and alerts
+    # How many writes changed what the read models depend on (sidecar.storage.changes).
+    inputs_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Source(Base):

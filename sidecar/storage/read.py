@@ -237,7 +237,10 @@ def load_bodies(session: Session, association_id: int) -> list[BodyInfo]:
     memo = session_memo(session, "bodies")
     if association_id not in memo:
         known = session_memo(session, FINGERPRINT_MEMO).get(association_id)
-        read = lambda: tuple(_load_bodies(session, association_id))  # noqa: E731
+
+        def read() -> tuple[BodyInfo, ...]:
+            return tuple(_load_bodies(session, association_id))
+
         memo[association_id] = _BODIES.get((association_id, known[0]), read) if known else read()
     return list(memo[association_id])
 

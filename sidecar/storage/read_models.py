@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
+import weakref
 from collections.abc import Collection as Collection_
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -215,22 +217,74 @@ def fingerprint(session: Session, association: Association) -> str:
     return freshness(session, association)[0]
 
 
-def freshness(session: Session, association: Association) -> tuple[str, str | None]:
+@dataclass(frozen=True)
+class _Checked:
+    """The read models of an association, found built from its inputs at ``version``."""
+
+    version: int
+    fingerprint: str
+    at: float  # time.monotonic()
+
+
+#: Per database (an engine) and association, what this process last found: a page then tells
+#: that the read models are fresh from the association row its sign-in check already read.
+_CHECKED: weakref.WeakKeyDictionary[Any, dict[int, _Checked]] = weakref.WeakKeyDictionary()
+#: A write that does not count itself in ``inputs_version`` (raw SQL, another tool) is still
+#: seen within this many seconds: the inputs are read again at least this often.
+WATCH_AGAIN_AFTER = 30.0
+
+
+def freshness(
+    session: Session, association: Association, *, thorough: bool = False
+) -> tuple[str, str | None]:
     """(the fingerprint of the data now, the one the stored read models were built from, None
-    if never), in one statement; kept in the session as :func:`fingerprint` is."""
+    if never); kept in the session as :func:`fingerprint` is.
+
+    The inputs are read (one statement) unless this process found the read models built from
+    them at the association's ``inputs_version`` less than :data:`WATCH_AGAIN_AFTER` seconds
+    ago; ``thorough`` reads them whatever (after a write: the writer rebuilds at once).
+    """
     memo = session_memo(session, FINGERPRINT_MEMO)
     if association.id not in memo:
-        inputs, stored = _inputs(session, association)
-        current = hashlib.sha256(repr(inputs).encode()).hexdigest()
-        memo[association.id] = (current, stored)
+        memo[association.id] = _freshness(session, association, thorough)
     found: tuple[str, str | None] = memo[association.id]
     return found
 
 
+def _freshness(
+    session: Session, association: Association, thorough: bool
+) -> tuple[str, str | None]:
+    checked = _checked(session)
+    seen = checked.get(association.id)
+    version = association.inputs_version
+    if (
+        not thorough
+        and seen is not None
+        and seen.version == version
+        and time.monotonic() - seen.at < WATCH_AGAIN_AFTER
+    ):
+        return seen.fingerprint, seen.fingerprint
+    inputs, stored = _inputs(session, association)
+    current = hashlib.sha256(repr(inputs).encode()).hexdigest()
+    if stored == current:
+        checked[association.id] = _Checked(version, current, time.monotonic())
+    return current, stored
+
+
 def built(session: Session, association: Association, current: str) -> None:
-    """Record in the session that the read models were just built at ``current`` (the rest of
-    the unit of work need not read the fingerprint again)."""
+    """Record that the read models were just built at ``current``: the rest of the unit of
+    work, and this process's next reads at the same version, need not read the inputs."""
     session_memo(session, FINGERPRINT_MEMO)[association.id] = (current, current)
+    version = association.inputs_version
+    _checked(session)[association.id] = _Checked(version, current, time.monotonic())
+
+
+def _checked(session: Session) -> dict[int, _Checked]:
+    engine = session.get_bind()
+    found = _CHECKED.get(engine)
+    if found is None:
+        found = _CHECKED.setdefault(engine, {})
+    return found
 
 
 def stored_fingerprint(session: Session, association_id: int) -> str | None:

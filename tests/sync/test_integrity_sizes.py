@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from sidecar.context import Services
 from sidecar.demo import DemoServer
 from sidecar.storage import Database
-from sidecar.storage.models import Collection, FileRecord, Source
+from sidecar.storage.models import FileRecord
 from tests.sync.helpers import connect, sync
 
 THREE_GIB = 3 * 1024**3
@@ -37,7 +37,8 @@ def test_migration_0009_widens_existing_sizes(empty_database_url: str) -> None:
     try:
         db.upgrade("0008_share_audit_notes")
         with db.session() as session:
-            # Plain SQL: the ORM's Association has columns added after 0008 (0011).
+            # Plain SQL: the ORM's models have columns added after 0008 (0011, 0020), and its
+            # writes count themselves in associations.inputs_version (0020).
             association_id = session.execute(
                 text(
                     "INSERT INTO associations (slug, name, timezone, language,"
@@ -45,18 +46,29 @@ def test_migration_0009_widens_existing_sizes(empty_database_url: str) -> None:
                     " 'Europe/Paris', 'fr', '12-31', '{}', CURRENT_TIMESTAMP) RETURNING id"
                 )
             ).scalar_one()
-            source = Source(
-                association_id=association_id,
-                name="nc",
-                base_url="http://nc.example/",
-                login="alice",
-                password_enc=b"x",
-            )
-            source.collections.append(Collection(kind="folder", remote_path="/"))
-            session.add(source)
-            session.flush()
-            session.add(
-                FileRecord(collection_id=source.collections[0].id, path="/", is_folder=True, size=7)
+            source_id = session.execute(
+                text(
+                    "INSERT INTO sources (association_id, name, base_url, login, password_enc,"
+                    " capabilities, status, created_at) VALUES (:a, 'nc', 'http://nc.example/',"
+                    " 'alice', :pw, '{}', 'ok', CURRENT_TIMESTAMP) RETURNING id"
+                ),
+                {"a": association_id, "pw": b"x"},
+            ).scalar_one()
+            collection_id = session.execute(
+                text(
+                    "INSERT INTO collections (source_id, kind, remote_path, display_name,"
+                    " enabled, components, state) VALUES (:s, 'folder', '/', '', :on, '', '{}')"
+                    " RETURNING id"
+                ),
+                {"s": source_id, "on": True},
+            ).scalar_one()
+            session.execute(
+                text(
+                    "INSERT INTO files (collection_id, path, is_folder, size, share_types,"
+                    " first_seen, last_changed) VALUES (:c, '/', :folder, 7, '[]',"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"c": collection_id, "folder": True},
             )
         db.upgrade()
         with db.session() as session:
