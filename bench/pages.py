@@ -30,7 +30,6 @@ import cProfile
 import json
 import os
 import pstats
-import re
 import shutil
 import signal
 import statistics
@@ -43,11 +42,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import sync as dataset
 import web
 
 ROOT = Path(__file__).resolve().parent.parent
-STATE = "prepared.json"
 
 
 @dataclass(frozen=True)
@@ -65,48 +62,7 @@ class Cost:
     server_ms: float = 0.0  # PostgreSQL: CPU of its server processes per request (mean)
 
 
-# --- preparing once -----------------------------------------------------------------------------
-
-
-def prepared_databases(work: Path, size: str, databases: list[str], postgres: str) -> list[Any]:
-    """The synced databases kept in ``work``; the missing ones are prepared (minutes)."""
-    state = _read_state(work)
-    missing = [d for d in databases if d not in state]
-    if missing:
-        size_ = dataset.SIZES[size]
-        nextcloud = work / "nextcloud"
-        if not nextcloud.exists():
-            print(f"{size}: generating the dataset", flush=True)
-            dataset.generate(nextcloud, size_)
-        with dataset.ServerProcess(nextcloud, 0.0) as server:
-            dataset.warm_up(server)
-            for database in missing:
-                url = ""
-                if database == "postgresql":
-                    url = web.postgres_database(postgres, _postgres_name(work, size))
-                print(f"{size}: syncing into {database}", flush=True)
-                state[database] = _as_json(web.prepare(server, work, database, url))
-                (work / STATE).write_text(json.dumps(state, indent=1) + "\n")
-    return [_from_json(state[d]) for d in databases]
-
-
-def _postgres_name(work: Path, size: str) -> str:
-    """Not bench/web.py's database: both may run on one machine."""
-    return "quorum_pages_" + size + "_" + re.sub(r"[^a-z0-9]", "_", work.name.lower())[-24:]
-
-
-def _read_state(work: Path) -> dict[str, Any]:
-    path = work / STATE
-    found: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    return found
-
-
-def _as_json(prepared: web.Prepared) -> dict[str, Any]:
-    return {**asdict(prepared), "data_dir": str(prepared.data_dir)}
-
-
-def _from_json(raw: dict[str, Any]) -> web.Prepared:
-    return web.Prepared(**{**raw, "data_dir": Path(raw["data_dir"])})
+# --- preparing once: bench/web.py's ``prepared_databases`` (shared with its ``--work``) -------
 
 
 # --- measuring, in a child process per checkout -------------------------------------------------
@@ -217,7 +173,7 @@ def profile(client: Any, path: str, headers: dict[str, str], requests: int) -> N
 def run_child(code: Path, prepared: web.Prepared, args: argparse.Namespace) -> list[Cost]:
     """This script in a child process whose ``sidecar`` is ``code``'s checkout."""
     label = "this" if code == ROOT else str(code)
-    command = [sys.executable, __file__, "--measure", json.dumps(_as_json(prepared))]
+    command = [sys.executable, __file__, "--measure", json.dumps(web.as_json(prepared))]
     command += ["--label", label, "--requests", str(args.requests), "--warm", str(args.warm)]
     for option in ("sql", "profile"):
         if getattr(args, option):
@@ -303,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", default="this", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
-        for cost in measure(_from_json(json.loads(args.measure)), args, args.label):
+        for cost in measure(web.from_json(json.loads(args.measure)), args, args.label):
             print("COST " + json.dumps(asdict(cost)), flush=True)
         return 0
     signal.signal(signal.SIGTERM, _stop)
@@ -311,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     try:
         databases = [d.strip() for d in args.databases.split(",") if d.strip()]
-        prepared = prepared_databases(work, args.size, databases, args.postgres)
+        prepared = web.prepared_databases(work, args.size, databases, args.postgres)
         codes = [ROOT if c == "this" else Path(c).resolve() for c in args.code.split(",")]
         costs: list[Cost] = []
         for p in prepared:

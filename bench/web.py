@@ -345,7 +345,55 @@ def row(r: Result) -> str:
     )
 
 
+# --- prepared data kept in a folder (``--work``; bench/pages.py uses it too) ---------------------
+
+STATE = "prepared.json"
+
+
+def prepared_databases(work: Path, size: str, databases: list[str], postgres: str) -> list[Any]:
+    """The synced databases kept in ``work``; the missing ones are prepared (minutes; the
+    large size takes about 30 minutes, most of it the demo server indexing 20,000 events)."""
+    state = _read_state(work)
+    missing = [d for d in databases if d not in state]
+    if missing:
+        nextcloud = work / "nextcloud"
+        if not nextcloud.exists():
+            print(f"{size}: generating the dataset", flush=True)
+            dataset.generate(nextcloud, dataset.SIZES[size])
+        with dataset.ServerProcess(nextcloud, 0.0) as server:
+            dataset.warm_up(server)
+            for database in missing:
+                url = ""
+                if database == "postgresql":
+                    url = postgres_database(postgres, _kept_postgres_name(work, size))
+                print(f"{size}: syncing into {database}", flush=True)
+                state[database] = as_json(prepare(server, work, database, url))
+                (work / STATE).write_text(json.dumps(state, indent=1) + "\n")
+    return [from_json(state[d]) for d in databases]
+
+
+def _kept_postgres_name(work: Path, size: str) -> str:
+    """Not the database of a run without ``--work``: both may be on one machine."""
+    return "quorum_pages_" + size + "_" + re.sub(r"[^a-z0-9]", "_", work.name.lower())[-24:]
+
+
+def _read_state(work: Path) -> dict[str, Any]:
+    path = work / STATE
+    found: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    return found
+
+
+def as_json(prepared: Prepared) -> dict[str, Any]:
+    return {**asdict(prepared), "data_dir": str(prepared.data_dir)}
+
+
+def from_json(raw: dict[str, Any]) -> Prepared:
+    return Prepared(**{**raw, "data_dir": Path(raw["data_dir"])})
+
+
 def bench_size(size: dataset.Size, args: argparse.Namespace) -> tuple[list[Result], list[str]]:
+    if args.work is not None:
+        return _bench_kept(size, args)
     work = Path(tempfile.mkdtemp(prefix=f"quorum-web-{size.name}-"))
     results: list[Result] = []
     notes: list[str] = []
@@ -378,6 +426,23 @@ def bench_size(size: dataset.Size, args: argparse.Namespace) -> tuple[list[Resul
     return results, notes
 
 
+def _bench_kept(size: dataset.Size, args: argparse.Namespace) -> tuple[list[Result], list[str]]:
+    """Serve the data kept in ``--work`` (prepared there first if missing)."""
+    databases = args.databases.split(",")
+    results: list[Result] = []
+    notes: list[str] = []
+    for p in prepared_databases(args.work, size.name, databases, args.postgres):
+        notes.append(
+            f"{size.name} {p.database}: initial sync {p.initial_sync_s:.2f} s, idle poll CPU "
+            f"{p.idle_poll_cpu_ms:.1f} ms (median of 5; measured when {args.work} was prepared)"
+        )
+        print(HEAD, flush=True)
+        for code in args.code.split(","):
+            checkout = ROOT if code == "this" else Path(code).resolve()
+            results += bench_server(p, size.name, checkout, args)
+    return results, notes
+
+
 def _stop(_signal: int, _frame: object) -> None:
     raise SystemExit("stopped")
 
@@ -398,6 +463,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="write one record per endpoint")
     parser.add_argument("--keep", action="store_true", help="keep the generated data")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="keep the prepared data in this folder and reuse it (one size; shared with "
+        "bench/pages.py --work)",
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _stop)  # stopped: the servers it started are stopped too
     if shutil.which("ab") is None:
@@ -406,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in dataset.SIZES]
     if unknown:
         parser.error(f"unknown size(s): {', '.join(unknown)}")
+    if args.work is not None and len(names) != 1:
+        parser.error("--work holds one size: give one --sizes")
     results: list[Result] = []
     notes: list[str] = []
     for name in names:
