@@ -20,9 +20,10 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from icalendar import Calendar, Todo, vCalAddress, vText
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from integrations.errors import IntegrationError, PreconditionFailed
@@ -249,26 +250,45 @@ def _write(
     return row
 
 
+# Built once: the meeting page runs them on every request, and building a statement costs
+# about as much as running it on PostgreSQL.
+_ACTIONS = select(MinutesAction).where(MinutesAction.association_id == bindparam("association_id"))
+_MIRRORED = (
+    select(Occurrence.uid, Occurrence.status, Occurrence.details)
+    .join(CalendarObjectRecord, Occurrence.object_id == CalendarObjectRecord.id)
+    .join(Collection, Occurrence.collection_id == Collection.id)
+    .join(Source, Collection.source_id == Source.id)
+    .where(
+        Source.association_id == bindparam("association_id"),
+        Occurrence.uid.in_(bindparam("uids", expanding=True)),
+    )
+)
+_OF_BODY = (
+    MinutesAction.association_id == bindparam("association_id"),
+    MinutesAction.body_code == bindparam("body_code"),
+)
+_PREVIOUS_DAY = (
+    select(MinutesAction.meeting_day)
+    .where(*_OF_BODY, MinutesAction.meeting_day < bindparam("day"))
+    .order_by(MinutesAction.meeting_day.desc())
+    .limit(1)
+)
+_STILL_OPEN = (
+    select(MinutesAction)
+    .where(*_OF_BODY, MinutesAction.meeting_day == bindparam("day"), MinutesAction.status != DONE)
+    .order_by(MinutesAction.id)
+)
+
+
 def refresh_status(session: Session, association_id: int) -> int:
     """Each action's status from its mirrored VTODO, done as well when its Deck card was last
     read done or archived; how many changed."""
-    rows = list(
-        session.scalars(select(MinutesAction).where(MinutesAction.association_id == association_id))
-    )
+    rows = list(session.scalars(_ACTIONS, {"association_id": association_id}))
     if not rows:
         return 0
+    values = {"association_id": association_id, "uids": [r.todo_uid for r in rows]}
     mirrored = {
-        uid: (status, details)
-        for uid, status, details in session.execute(
-            select(Occurrence.uid, Occurrence.status, Occurrence.details)
-            .join(CalendarObjectRecord, Occurrence.object_id == CalendarObjectRecord.id)
-            .join(Collection, Occurrence.collection_id == Collection.id)
-            .join(Source, Collection.source_id == Source.id)
-            .where(
-                Source.association_id == association_id,
-                Occurrence.uid.in_([r.todo_uid for r in rows]),
-            )
-        )
+        uid: (status, details) for uid, status, details in session.execute(_MIRRORED, values)
     }
     changed = 0
     for row in rows:
@@ -306,26 +326,13 @@ def open_from_previous(
 ) -> tuple[str | None, list[MinutesAction]]:
     """The previous meeting of the same body that has actions, and those still open."""
     refresh_status(session, association_id)
-    previous = session.scalar(
-        select(MinutesAction.meeting_day)
-        .where(
-            MinutesAction.association_id == association_id,
-            MinutesAction.body_code == meeting.body.code,
-            MinutesAction.meeting_day < meeting.day,
-        )
-        .order_by(MinutesAction.meeting_day.desc())
-        .limit(1)
-    )
+    values: dict[str, Any] = {
+        "association_id": association_id,
+        "body_code": meeting.body.code,
+        "day": meeting.day,
+    }
+    previous = session.scalar(_PREVIOUS_DAY, values)
     if previous is None:
         return None, []
-    rows = session.scalars(
-        select(MinutesAction)
-        .where(
-            MinutesAction.association_id == association_id,
-            MinutesAction.body_code == meeting.body.code,
-            MinutesAction.meeting_day == previous,
-            MinutesAction.status != DONE,
-        )
-        .order_by(MinutesAction.id)
-    )
+    rows = session.scalars(_STILL_OPEN, {**values, "day": previous})
     return previous.isoformat(), list(rows)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CompoundSelect,
     Integer,
     Row,
+    Select,
     String,
     and_,
     bindparam,
@@ -141,6 +142,13 @@ def _view(row: Row[Any]) -> EventView:
 
 def source_states(session: Session, association_id: int) -> list[SourceView]:
     """Each source with its state and its latest sync run (one statement)."""
+    rows = session.execute(_source_states_statement(), {"association_id": association_id})
+    return [SourceView(*row) for row in rows]
+
+
+@functools.cache
+def _source_states_statement() -> Select[*tuple[Any, ...]]:
+    """The statement of :func:`source_states`, built once (see :func:`_upcoming_statement`)."""
     latest = (
         select(SyncRun.id)
         .where(SyncRun.source_id == Source.id)
@@ -149,7 +157,7 @@ def source_states(session: Session, association_id: int) -> list[SourceView]:
         .correlate(Source)
         .scalar_subquery()
     )
-    rows = session.execute(
+    return (
         select(
             Source.name,
             Source.status,
@@ -159,7 +167,6 @@ def source_states(session: Session, association_id: int) -> list[SourceView]:
             SyncRun.error,
         )
         .outerjoin(SyncRun, SyncRun.id == latest)
-        .where(Source.association_id == association_id)
+        .where(Source.association_id == bindparam("association_id", type_=Integer))
         .order_by(Source.name)
     )
-    return [SourceView(*row) for row in rows]

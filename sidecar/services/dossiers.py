@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from sidecar.errors import NotFound, QuorumError
@@ -59,12 +59,17 @@ def load_ticks(session: Session, association_id: int) -> list[PieceTick]:
     return [PieceTick(r.grant_id, r.piece_key, r.link) for r in rows]
 
 
+# Built once: the obligations are read on every request, and building a statement costs about
+# as much as running it on PostgreSQL.
+_OFFICER_CHANGES = (
+    select(models.OfficerChange)
+    .where(models.OfficerChange.association_id == bindparam("association_id"))
+    .order_by(models.OfficerChange.changed_on)
+)
+
+
 def load_officer_changes(session: Session, association_id: int) -> list[OfficerChange]:
-    rows = session.scalars(
-        select(models.OfficerChange)
-        .where(models.OfficerChange.association_id == association_id)
-        .order_by(models.OfficerChange.changed_on)
-    )
+    rows = session.scalars(_OFFICER_CHANGES, {"association_id": association_id})
     return [OfficerChange(r.id, r.changed_on, r.description, r.declared_on) for r in rows]
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection as Collection_
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, event, select
+from sqlalchemy import Integer, Row, Select, bindparam, event, select
 from sqlalchemy.orm import Session
 
 from sidecar.projection.inputs import (
@@ -33,7 +34,11 @@ from sidecar.storage.models import (
     Membership,
     Occurrence,
     Source,
+    UTCDateTime,
 )
+
+#: Any select statement, whatever its columns.
+AnySelect = Select[*tuple[Any, ...]]
 
 
 def load_events(
@@ -47,23 +52,42 @@ def load_events(
 ) -> list[EventInstance]:
     """Occurrences of the association's enabled calendars, ordered by start (``ids``: only
     those occurrences)."""
+    given: dict[str, Any] = {
+        "roles": roles,
+        "start": start,
+        "end": end,
+        "ids": None if ids is None else list(ids),
+    }
+    values = {name: value for name, value in given.items() if value is not None}
+    statement = _events_statement(frozenset(values))
+    values["association_id"] = association_id
+    return [_event(row) for row in session.execute(statement, values)]
+
+
+@functools.cache
+def _events_statement(filters: frozenset[str]) -> AnySelect:
+    """The statement of :func:`load_events` with these filters, built once (building it costs
+    about as much as running it on PostgreSQL; there are a few combinations)."""
     query = (
         select(*_EVENT_COLUMNS)
         .join(Collection, Occurrence.collection_id == Collection.id)
         .join(Source, Collection.source_id == Source.id)
         .join(CalendarObjectRecord, Occurrence.object_id == CalendarObjectRecord.id)
-        .where(Source.association_id == association_id, Collection.enabled.is_(True))
+        .where(
+            Source.association_id == bindparam("association_id", type_=Integer),
+            Collection.enabled.is_(True),
+        )
         .order_by(Occurrence.start)
     )
-    if roles is not None:
-        query = query.where(Collection.role.in_(roles))
-    if start is not None:
-        query = query.where(Occurrence.start >= start)
-    if end is not None:
-        query = query.where(Occurrence.start < end)
-    if ids is not None:
-        query = query.where(Occurrence.id.in_(list(ids)))
-    return [_event(row) for row in session.execute(query)]
+    if "roles" in filters:
+        query = query.where(Collection.role.in_(bindparam("roles", expanding=True)))
+    if "start" in filters:
+        query = query.where(Occurrence.start >= bindparam("start", type_=UTCDateTime))
+    if "end" in filters:
+        query = query.where(Occurrence.start < bindparam("end", type_=UTCDateTime))
+    if "ids" in filters:
+        query = query.where(Occurrence.id.in_(bindparam("ids", expanding=True)))
+    return query
 
 
 #: What an event instance is made of, read as plain rows (ORM objects cost a page more).
@@ -144,34 +168,68 @@ def load_files(
     """The mirrored files of the association's enabled folders, by path; only those with
     these ``ids`` or Nextcloud ``fileids``, or the ``latest`` files (not folders) by mtime, or
     the files of these stored ``meetings`` (occurrence ids, see the read models)."""
+    given: dict[str, Any] = {
+        "ids": None if ids is None else list(ids),
+        "fileids": None if fileids is None else list(fileids),
+        "latest": latest,
+        "meetings": None if meetings is None else list(meetings),
+    }
+    values = {name: value for name, value in given.items() if value is not None}
+    statement = _files_statement(frozenset(values))
+    values["association_id"] = association_id
+    return [_file(row) for row in session.execute(statement, values)]
+
+
+@functools.cache
+def _files_statement(filters: frozenset[str]) -> AnySelect:
+    """The statement of :func:`load_files` with these filters, built once (see
+    :func:`_events_statement`)."""
+    association_id = bindparam("association_id", type_=Integer)
     query = (
-        select(FileRecord)
+        select(*_FILE_COLUMNS)
         .join(Collection, FileRecord.collection_id == Collection.id)
         .join(Source, Collection.source_id == Source.id)
         .where(Source.association_id == association_id, Collection.enabled.is_(True))
         .order_by(FileRecord.path, FileRecord.id)
     )
-    if ids is not None:
-        query = query.where(FileRecord.id.in_(list(ids)))
-    if fileids is not None:
-        query = query.where(FileRecord.fileid.in_(list(fileids)))
-    if meetings is not None:
+    if "ids" in filters:
+        query = query.where(FileRecord.id.in_(bindparam("ids", expanding=True)))
+    if "fileids" in filters:
+        query = query.where(FileRecord.fileid.in_(bindparam("fileids", expanding=True)))
+    if "meetings" in filters:
         of_meetings = select(MeetingFileRow.file_id).where(
             MeetingFileRow.association_id == association_id,
-            MeetingFileRow.occurrence_id.in_(list(meetings)),
+            MeetingFileRow.occurrence_id.in_(bindparam("meetings", expanding=True)),
         )
         query = query.where(FileRecord.id.in_(of_meetings))
-    if latest is not None:
+    if "latest" in filters:
         query = (
             query.where(FileRecord.is_folder.is_(False), FileRecord.mtime.is_not(None))
             .order_by(None)
             .order_by(FileRecord.mtime.desc(), FileRecord.path.desc())
-            .limit(latest)
+            .limit(bindparam("latest", type_=Integer))
         )
-    return [_file(r) for r in session.scalars(query)]
+    return query
 
 
-def _file(r: FileRecord) -> FileInfo:
+#: What a file is made of, read as plain rows (ORM objects cost more per row).
+_FILE_COLUMNS = (
+    FileRecord.id,
+    FileRecord.path,
+    FileRecord.is_folder,
+    FileRecord.fileid,
+    FileRecord.etag,
+    FileRecord.size,
+    FileRecord.mtime,
+    FileRecord.content_type,
+    FileRecord.owner,
+    FileRecord.share_types,
+    FileRecord.first_seen,
+    FileRecord.last_changed,
+)
+
+
+def _file(r: Row[Any]) -> FileInfo:
     return FileInfo(
         id=r.id,
         path=r.path,

@@ -454,16 +454,22 @@ def meetings_of_files(
     """For each file id, the stored meetings it belongs to, by start."""
     if not file_ids:
         return {}
-    rows = session.execute(
-        select(MeetingFileRow.file_id, *_ENTRY)
-        .join(MeetingRow, MeetingRow.occurrence_id == MeetingFileRow.occurrence_id)
-        .where(
-            MeetingFileRow.association_id == association_id,
-            MeetingFileRow.file_id.in_(list(file_ids)),
-        )
-        .order_by(MeetingRow.start, MeetingRow.occurrence_id)
-    )
+    values = {"association_id": association_id, "file_ids": list(file_ids)}
+    rows = session.execute(_meetings_of_files_statement(), values)
     found: dict[int, list[MeetingEntry]] = {}
     for file_id, *entry in rows:
         found.setdefault(file_id, []).append(MeetingEntry(*entry))
     return found
+
+
+@functools.cache
+def _meetings_of_files_statement() -> AnySelect:
+    return (
+        select(MeetingFileRow.file_id, *_ENTRY)
+        .join(MeetingRow, MeetingRow.occurrence_id == MeetingFileRow.occurrence_id)
+        .where(
+            MeetingFileRow.association_id == bindparam("association_id", type_=Integer),
+            MeetingFileRow.file_id.in_(bindparam("file_ids", expanding=True)),
+        )
+        .order_by(MeetingRow.start, MeetingRow.occurrence_id)
+    )
