@@ -222,6 +222,9 @@ class Gunicorn:
             "QUORUM_SCHEDULER": "false",
             "QUORUM_LOG_LEVEL": "warning",
         }
+        # As the container's entrypoint does: workers never migrate (kept data may be older).
+        upgrade = "from sidecar.cli import cli; cli(['db', 'upgrade'])"
+        subprocess.run([sys.executable, "-c", upgrade], cwd=self.code, env=env, check=True)
         command = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS)]
         command += ["-b", f"127.0.0.1:{self.port}", "--timeout", str(TIMEOUT), "sidecar.wsgi:app"]
         self.process = subprocess.Popen(command, cwd=self.code, env=env)
