@@ -343,3 +343,12 @@ def test_override_uses_its_own_stamps_never_the_series_created() -> None:
 
 def test_single_event_keeps_its_own_created() -> None:
     assert notice(_event(), CA, PARIS)[:2] == (True, 34)
+
+
+def test_an_end_before_the_start_is_read_as_the_start() -> None:
+    """A calendar may say DTEND before DTSTART: the meeting then ends when it starts, so that
+    every stored meeting ends at or after its start (the windows of tests/test_meeting_windows.py
+    rely on it)."""
+    wrong = _event(end=datetime(2026, 4, 4, 6, 0, tzinfo=UTC))
+    built = build_meeting(wrong, CA, [], NOW, PARIS, ())
+    assert built.end == built.start == datetime(2026, 4, 4, 8, 0, tzinfo=UTC)

@@ -269,7 +269,8 @@ def build_meeting(
     ``files``: the mirrored files, best as a :class:`FileIndex` built once for many meetings.
     """
     assert event.start is not None  # classify() keeps only events with a start
-    start, end = event.start, event.end or event.start
+    start = event.start
+    end = max(event.end or start, start)  # a DTEND before DTSTART ends it when it starts
     day, original, place = locate(event, body, tz, folder_pattern)
     docs = meeting_files(place, files)
     cancelled = (event.status or "").upper() == "CANCELLED"

@@ -95,6 +95,7 @@ def _rebuild(session: Session, association: Association, current: str, now: date
     meetings, meeting_files = derive(session, association)
     storage.replace(session, association.id, meetings, meeting_files)
     state.fingerprint, state.built_at = current, now
+    state.longest_meeting = storage.longest(meetings)
     session.flush()
 
 
@@ -158,7 +159,7 @@ def _meetings(
                 body_code=body.code,
                 title=event.summary,
                 start=event.start,
-                end=event.end or event.start,
+                end=built.end,
                 day=day,
                 original_day=original,
                 cancelled=(event.status or "").upper() == "CANCELLED",

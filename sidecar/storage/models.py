@@ -657,6 +657,9 @@ class ReadModelState(Base):
     )
     fingerprint: Mapped[str] = mapped_column(String(64))
     built_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Seconds the longest stored meeting lasts (None: none, or not known): windows of
+    # meetings still to end scan the starts from that long before.
+    longest_meeting: Mapped[int | None]
 
 
 class MeetingRow(Base):

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Collection as Collection_
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from sidecar.storage.kept import Kept
 from sidecar.storage.models import (
     Association,
     Body,
@@ -351,9 +352,14 @@ _ENTRY = (
 )
 
 
+def longest(entries: Iterable[MeetingEntry]) -> int | None:
+    """How many seconds the longest of ``entries`` lasts (None: no entry)."""
+    return max((int((e.end - e.start).total_seconds()) for e in entries), default=None)
+
+
 def meetings(session: Session, association_id: int, window: Window) -> list[MeetingEntry]:
     """Stored meetings in ``window``, by start (newest first if asked), paginated."""
-    query, values = _in_window(association_id, window, proxies=False)
+    query, values = _in_window(session, association_id, window, proxies=False)
     return [MeetingEntry(*row) for row in session.execute(query, values)]
 
 
@@ -361,18 +367,30 @@ def meetings_and_proxies(
     session: Session, association_id: int, window: Window
 ) -> list[tuple[MeetingEntry, bool]]:
     """:func:`meetings`, each with whether it has proxies entered by hand (same statement)."""
-    query, values = _in_window(association_id, window, proxies=True)
+    query, values = _in_window(session, association_id, window, proxies=True)
     return [(MeetingEntry(*row[:-1]), bool(row[-1])) for row in session.execute(query, values)]
 
 
 def _in_window(
-    association_id: int, window: Window, *, proxies: bool
+    session: Session, association_id: int, window: Window, *, proxies: bool
 ) -> tuple[AnySelect, dict[str, Any]]:
-    """The statement reading ``window`` (one per shape of window, built once) and its values."""
+    """The statement reading ``window`` (one per shape of window, built once) and its values.
+
+    The starts it scans are bounded: a meeting ends at or after its start, so one that ended
+    before a moment started before it; one still to end at a moment started at most the
+    longest meeting's length before it.
+    """
+    start, end = window.start, window.end
+    if window.ending_before is not None:
+        end = min(end or window.ending_before, window.ending_before)
+    longest_ = _longest(session, association_id) if window.ending_after is not None else None
+    if window.ending_after is not None and longest_ is not None:
+        floor = window.ending_after - timedelta(seconds=longest_)
+        start = max(start or floor, floor)
     given = {
         "association_id": association_id,
-        "start": window.start,
-        "end": window.end,
+        "start": start,
+        "end": end,
         "ending_after": window.ending_after,
         "ending_before": window.ending_before,
         "bodies": sorted(window.bodies) if window.bodies is not None else None,
@@ -382,6 +400,29 @@ def _in_window(
     values = {name: value for name, value in given.items() if value is not None}
     shape = (frozenset(values), window.counted, window.newest_first, proxies)
     return _window_statement(*shape), values
+
+
+#: The longest meeting's length, by association and fingerprint of fresh read models.
+_LONGEST: Kept[tuple[int, str], int | None] = Kept(64)
+
+
+def _longest(session: Session, association_id: int) -> int | None:
+    """Seconds of the longest stored meeting, when this unit of work found the read models
+    fresh (None: unknown, the window is then not bounded)."""
+    known = session_memo(session, FINGERPRINT_MEMO).get(association_id)
+    if known is None or known[0] != known[1]:
+        return None
+
+    def read() -> int | None:
+        found: int | None = session.scalar(_LONGEST_STATEMENT, {"association_id": association_id})
+        return found
+
+    return _LONGEST.get((association_id, known[0]), read)
+
+
+_LONGEST_STATEMENT = select(ReadModelState.longest_meeting).where(
+    ReadModelState.association_id == bindparam("association_id", type_=Integer)
+)
 
 
 @functools.cache
