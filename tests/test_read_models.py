@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sidecar.context import Services, resolve_association
 from sidecar.demo import DemoServer
@@ -231,3 +231,56 @@ def test_a_page_that_changes_a_body_leaves_the_read_models_built(
     answer = client.put("/api/v1/bodies/ca", json={"match_patterns": ["conseil", "CA "]})
     assert answer.status_code == 200, answer.json
     assert _fresh(synced)  # no read happened since the write
+
+
+def test_overview_deadlines_from_two_calendars_are_merged(synced: Services) -> None:
+    """Each deadlines calendar is read on its own (an ordered index scan that stops at the
+    items shown), then merged: the same items as one read of all of them, worked out here."""
+    from sidecar.services import dashboard
+    from sidecar.storage.models import Collection, Occurrence
+
+    with synced.db.session() as session:
+        aid = resolve_association(session, None).id
+        busiest = session.scalars(
+            select(Collection)
+            .join(Occurrence, Occurrence.collection_id == Collection.id)
+            .where(Collection.role == "meetings")
+            .group_by(Collection.id)
+            .order_by(func.count(Occurrence.id).desc())
+        ).first()
+        assert busiest is not None
+        busiest.role = "deadlines"  # its meetings become deadlines too
+    with synced.db.session() as session:
+        found = dashboard.upcoming(session, aid, "deadlines", NOW, limit=4)
+        rows = session.execute(
+            select(Occurrence, Collection.display_name)
+            .join(Collection, Occurrence.collection_id == Collection.id)
+            .where(Collection.role == "deadlines", Collection.enabled.is_(True))
+        ).all()
+    midnight = datetime(NOW.year, NOW.month, NOW.day, tzinfo=UTC)
+    live = [
+        (o, name)
+        for o, name in rows
+        if o.start is not None and (o.status or "") not in ("CANCELLED", "COMPLETED")
+    ]
+
+    def late(o: Occurrence) -> bool:
+        return bool(o.start < midnight) if o.all_day else bool(o.start < NOW)
+
+    overdue = sorted(
+        (
+            (o, n)
+            for o, n in live
+            if o.component == "VTODO" and o.start >= NOW - dashboard.OVERDUE_HORIZON and late(o)
+        ),
+        key=lambda p: (p[0].start, p[0].id),
+        reverse=True,
+    )[:4]
+    coming = sorted(
+        ((o, n) for o, n in live if o.start >= NOW - timedelta(days=1) and not late(o)),
+        key=lambda p: (p[0].start, p[0].id),
+    )[:4]
+    expected = [(o.summary, n, True) for o, n in reversed(overdue)]
+    expected += [(o.summary, n, False) for o, n in coming]
+    assert [(v.summary, v.calendar, v.overdue) for v in found] == expected
+    assert len({v.calendar for v in found}) == 2  # both calendars among the items shown

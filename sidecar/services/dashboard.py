@@ -12,18 +12,19 @@ from sqlalchemy import (
     Integer,
     Row,
     Select,
-    String,
     and_,
     bindparam,
     literal,
     not_,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import Session
 
-from sidecar.storage.models import Collection, Occurrence, Source, SyncRun, UTCDateTime
+from sidecar.storage.models import OPEN_OCCURRENCE, Occurrence, Source, SyncRun, UTCDateTime
+from sidecar.storage.read import calendars_with_role
 
 
 @dataclass(frozen=True)
@@ -54,50 +55,50 @@ def upcoming(
     """Occurrences still to come in the calendars with ``role``, cancelled ones left out,
     after the tasks of the past year that are still open (overdue, shown first).
 
-    All-day items are kept for the whole of their day (they are stored at midnight UTC). One
-    statement of two windowed parts: the latest ``limit`` overdue tasks of the past year (the
-    page shows what it asks for, not hundreds of forgotten tasks), and the next ``limit`` items.
+    All-day items are kept for the whole of their day (they are stored at midnight UTC). Each
+    calendar is read by one statement of two windowed parts, the latest ``limit`` overdue
+    tasks of the past year (the page shows what it asks for, not hundreds of forgotten tasks)
+    and the next ``limit`` items, each an index scan that stops there; then merged. (One
+    statement over all the calendars sorted every item of the year: 2.4 ms at the large
+    benchmark size.)
     """
-    midnight = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    rows = session.execute(
-        _upcoming_statement(),
-        {
-            "association_id": association_id,
-            "role": role,
-            "now": now,
-            "midnight": midnight,
-            "horizon": now - OVERDUE_HORIZON,
-            "yesterday": now - timedelta(days=1),
-            "limit": limit,
-        },
-    ).all()
-    return [_view(row) for row in sorted(rows, key=lambda r: (not r.overdue, r.start, r.id))]
+    values: dict[str, Any] = {
+        "now": now,
+        "midnight": datetime(now.year, now.month, now.day, tzinfo=UTC),
+        "horizon": now - OVERDUE_HORIZON,
+        "yesterday": now - timedelta(days=1),
+        "limit": limit,
+    }
+    found: list[tuple[Row[Any], str]] = []
+    for calendar_id, name in calendars_with_role(session, association_id, role):
+        rows = session.execute(_upcoming_statement(), {**values, "collection_id": calendar_id})
+        found += [(row, name) for row in rows]
+    overdue = sorted((p for p in found if p[0].overdue), key=_order, reverse=True)[:limit]
+    coming = sorted((p for p in found if not p[0].overdue), key=_order)[:limit]
+    return [_view(row, name) for row, name in (*reversed(overdue), *coming)]
+
+
+def _order(found: tuple[Row[Any], str]) -> tuple[datetime, int]:
+    return found[0].start, found[0].id
 
 
 @functools.cache
 def _upcoming_statement() -> CompoundSelect[*tuple[Any, ...]]:
-    """The statement of :func:`upcoming`, built once (building it cost as much as running it)."""
+    """The statement of :func:`upcoming` for one calendar, built once (building it cost as
+    much as running it)."""
     now, midnight = bindparam("now", type_=UTCDateTime), bindparam("midnight", type_=UTCDateTime)
     limit = bindparam("limit", type_=Integer)
-    base = (
-        select(
-            Occurrence.id,
-            Occurrence.summary,
-            Occurrence.start,
-            Occurrence.end,
-            Occurrence.all_day,
-            Collection.display_name,
-            Occurrence.component,
-            Occurrence.details,
-        )
-        .join(Collection, Occurrence.collection_id == Collection.id)
-        .join(Source, Collection.source_id == Source.id)
-        .where(
-            Source.association_id == bindparam("association_id", type_=Integer),
-            Collection.role == bindparam("role", type_=String),
-            Collection.enabled.is_(True),
-            or_(Occurrence.status.is_(None), Occurrence.status.not_in(("CANCELLED", "COMPLETED"))),
-        )
+    base = select(
+        Occurrence.id,
+        Occurrence.summary,
+        Occurrence.start,
+        Occurrence.end,
+        Occurrence.all_day,
+        Occurrence.component,
+        Occurrence.details,
+    ).where(
+        Occurrence.collection_id == bindparam("collection_id", type_=Integer),
+        text(OPEN_OCCURRENCE),
     )
     late = or_(
         and_(Occurrence.all_day.is_(True), Occurrence.start < midnight),
@@ -106,8 +107,9 @@ def _upcoming_statement() -> CompoundSelect[*tuple[Any, ...]]:
     overdue = (
         base.add_columns(literal(True).label("overdue"))
         .where(
-            Occurrence.component == "VTODO",
+            text("component = 'VTODO'"),  # with the above: the open tasks' partial index
             Occurrence.start >= bindparam("horizon", type_=UTCDateTime),
+            Occurrence.start < now,  # implied by late: it bounds the index scan
             late,
         )
         .order_by(Occurrence.start.desc(), Occurrence.id.desc())
@@ -127,13 +129,13 @@ def _upcoming_statement() -> CompoundSelect[*tuple[Any, ...]]:
 OVERDUE_HORIZON = timedelta(days=365)
 
 
-def _view(row: Row[Any]) -> EventView:
+def _view(row: Row[Any], calendar: str) -> EventView:
     return EventView(
         row.summary,
         row.start or datetime.min.replace(tzinfo=UTC),
         row.end,
         row.all_day,
-        row.display_name,
+        calendar,
         row.component,
         str((row.details or {}).get("location", "")),
         bool(row.overdue),

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, Select, bindparam, event, select
+from sqlalchemy import Integer, Row, Select, String, bindparam, event, select
 from sqlalchemy.orm import Session
 
 from sidecar.projection.inputs import (
@@ -301,6 +301,38 @@ def load_bodies(session: Session, association_id: int) -> list[BodyInfo]:
 
         memo[association_id] = _BODIES.get((association_id, known[0]), read) if known else read()
     return list(memo[association_id])
+
+
+#: The enabled calendars of each role, by association and read models' fingerprint (which
+#: covers the collections' roles, names and whether they are enabled).
+_CALENDARS: Kept[tuple[int, str, str], tuple[tuple[int, str], ...]] = Kept(64)
+
+
+def calendars_with_role(
+    session: Session, association_id: int, role: str
+) -> tuple[tuple[int, str], ...]:
+    """(id, name) of the association's enabled calendars with ``role``, by id: read once per
+    process and fingerprint when this unit of work knows the read models' fingerprint."""
+
+    def read() -> tuple[tuple[int, str], ...]:
+        rows = session.execute(_CALENDARS_STATEMENT, {"aid": association_id, "role": role})
+        return tuple((row.id, row.display_name) for row in rows)
+
+    known = session_memo(session, FINGERPRINT_MEMO).get(association_id)
+    return _CALENDARS.get((association_id, role, known[0]), read) if known else read()
+
+
+_CALENDARS_STATEMENT = (
+    select(Collection.id, Collection.display_name)
+    .join(Source, Collection.source_id == Source.id)
+    .where(
+        Source.association_id == bindparam("aid", type_=Integer),
+        Collection.kind == "calendar",
+        Collection.role == bindparam("role", type_=String),
+        Collection.enabled.is_(True),
+    )
+    .order_by(Collection.id)
+)
 
 
 def _load_bodies(session: Session, association_id: int) -> list[BodyInfo]:

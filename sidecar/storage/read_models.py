@@ -96,7 +96,7 @@ class Window:
 
 
 #: The stored form of the read models: changing what they hold changes it, so they are rebuilt.
-FORMAT = "meetings with glance, 2026-12-04"
+FORMAT = "meetings with glance, ends not before starts, longest meeting, 2026-12-05"
 
 
 def fingerprint_inputs(session: Session, association: Association) -> list[Any]:

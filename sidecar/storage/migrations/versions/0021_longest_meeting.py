@@ -1,8 +1,8 @@
 """read_model_states.longest_meeting: how long the longest stored meeting lasts
 
 A window of meetings still to end reads the starts from that long before its moment, not
-every meeting of the past (issue 14). Unknown (NULL) until the read models are next built:
-windows then read as before.
+every meeting of the past (issue 14). Unknown (NULL) until the read models are built again,
+which their new format (sidecar.storage.read_models.FORMAT) asks for at the next sync or read.
 
 Revision ID: 0021
 Revises: 0020
