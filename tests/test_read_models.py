@@ -258,29 +258,22 @@ def test_overview_deadlines_from_two_calendars_are_merged(synced: Services) -> N
             .where(Collection.role == "deadlines", Collection.enabled.is_(True))
         ).all()
     midnight = datetime(NOW.year, NOW.month, NOW.day, tzinfo=UTC)
+    # (start, id, summary, calendar, is a task, late) of every item neither cancelled nor done
     live = [
-        (o, name)
+        (
+            o.start,
+            o.id,
+            o.summary,
+            name,
+            o.component == "VTODO",
+            o.start < (midnight if o.all_day else NOW),
+        )
         for o, name in rows
         if o.start is not None and (o.status or "") not in ("CANCELLED", "COMPLETED")
     ]
-
-    def late(o: Occurrence) -> bool:
-        return bool(o.start < midnight) if o.all_day else bool(o.start < NOW)
-
-    overdue = sorted(
-        (
-            (o, n)
-            for o, n in live
-            if o.component == "VTODO" and o.start >= NOW - dashboard.OVERDUE_HORIZON and late(o)
-        ),
-        key=lambda p: (p[0].start, p[0].id),
-        reverse=True,
-    )[:4]
-    coming = sorted(
-        ((o, n) for o, n in live if o.start >= NOW - timedelta(days=1) and not late(o)),
-        key=lambda p: (p[0].start, p[0].id),
-    )[:4]
-    expected = [(o.summary, n, True) for o, n in reversed(overdue)]
-    expected += [(o.summary, n, False) for o, n in coming]
+    horizon = NOW - dashboard.OVERDUE_HORIZON
+    overdue = sorted(i for i in live if i[4] and i[5] and i[0] >= horizon)[-4:]
+    coming = sorted(i for i in live if not i[5] and i[0] >= NOW - timedelta(days=1))[:4]
+    expected = [(i[2], i[3], True) for i in overdue] + [(i[2], i[3], False) for i in coming]
     assert [(v.summary, v.calendar, v.overdue) for v in found] == expected
     assert len({v.calendar for v in found}) == 2  # both calendars among the items shown
