@@ -96,35 +96,27 @@ def quiet() -> Iterator[None]:
 
 
 def changed_associations(session: Session) -> set[int]:
-    """Associations whose settings or read models this flush writes."""
-    found: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Association):
-            if obj.id is not None and _settings_changed(session, obj):
-                found.add(obj.id)
-        elif isinstance(obj, WATCHED):
-            association_id = getattr(obj, "association_id", None)
-            if association_id is not None:
-                found.add(int(association_id))
-        elif isinstance(obj, Membership):
-            found |= _owner(session, Body, obj.body_id)
-        elif isinstance(obj, GrantPieceTick):
-            found |= _owner(session, Grant, obj.grant_id)
-    return found
+    """Associations whose settings or read models this flush writes (an alerts cycle is due)."""
+    return _written(session, (*WATCHED, Membership, GrantPieceTick), collections=False)
 
 
 def changed_inputs(session: Session) -> set[int]:
     """Associations whose read models' inputs this flush writes."""
+    return _written(session, INPUTS, collections=True)
+
+
+def _written(session: Session, kinds: tuple[type[Any], ...], *, collections: bool) -> set[int]:
+    """Associations of this flush's writes to their settings, to rows of ``kinds`` and, if
+    ``collections``, to the collection columns the read models read."""
     found: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Association):
             if obj.id is not None and _settings_changed(session, obj):
                 found.add(obj.id)
-        elif isinstance(obj, Collection):
-            if obj in session.dirty and not _changed(obj) & COLLECTION_INPUTS:
-                continue
-            found |= _association_of(session, obj)
-        elif isinstance(obj, INPUTS):
+        elif collections and isinstance(obj, Collection):
+            if obj not in session.dirty or _changed(obj) & COLLECTION_INPUTS:
+                found |= _association_of(session, obj)
+        elif isinstance(obj, kinds):
             found |= _association_of(session, obj)
     return found
 
@@ -155,14 +147,6 @@ def _settings_changed(session: Session, association: Association) -> bool:
     if association in session.new:
         return False  # a new association is due anyway (its due time is empty)
     return bool(_changed(association) - _NOT_SETTINGS)
-
-
-def _owner(session: Session, parent: type[Body] | type[Grant], parent_id: int | None) -> set[int]:
-    """The association of a row that hangs off a body or a grant."""
-    if parent_id is None:
-        return set()
-    found = session.get(parent, parent_id)
-    return {found.association_id} if isinstance(found, Body | Grant) else set()
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:

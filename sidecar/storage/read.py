@@ -52,16 +52,22 @@ def load_events(
 ) -> list[EventInstance]:
     """Occurrences of the association's enabled calendars, ordered by start (``ids``: only
     those occurrences)."""
-    given: dict[str, Any] = {
-        "roles": roles,
-        "start": start,
-        "end": end,
-        "ids": None if ids is None else list(ids),
-    }
-    values = {name: value for name, value in given.items() if value is not None}
+    values = _given(roles=roles, start=start, end=end, ids=ids)
     statement = _events_statement(frozenset(values))
     values["association_id"] = association_id
     return [_event(row) for row in session.execute(statement, values)]
+
+
+def _given(**filters: Any) -> dict[str, Any]:
+    """The filters given (not None), collections of ids as lists: the values of a statement
+    built once per set of filters, with expanding parameters for the lists."""
+    return {
+        name: list(value)
+        if isinstance(value, Collection_) and not isinstance(value, str)
+        else value
+        for name, value in filters.items()
+        if value is not None
+    }
 
 
 @functools.cache
@@ -168,13 +174,7 @@ def load_files(
     """The mirrored files of the association's enabled folders, by path; only those with
     these ``ids`` or Nextcloud ``fileids``, or the ``latest`` files (not folders) by mtime, or
     the files of these stored ``meetings`` (occurrence ids, see the read models)."""
-    given: dict[str, Any] = {
-        "ids": None if ids is None else list(ids),
-        "fileids": None if fileids is None else list(fileids),
-        "latest": latest,
-        "meetings": None if meetings is None else list(meetings),
-    }
-    values = {name: value for name, value in given.items() if value is not None}
+    values = _given(ids=ids, fileids=fileids, latest=latest, meetings=meetings)
     statement = _files_statement(frozenset(values))
     values["association_id"] = association_id
     return [_file(row) for row in session.execute(statement, values)]
