@@ -21,7 +21,7 @@ from sidecar.context import Services, resolve_association
 from sidecar.projection.meetings import MeetingSummary, summary
 from sidecar.services import meetings as service
 from sidecar.services import roster
-from sidecar.storage.models import Body, Collection, FileRecord
+from sidecar.storage.models import Association, Body, Collection, FileRecord
 from sidecar.storage.read_models import WATCH_AGAIN_AFTER
 from tests.sql_statements import statements
 
@@ -139,3 +139,31 @@ def test_a_write_that_is_not_counted_is_seen_after_a_while(
     monkeypatch.setattr("sidecar.storage.read_models.WATCH_AGAIN_AFTER", 0.0)
     assert _summaries(synced) == _full(writer)
     assert WATCH_AGAIN_AFTER <= 60
+
+
+def test_the_count_is_written_at_commit_not_held_from_the_first_flush(
+    synced: Services, writer: Services
+) -> None:
+    """A sync applies its changes in one transaction (tens of seconds at the large size) and
+    flushes its first collection early: had the count been written then, the association's
+    row would stay locked until the commit, and every other writer of that association (a
+    board member saving a body, the alerts cycle) would wait for the sync. It is written at
+    the commit."""
+    if not synced.settings.effective_database_url.startswith("postgresql"):
+        pytest.skip("SQLite locks the whole database for a write transaction anyway")
+    with synced.db.session() as session:
+        aid = resolve_association(session, None).id
+        before = session.scalar(select(Association.inputs_version).where(Association.id == aid))
+    with synced.db.session() as session:
+        body = session.scalars(select(Body).where(Body.code == "CA")).one()
+        body.quorum_first = "1/1"
+        session.flush()  # as the sync's first collection: changes written, not committed
+        with writer.db.engine.connect() as other:
+            other.exec_driver_sql("SET lock_timeout = '2s'")
+            other.execute(
+                update(Association).where(Association.id == aid).values(alerts_checked_at=NOW)
+            )
+            other.commit()  # not held up: the association's row is not locked yet
+    with synced.db.session() as session:
+        after = session.scalar(select(Association.inputs_version).where(Association.id == aid))
+    assert after == (before or 0) + 1

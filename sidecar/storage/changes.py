@@ -15,8 +15,8 @@ Inside a cycle (:func:`quiet`), writes are the cycle's own bookkeeping and mark 
 
 The same hook counts, in ``Association.inputs_version``, every write to what the read models
 are derived from (:data:`INPUTS`: settings, bodies, seats, members, overrides, grants, the
-collections' settings and sync cursors, and mirror rows written through the ORM), in the
-writing transaction. The sync's bulk writes move their collections' cursors in the same
+collections' settings and sync cursors, and mirror rows written through the ORM), as the
+writing transaction commits. The sync's bulk writes move their collections' cursors in the same
 transaction, so they count too. A reader that checked the read models at a version need not
 read their inputs again until it changes (:func:`sidecar.storage.read_models.freshness`).
 """
@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import Session
 
 from sidecar.storage.models import (
@@ -151,10 +151,9 @@ def _settings_changed(session: Session, association: Association) -> bool:
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     with session.no_autoflush:
-        for association_id in changed_inputs(session):
-            association = session.get(Association, association_id)
-            if association is not None:  # counted in the database: concurrent writers add up
-                association.inputs_version = Association.inputs_version + 1
+        changed = changed_inputs(session)
+        if changed:  # counted at the commit (_count_inputs)
+            session.info.setdefault(_INPUTS_CHANGED, set()).update(changed)
         if _quiet.get():
             return
         for association_id in changed_associations(session):
@@ -163,4 +162,30 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
                 association.alerts_due_at = None  # due at once, whatever the clock says
 
 
+_INPUTS_CHANGED = "quorum.inputs_changed"
+
+
+def _count_inputs(session: Session) -> None:
+    """Add one to the count of each association whose inputs the transaction wrote, as it
+    commits. Written at the first flush instead, the count would lock the association's row
+    from then on: a sync applies its changes in one transaction (tens of seconds at the large
+    benchmark size) and flushes its first collection early, and every other writer of that
+    association would wait for it."""
+    session.flush()  # the last changes count too
+    changed = session.info.pop(_INPUTS_CHANGED, None)
+    if changed:  # in the database: concurrent writers add up
+        session.execute(
+            update(Association)
+            .where(Association.id.in_(sorted(changed)))
+            .values(inputs_version=Association.inputs_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _forget_inputs(session: Session, *_args: object) -> None:
+    session.info.pop(_INPUTS_CHANGED, None)
+
+
 event.listen(Session, "before_flush", _before_flush)
+event.listen(Session, "before_commit", _count_inputs)
+event.listen(Session, "after_rollback", _forget_inputs)
