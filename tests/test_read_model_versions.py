@@ -12,7 +12,7 @@ reader at its next read.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -167,3 +167,33 @@ def test_the_count_is_written_at_commit_not_held_from_the_first_flush(
     with synced.db.session() as session:
         after = session.scalar(select(Association.inputs_version).where(Association.id == aid))
     assert after == (before or 0) + 1
+
+
+def test_the_documents_page_shows_a_new_file_at_the_other_process_next_read(
+    synced: Services, writer: Services
+) -> None:
+    """The documents page keeps the latest files and when the mirror began per fingerprint:
+    a file written by the other process is among the latest at the next read."""
+    from sidecar.services import documents
+
+    def recent(services: Services) -> list[str]:
+        with services.db.session() as session:
+            association = resolve_association(session, None)
+            found = documents.activity(session, association, NOW - timedelta(days=3650), NOW)
+        return [r.document.file.path for r in found.recent]
+
+    before = recent(synced)
+    assert recent(synced) == before  # warm
+    with writer.db.session() as session:
+        folder = session.scalars(select(Collection).where(Collection.kind == "folder")).first()
+        assert folder is not None
+        session.add(
+            FileRecord(
+                collection_id=folder.id,
+                path="/Nouveau compte rendu.pdf",
+                is_folder=False,
+                etag='"nouveau"',
+                mtime=NOW,
+            )
+        )
+    assert recent(synced)[0] == "/Nouveau compte rendu.pdf"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -21,7 +22,8 @@ from sidecar.projection.inputs import FileInfo
 from sidecar.services import document_changes as changes_service
 from sidecar.services import read_models
 from sidecar.storage import models
-from sidecar.storage.read import load_files
+from sidecar.storage.kept import KeptPerDatabase
+from sidecar.storage.read import by_fingerprint, load_files
 
 WINDOWS = (7, 30, 90)  # the choices of "last N days"
 DEFAULT_WINDOW = 30
@@ -109,10 +111,24 @@ def files_base_url(session: Session, association_id: int) -> str | None:
 _FOLLOWING = select(_FIRST_SEEN.scalar_subquery(), _FILES_BASE_URL.scalar_subquery())
 
 
+#: What the documents page reads of the mirror that only a sync changes, per database: the
+#: read models' fingerprint covers the folders' cursors, the mirror's rows and the sources'
+#: addresses, but not the time a file was first seen, which differs between databases.
+_KEPT: KeptPerDatabase[tuple[Any, ...], Any] = KeptPerDatabase(32)
+
+
 def _following(session: Session, association_id: int) -> tuple[datetime | None, str | None]:
-    """:func:`following_since` and :func:`files_base_url` in one statement (one round trip)."""
-    started, base_url = session.execute(_FOLLOWING, {"association_id": association_id}).one()
-    return started, base_url
+    """:func:`following_since` and :func:`files_base_url` in one statement (one round trip),
+    kept per fingerprint."""
+
+    def read() -> tuple[datetime | None, str | None]:
+        started, base_url = session.execute(_FOLLOWING, {"association_id": association_id}).one()
+        return started, base_url
+
+    found: tuple[datetime | None, str | None] = by_fingerprint(
+        session, association_id, _KEPT.of(session), ("following",), read
+    )
+    return found
 
 
 def activity(
@@ -122,6 +138,7 @@ def activity(
 
     Only the files shown are read (by file id) and linked, through the stored read models.
     """
+    read_models.ensure_fresh(session, association, now)  # its fingerprint keys what is kept
     logged = changes_service.document_changes(session, association.id, since)
     current = _current(session, association.id, [c.fileid for c in logged if c.fileid])
     files = [_file_of(c, current) for c in logged]
@@ -154,8 +171,16 @@ def _current(session: Session, association_id: int, fileids: list[str]) -> dict[
 
 
 def _recently_modified(session: Session, association_id: int, limit: int) -> list[FileInfo]:
-    """The files modified last in Nextcloud, newest first (by mtime, then path)."""
-    return recently_modified(load_files(session, association_id, latest=limit), limit)
+    """The files modified last in Nextcloud, newest first (by mtime, then path); kept per
+    fingerprint."""
+
+    def read() -> list[FileInfo]:
+        return recently_modified(load_files(session, association_id, latest=limit), limit)
+
+    found: list[FileInfo] = by_fingerprint(
+        session, association_id, _KEPT.of(session), ("recent", limit), read
+    )
+    return list(found)
 
 
 def _file_of(change: changes_service.DocumentChange, by_fileid: dict[str, FileInfo]) -> FileInfo:

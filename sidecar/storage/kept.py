@@ -8,9 +8,12 @@ store is bounded (least recently used first out) and shared by a process's threa
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -41,3 +44,22 @@ class Kept(Generic[K, V]):
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
+
+
+class KeptPerDatabase(Generic[K, V]):
+    """A :class:`Kept` for each database a process opens (tests open many; a value read from
+    one must never answer for another, even under an equal key)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._stores: weakref.WeakKeyDictionary[Any, Kept[K, V]] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def of(self, session: Session) -> Kept[K, V]:
+        """The store of ``session``'s database (its engine)."""
+        engine = session.get_bind()
+        with self._lock:
+            found = self._stores.get(engine)
+            if found is None:
+                found = self._stores[engine] = Kept(self.size)
+        return found

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from collections.abc import Collection as Collection_
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Integer, Row, Select, String, bindparam, event, select
 from sqlalchemy.orm import Session
@@ -36,6 +37,8 @@ from sidecar.storage.models import (
     Source,
     UTCDateTime,
 )
+
+V = TypeVar("V")
 
 #: Any select statement, whatever its columns.
 AnySelect = Select[*tuple[Any, ...]]
@@ -285,7 +288,21 @@ def _forget(session: Session, *_args: object) -> None:
 FINGERPRINT_MEMO = "read_models.fingerprint"
 #: Bodies with their seats, by association and read models' fingerprint: the fingerprint
 #: covers the bodies, seats and members, so a changed roster is a new key.
-_BODIES: Kept[tuple[int, str], tuple[BodyInfo, ...]] = Kept(64)
+_BODIES: Kept[tuple[Any, ...], tuple[BodyInfo, ...]] = Kept(64)
+
+
+def by_fingerprint(
+    session: Session,
+    association_id: int,
+    kept: Kept[tuple[Any, ...], V],
+    key: tuple[Any, ...],
+    read: Callable[[], V],
+) -> V:
+    """``read()``'s value, kept in ``kept`` under the association, the read models'
+    fingerprint and ``key`` when this unit of work knows the fingerprint (else read now). For
+    values derived from the read models' inputs: when they change, so does the fingerprint."""
+    known = session_memo(session, FINGERPRINT_MEMO).get(association_id)
+    return kept.get((association_id, known[0], *key), read) if known else read()
 
 
 def load_bodies(session: Session, association_id: int) -> list[BodyInfo]:
@@ -294,18 +311,17 @@ def load_bodies(session: Session, association_id: int) -> list[BodyInfo]:
     bodies at that fingerprint: a page needs them on every request)."""
     memo = session_memo(session, "bodies")
     if association_id not in memo:
-        known = session_memo(session, FINGERPRINT_MEMO).get(association_id)
 
         def read() -> tuple[BodyInfo, ...]:
             return tuple(_load_bodies(session, association_id))
 
-        memo[association_id] = _BODIES.get((association_id, known[0]), read) if known else read()
+        memo[association_id] = by_fingerprint(session, association_id, _BODIES, (), read)
     return list(memo[association_id])
 
 
 #: The enabled calendars of each role, by association and read models' fingerprint (which
 #: covers the collections' roles, names and whether they are enabled).
-_CALENDARS: Kept[tuple[int, str, str], tuple[tuple[int, str], ...]] = Kept(64)
+_CALENDARS: Kept[tuple[Any, ...], tuple[tuple[int, str], ...]] = Kept(64)
 
 
 def calendars_with_role(
@@ -318,8 +334,7 @@ def calendars_with_role(
         rows = session.execute(_CALENDARS_STATEMENT, {"aid": association_id, "role": role})
         return tuple((row.id, row.display_name) for row in rows)
 
-    known = session_memo(session, FINGERPRINT_MEMO).get(association_id)
-    return _CALENDARS.get((association_id, role, known[0]), read) if known else read()
+    return by_fingerprint(session, association_id, _CALENDARS, (role,), read)
 
 
 _CALENDARS_STATEMENT = (

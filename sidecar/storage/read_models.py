@@ -172,6 +172,7 @@ def _inputs_statement(dialect: str) -> CompoundSelect[*tuple[Any, ...]]:
                 Collection.ctag,
                 Collection.etag,
                 Collection.expanded_from,
+                Source.base_url,  # the documents page's links (kept per fingerprint)
             ).join(Source, Collection.source_id == Source.id),
             Source.association_id == aid,
         ),
