@@ -197,3 +197,27 @@ def test_the_documents_page_shows_a_new_file_at_the_other_process_next_read(
             )
         )
     assert recent(synced)[0] == "/Nouveau compte rendu.pdf"
+
+
+def test_a_new_source_address_is_seen_by_the_meeting_page(
+    synced: Services, writer: Services
+) -> None:
+    """One meeting's page keeps its Nextcloud address per fingerprint, which covers every
+    source's address."""
+    from sidecar.services import read_models
+    from sidecar.storage.models import Source
+    from sidecar.web.meetings import _nextcloud_url
+
+    def url(services: Services) -> str | None:
+        with services.db.session() as session:
+            association = resolve_association(session, None)
+            read_models.ensure_fresh(session, association, NOW)  # as the meeting's read does
+            return _nextcloud_url(session, association.id)
+
+    before = url(synced)
+    assert before is not None and url(synced) == before  # warm
+    with writer.db.session() as session:
+        source = session.scalars(select(Source).order_by(Source.id)).first()
+        assert source is not None
+        source.base_url = "https://cloud.example.org/"
+    assert url(synced) == "https://cloud.example.org"

@@ -35,15 +35,20 @@ class Kept(Generic[K, V]):
                 self._values.move_to_end(key)
                 return self._values[key]
         value = compute()
-        with self._lock:
-            self._values[key] = value
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
+        self.put(key, value)
         return value
 
-    def clear(self) -> None:
+    def peek(self, key: K) -> V | None:
+        """The value kept for ``key``, if any."""
         with self._lock:
-            self._values.clear()
+            return self._values.get(key)
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
 
 
 class KeptPerDatabase(Generic[K, V]):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-import weakref
 from collections.abc import Collection as Collection_
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from sidecar.storage.kept import Kept
+from sidecar.storage.kept import Kept, KeptPerDatabase
 from sidecar.storage.models import (
     Association,
     Body,
@@ -172,11 +171,12 @@ def _inputs_statement(dialect: str) -> CompoundSelect[*tuple[Any, ...]]:
                 Collection.ctag,
                 Collection.etag,
                 Collection.expanded_from,
-                Source.base_url,  # the documents page's links (kept per fingerprint)
             ).join(Source, Collection.source_id == Source.id),
             Source.association_id == aid,
         ),
         _part("h", None, select(*highest), None),
+        # The sources' addresses: the pages' links to Nextcloud (kept per fingerprint).
+        _part("u", Source.id, select(Source.base_url), Source.association_id == aid),
         _part("b", Body.id, select(*Body.__table__.columns), Body.association_id == aid),
         # The seats: a meeting's stored quorum and answers are counted over its body's seats.
         _part(
@@ -228,9 +228,9 @@ class _Checked:
     at: float  # time.monotonic()
 
 
-#: Per database (an engine) and association, what this process last found: a page then tells
-#: that the read models are fresh from the association row its sign-in check already read.
-_CHECKED: weakref.WeakKeyDictionary[Any, dict[int, _Checked]] = weakref.WeakKeyDictionary()
+#: Per database and association, what this process last found: a page then tells that the
+#: read models are fresh from the association row its sign-in check already read.
+_CHECKED: KeptPerDatabase[int, _Checked] = KeptPerDatabase(1024)
 #: A write that does not count itself in ``inputs_version`` (raw SQL, another tool) is still
 #: seen within this many seconds: the inputs are read again at least this often.
 WATCH_AGAIN_AFTER = 30.0
@@ -256,8 +256,8 @@ def freshness(
 def _freshness(
     session: Session, association: Association, thorough: bool
 ) -> tuple[str, str | None]:
-    checked = _checked(session)
-    seen = checked.get(association.id)
+    checked = _CHECKED.of(session)
+    seen = checked.peek(association.id)
     version = association.inputs_version
     if (
         not thorough
@@ -269,7 +269,7 @@ def _freshness(
     inputs, stored = _inputs(session, association)
     current = hashlib.sha256(repr(inputs).encode()).hexdigest()
     if stored == current:
-        checked[association.id] = _Checked(version, current, time.monotonic())
+        checked.put(association.id, _Checked(version, current, time.monotonic()))
     return current, stored
 
 
@@ -277,16 +277,8 @@ def built(session: Session, association: Association, current: str) -> None:
     """Record that the read models were just built at ``current``: the rest of the unit of
     work, and this process's next reads at the same version, need not read the inputs."""
     session_memo(session, FINGERPRINT_MEMO)[association.id] = (current, current)
-    version = association.inputs_version
-    _checked(session)[association.id] = _Checked(version, current, time.monotonic())
-
-
-def _checked(session: Session) -> dict[int, _Checked]:
-    engine = session.get_bind()
-    found = _CHECKED.get(engine)
-    if found is None:
-        found = _CHECKED.setdefault(engine, {})
-    return found
+    checked = _Checked(association.inputs_version, current, time.monotonic())
+    _CHECKED.of(session).put(association.id, checked)
 
 
 def stored_fingerprint(session: Session, association_id: int) -> str | None:

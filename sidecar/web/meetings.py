@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -18,8 +19,9 @@ from sidecar.services import actions as actions_service
 from sidecar.services import jobs
 from sidecar.services import meetings as service
 from sidecar.services import prepare as prepare_service
+from sidecar.storage.kept import Kept
 from sidecar.storage.models import Source
-from sidecar.storage.read import load_bodies
+from sidecar.storage.read import by_fingerprint, load_bodies
 from sidecar.sync.runner import RunOptions
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association, visible_bodies
@@ -39,10 +41,19 @@ _BASE_URL = (
 )
 
 
+#: The sources' addresses are among the read models' inputs: kept per fingerprint.
+_BASE_URLS: Kept[tuple[Any, ...], str | None] = Kept(64)
+
+
 def _nextcloud_url(session: Session, association_id: int) -> str | None:
-    """Base URL of the association's first source, for ``/index.php/f/<fileid>`` links."""
-    found = session.scalar(_BASE_URL, {"association_id": association_id})
-    return found.rstrip("/") if found else None
+    """Base URL of the association's first source, for ``/index.php/f/<fileid>`` links (read
+    once per process and fingerprint, after the meeting's own read made it known)."""
+
+    def read() -> str | None:
+        found = session.scalar(_BASE_URL, {"association_id": association_id})
+        return found.rstrip("/") if found else None
+
+    return by_fingerprint(session, association_id, _BASE_URLS, ("nextcloud",), read)
 
 
 @bp.get("")

@@ -8,14 +8,12 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, ngettext
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
 
 from integrations.errors import IntegrationError
 from sidecar.errors import NotFound, QuorumError
 from sidecar.projection.documents import DEFAULT_MEETING_FOLDER
 from sidecar.services import conventions, roster
-from sidecar.storage.models import Body, Membership
+from sidecar.storage.models import Body
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association
 from sidecar.web.context import services
@@ -36,16 +34,6 @@ def error_text(code: str) -> str:
     return texts.get(code, code)
 
 
-# Built once (building a statement costs about as much as running it on PostgreSQL).
-_BODIES = (
-    select(Body)
-    .where(Body.association_id == bindparam("association_id"))
-    .order_by(Body.id)
-    # the page lists each body's seats: in the same query, not two per body
-    .options(joinedload(Body.memberships).joinedload(Membership.member))
-)
-
-
 def _page(
     errors: dict[int, dict[str, str]] | None = None,
     submitted: dict[int, dict[str, str]] | None = None,
@@ -55,7 +43,7 @@ def _page(
     with services().db.session() as session:
         association = current_association(session)
         pattern = conventions.meeting_folder_pattern(association)
-        bodies = list(session.scalars(_BODIES, {"association_id": association.id}).unique())
+        bodies = roster.bodies_with_seats(session, association.id)
         html = render_template(
             "pages/bodies.html",
             bodies=bodies,

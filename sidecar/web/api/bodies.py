@@ -11,11 +11,9 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
 
 from sidecar.services import conventions, roster
-from sidecar.storage.models import Body, Membership
+from sidecar.storage.models import Body
 from sidecar.web.access import requires
 from sidecar.web.auth import current_association
 from sidecar.web.context import services
@@ -99,23 +97,13 @@ def _invalid(errors: dict[str, str]) -> ResponseReturnValue:
     return json_error(message, 400, errors=listed)
 
 
-# Built once (building a statement costs about as much as running it on PostgreSQL).
-_BODIES = (
-    select(Body)
-    .where(Body.association_id == bindparam("association_id"))
-    .order_by(Body.id)
-    # each body's members in the same query, not two queries per body
-    .options(joinedload(Body.memberships).joinedload(Membership.member))
-)
-
-
 @bp.get("/bodies")
 @requires("admin")
 def list_bodies() -> ResponseReturnValue:
     """Every body with its rules and members, and the meeting folder convention."""
     with services().db.session() as session:
         association = current_association(session)
-        rows = session.scalars(_BODIES, {"association_id": association.id}).unique()
+        rows = roster.bodies_with_seats(session, association.id)
         return jsonify(
             {
                 "meeting_folder": conventions.meeting_folder_pattern(association),
